@@ -1,0 +1,5 @@
+"""``python -m egressmap``."""
+
+from .cli import main
+
+raise SystemExit(main())

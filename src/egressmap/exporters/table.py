@@ -1,0 +1,80 @@
+"""Change-request tables: ``csv`` and ``markdown`` (destination, port, why, evidence)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from ..model import Entry, Policy
+from ..policy import concrete_hosts
+from .interface import Exporter, ExportOptions, Rendered, why
+
+COLUMNS = ("destination", "port", "scope", "category", "provider", "service", "region", "private_endpoint",
+           "tier", "count", "denied", "why", "evidence")
+
+
+def rows(entries: list[Entry], regions: tuple[str, ...] | list[str]) -> list[list[str]]:
+    """One row per entry and port."""
+    out = []
+    for e in entries:
+        c = e.classification
+        name = e.pattern if e.match != "exact" or "{region}" in e.pattern else e.hosts[0]
+        hosts = concrete_hosts(e, regions)
+        if "{region}" in e.pattern:
+            name = f"{e.pattern} ({', '.join(hosts)})"
+        for port in e.ports:
+            out.append([name, str(port), c.scope, c.category, c.provider or "", c.service or "", c.region or "",
+                        c.private_endpoint, e.tier, str(e.count), str(e.denied), why(e), " ".join(e.sources)])
+    return out
+
+
+class CsvExport(Exporter):
+    """RFC 4180 CSV, one row per destination and port."""
+
+    name = "csv"
+    description = "CSV change-request table"
+
+    def render(self, policy: Policy, options: ExportOptions) -> Rendered:
+        """Render the CSV text."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in rows(self.select(policy, options), list(options.regions or policy.regions)):
+            writer.writerow([_defuse(cell) for cell in row])
+        return Rendered(buf.getvalue())
+
+
+def _defuse(cell: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!])")
+
+
+class MarkdownExport(Exporter):
+    """A Markdown table for a firewall change request."""
+
+    name = "markdown"
+    description = "Markdown change-request table"
+
+    def render(self, policy: Policy, options: ExportOptions) -> Rendered:
+        """Render the Markdown text."""
+        heads = ("Destination", "Port", "Scope", "Category", "Service", "Private endpoint", "Tier", "Count",
+                 "Denied", "Why", "Evidence")
+        lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+        for r in rows(self.select(policy, options), list(options.regions or policy.regions)):
+            service = " ".join(x for x in (r[4], r[5], r[6]) if x)
+            cells = [f"`{_md_code(r[0])}`", *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9],
+                                                                r[10], r[11], r[12]))]
+            lines.append("| " + " | ".join(cells) + " |")
+        return Rendered("\n".join(lines) + "\n")
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\n", " "))
+
+
+def _md_code(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,114 @@
+"""Opt-in generalisation: fold hosts that differ only by a region into a template, and explicit wildcards.
+
+>>> region_template("cloudformation.us-east-1.amazonaws.com", {"us-east-1"})
+('cloudformation.{region}.amazonaws.com', 'us-east-1')
+>>> region_template("us-west-2.ec2.archive.ubuntu.com", {"us-west-2"})
+('{region}.ec2.archive.ubuntu.com', 'us-west-2')
+>>> region_template("pypi.org", {"us-east-1"}) is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
+from functools import lru_cache
+
+from .errors import ConfigError
+from .hostnames import normalize_host
+from .model import TIER_RANK, Entry
+
+REGION_TOKEN = "{region}"
+# AWS-style region names, including ones botocore may not list yet (us-gov-, cn-, -iso-).
+_REGION_SHAPE = re.compile(r"(?<![a-z0-9])([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})(?![a-z0-9])")
+
+
+def region_template(host: str, known: Collection[str]) -> tuple[str, str] | None:
+    """(template, region) when ``host`` contains exactly one region name (possibly repeated), else None."""
+    found = {m.group(1) for m in _REGION_SHAPE.finditer(host)}
+    found = {r for r in found if r in known or _plausible(r)}
+    if len(found) != 1:
+        return None
+    region = found.pop()
+    return _REGION_SHAPE.sub(lambda m: REGION_TOKEN if m.group(1) == region else m.group(1), host), region
+
+
+@lru_cache(maxsize=1024)
+def _plausible(token: str) -> bool:
+    direction = token.split("-")[-2]
+    return direction in {"east", "west", "north", "south", "central", "northeast", "northwest", "southeast",
+                         "southwest", "iso", "isob"}
+
+
+def expand(pattern: str, regions: Iterable[str]) -> list[str]:
+    """Concrete hosts for a template and regions (the pattern itself when it is not a template)."""
+    if REGION_TOKEN not in pattern:
+        return [pattern]
+    return sorted({pattern.replace(REGION_TOKEN, r) for r in regions})
+
+
+def merge(pattern: str, group: Sequence[Entry], max_sources: int = 5) -> Entry:
+    """One entry standing for ``group`` under ``pattern``: evidence summed, the strongest tier kept."""
+    first = group[0]
+    regions = {e.classification.region for e in group}
+    classification = first.classification
+    if len(regions) > 1:
+        classification = replace(classification, region=None)
+    sources = sorted({s for e in group for s in e.sources})[:max_sources]
+    return replace(
+        first,
+        pattern=pattern,
+        hosts=tuple(sorted({h for e in group for h in e.hosts})),
+        ports=tuple(sorted({p for e in group for p in e.ports})),
+        classification=classification,
+        tier=min((e.tier for e in group), key=TIER_RANK.__getitem__),
+        count=sum(e.count for e in group),
+        denied=sum(e.denied for e in group),
+        failed=sum(e.failed for e in group),
+        reasons=tuple(sorted({r for e in group for r in e.reasons}, key=_reason_key)),
+        sources=tuple(sources),
+        broad=any(e.broad for e in group),
+        warnings=tuple(sorted({w for e in group for w in e.warnings})),
+    )
+
+
+def _reason_key(reason: str) -> tuple[int, str]:
+    tier = reason.split(":", 1)[0]
+    return TIER_RANK.get(tier, 9), reason
+
+
+def fold_regions(entries: Sequence[Entry], known: Collection[str]) -> list[Entry]:
+    """Fold entries whose hosts differ only by a region into one ``{region}`` template each."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        found = region_template(entry.pattern, known) if entry.pattern == entry.hosts[0] else None
+        groups.setdefault(found[0] if found else entry.pattern, []).append(entry)
+    return [merge(pattern, group) if len(group) > 1 or pattern != group[0].pattern else group[0]
+            for pattern, group in groups.items()]
+
+
+def apply_wildcards(entries: Sequence[Entry], suffixes: Iterable[str], is_public_suffix: Callable[[str], bool],
+                    is_shared: Callable[[str], bool]) -> list[Entry]:
+    """Merge entries under each ``*.SUFFIX``; refuse public suffixes, flag shared hosting as broad."""
+    result = list(entries)
+    for raw in suffixes:
+        try:
+            suffix = normalize_host(raw.removeprefix("*.").removeprefix("."))
+        except ValueError as exc:
+            raise ConfigError(f"--wildcard {raw!r}: {exc}") from None
+        if "." not in suffix or is_public_suffix(suffix):
+            raise ConfigError(f"--wildcard {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
+                              "it would allow every domain registered under it")
+        inside = [e for e in result if any(h == suffix or h.endswith("." + suffix) for h in e.hosts)]
+        if not inside:
+            continue
+        rest = [e for e in result if e not in inside]
+        apex = any(suffix in e.hosts for e in inside)
+        merged = replace(merge(f"*.{suffix}", inside), match="apex-and-subdomains" if apex else "subdomains")
+        if is_shared(suffix):
+            merged = replace(merged, broad=True, warnings=(*merged.warnings,
+                             f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, "
+                             "not only the ones observed"))
+        result = [*rest, merged]
+    return result

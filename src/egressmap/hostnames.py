@@ -1,0 +1,203 @@
+"""Pure functions on host names: normalise, validate (LDH, lengths, IDNA), IP literals, what to drop.
+
+Everything that may end up inside a firewall rule passes :func:`normalize_host` first: the result is either
+an IP literal in canonical form or a lower-case name made only of LDH labels (A-labels for IDNs).
+
+>>> normalize_host("Files.PythonHosted.org.")
+'files.pythonhosted.org'
+>>> normalize_host("münchen.de")
+'xn--mnchen-3ya.de'
+>>> normalize_host("[2001:DB8::1]")
+'2001:db8::1'
+>>> normalize_host('evil.com"; pass')
+Traceback (most recent call last):
+...
+ValueError: invalid character '"' in host name
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+
+import idna
+
+__all__ = ["drop_reason", "is_ip", "is_private_ip", "normalize_host", "split_host_port", "placeholder_reason"]
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ASCII_LDH = re.compile(r"^[a-z0-9.-]+$")
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'`;#\\<>{}()|&$,/?@=*%!+^~\[\]]")
+_PLACEHOLDER = re.compile(r"\$\{|\$\(|%\{|\{\{|_domain_|\$[A-Za-z_]|<[a-z_-]+>", re.IGNORECASE)
+
+#: Names that always mean "this machine" or the instance metadata service: never a firewall entry.
+_LOCAL_NAMES = frozenset(
+    {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata.google.internal",
+     "instance-data", "instance-data.ec2.internal"}
+)
+
+
+def placeholder_reason(raw: str) -> str | None:
+    """Say why ``raw`` is a template rather than a host (``${x}``, ``%{x}``, ``_domain_``), else None.
+
+    >>> placeholder_reason("developer.download.nvidia._domain_")
+    'template placeholder'
+    >>> placeholder_reason("pypi.org") is None
+    True
+    """
+    return "template placeholder" if _PLACEHOLDER.search(raw) else None
+
+
+@lru_cache(maxsize=65536)
+def normalize_host(raw: str) -> str:
+    """Return the canonical form of a host name or IP literal, or raise ValueError saying what is wrong.
+
+    Lower case, no trailing dot, IDNs as A-labels, IPv6 without brackets. Idempotent.
+    """
+    host = raw.strip()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        raise ValueError("empty host name")
+    if ":" in host:
+        try:
+            ip6 = ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise ValueError(f"invalid IPv6 literal {host[:80]!r}") from None
+        return ip6.compressed
+    bad = _FORBIDDEN.search(host)
+    if bad:
+        raise ValueError(f"invalid character {bad.group()!r} in host name")
+    host = host.lower().rstrip(".")
+    if not host:
+        raise ValueError("empty host name")
+    if not _ASCII_LDH.match(host) or "xn--" in host:
+        host = _to_alabels(host)
+    if _looks_numeric(host):
+        try:
+            return ipaddress.IPv4Address(host).compressed
+        except ValueError:
+            raise ValueError(f"invalid IPv4 literal {host[:80]!r}") from None
+    if len(host) > 253:
+        raise ValueError("host name longer than 253 characters")
+    for label in host.split("."):
+        if not _LABEL.match(label):
+            if not label:
+                raise ValueError("empty label in host name")
+            if len(label) > 63:
+                raise ValueError("label longer than 63 characters")
+            raise ValueError(f"label {label[:63]!r} is not letters, digits and inner hyphens")
+    return host
+
+
+def _looks_numeric(host: str) -> bool:
+    last = host.rsplit(".", 1)[-1]
+    return last.isdigit() or host.replace(".", "").isdigit()
+
+
+def _to_alabels(host: str) -> str:
+    try:
+        encoded = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        idna.decode(encoded)  # rejects malformed xn-- labels
+    except (idna.IDNAError, UnicodeError, ValueError) as exc:
+        raise ValueError(f"not a valid internationalised name ({exc})") from None
+    return encoded.lower()
+
+
+def is_ip(host: str) -> bool:
+    """True when ``host`` (already normalised) is an IP literal.
+
+    >>> is_ip("10.0.0.1"), is_ip("pypi.org")
+    (True, False)
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def is_private_ip(host: str) -> bool:
+    """True for private-range addresses (RFC 1918, ULA, CGNAT): kept in a policy but marked internal.
+
+    >>> is_private_ip("172.31.87.105"), is_private_ip("8.8.8.8")
+    (True, False)
+    """
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
+def drop_reason(host: str) -> str | None:
+    """Say why a normalised host never belongs in an allowlist (loopback, link-local, IMDS...), else None.
+
+    >>> drop_reason("169.254.169.254")
+    'link-local address (instance metadata)'
+    >>> drop_reason("localhost")
+    'localhost'
+    >>> drop_reason("httplib2")
+    'single-label name (not a fully qualified host)'
+    >>> drop_reason("github.com") is None
+    True
+    """
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return "localhost" if "localhost" in host else "instance metadata name"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if "." not in host:
+            return "single-label name (not a fully qualified host)"
+        return None
+    if ip.is_loopback:
+        return "loopback address"
+    if ip.is_link_local or (ip.version == 6 and ip in _IMDS_V6):
+        return "link-local address (instance metadata)"
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return "unspecified, multicast or reserved address"
+    return None
+
+
+_IMDS_V6 = ipaddress.ip_network("fd00:ec2::254/128")
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ftps": 990, "git": 9418, "ssh": 22, "rsync": 873,
+                  "ws": 80, "wss": 443, "hkp": 11371, "hkps": 443}
+
+
+def default_port(scheme: str | None) -> int:
+    """The port a scheme uses when none is given (443 when unknown).
+
+    >>> default_port("http"), default_port(None)
+    (80, 443)
+    """
+    return _DEFAULT_PORTS.get((scheme or "").lower(), 443)
+
+
+def split_host_port(authority: str, default: int = 443) -> tuple[str, int]:
+    """Split ``host[:port]`` (IPv6 in brackets) into its raw parts; raise ValueError on a bad port.
+
+    >>> split_host_port("github.com:443")
+    ('github.com', 443)
+    >>> split_host_port("[2001:db8::1]:8080")
+    ('[2001:db8::1]', 8080)
+    >>> split_host_port("pypi.org", 80)
+    ('pypi.org', 80)
+    """
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end < 0:
+            raise ValueError("unclosed '[' in address")
+        host, rest = authority[: end + 1], authority[end + 1 :]
+        if not rest:
+            return host, default
+        if not rest.startswith(":"):
+            raise ValueError("junk after IPv6 literal")
+        port_text = rest[1:]
+    elif authority.count(":") == 1:
+        host, port_text = authority.split(":")
+    else:
+        return authority, default
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"invalid port {port_text[:20]!r}")
+    return host, int(port_text)

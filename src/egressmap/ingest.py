@@ -1,0 +1,103 @@
+"""Read inputs into observations: open, sniff, parse, and keep a report of everything not used."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .model import Observation, Skipped
+from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
+from .sources.reader import InputStream
+
+MAX_LISTED = 20
+"""Line numbers kept per (input, reason) in the report; the count is always exact."""
+
+
+@dataclass
+class InputReport:
+    """What happened to one input."""
+
+    origin: str
+    format: str = ""
+    lines: int = 0
+    observations: int = 0
+    error: str | None = None
+    problems: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(kind, reason) -> first line numbers (at most MAX_LISTED)."""
+    problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def note(self, item: Skipped) -> None:
+        """Record one skipped line."""
+        key = (item.kind, item.reason)
+        self.problem_counts[key] += item.count
+        listed = self.problems.setdefault(key, [])
+        if len(listed) < MAX_LISTED:
+            listed.append(item.lineno)
+
+    def count(self, kind: str) -> int:
+        """Lines of one kind (malformed, dropped, warning)."""
+        return sum(n for (k, _), n in self.problem_counts.items() if k == kind)
+
+
+@dataclass
+class IngestReport:
+    """Every input's report."""
+
+    inputs: list[InputReport] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        """Total lines of one kind over all inputs."""
+        return sum(r.count(kind) for r in self.inputs)
+
+    @property
+    def failed_inputs(self) -> list[InputReport]:
+        """Inputs that could not be read at all."""
+        return [r for r in self.inputs if r.error]
+
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def observe(paths: Sequence[str], report: IngestReport, wanted: str = "auto",
+            options: SourceOptions | None = None, progress: Progress | None = None) -> Iterator[Observation]:
+    """Yield every observation from ``paths``; problems go into ``report``, never stop the run."""
+    sources = build_sources(options)
+    for path in paths:
+        rep = InputReport(path if path != "-" else "<stdin>")
+        report.inputs.append(rep)
+        try:
+            stream = InputStream(path, None if progress is None else _bind(progress, path))
+        except InputError as exc:
+            rep.error = str(exc)
+            continue
+        try:
+            if stream.size is not None and progress is not None:
+                progress(path, 0, stream.size)
+            try:
+                source = choose(stream.head, sources, wanted, stream.origin, options)
+            except InputError as exc:
+                rep.error = str(exc)
+                continue
+            rep.format = source.name
+            counted = 0
+            for item in source.read(stream.lines(), stream.origin):
+                if isinstance(item, Skipped):
+                    rep.note(item)
+                else:
+                    counted += item.count
+                    yield item
+            rep.observations = counted
+            rep.lines = stream.lines_read
+            for problem in stream.problems:
+                rep.note(problem)
+        finally:
+            stream.close()
+
+
+def _bind(progress: Progress, path: str) -> Callable[[int], None]:
+    return lambda done: progress(path, done, None)
+
+
+__all__ = ["FORMAT_NAMES", "IngestReport", "InputReport", "observe"]

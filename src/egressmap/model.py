@@ -1,0 +1,143 @@
+"""The core data model: observations, skipped lines, destinations, classifications and policy entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["connect", "dns", "mention"]
+Outcome = Literal["allowed", "denied", "failed", "unknown"]
+Tier = Literal["observed", "referenced", "predicted", "documentation"]
+Scope = Literal["internet", "cloud"]
+PrivateEndpoint = Literal["gateway", "interface", "none"]
+
+#: Tiers from strongest to weakest evidence; an entry takes the strongest tier of its observations.
+TIER_RANK: dict[str, int] = {"observed": 0, "referenced": 1, "predicted": 2, "documentation": 3}
+OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "failed", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One piece of evidence that a host was (or may be) contacted."""
+
+    host: str
+    """Normalised host name or IP literal (lower case, A-labels, no trailing dot)."""
+    port: int
+    """Destination port (scheme default when the evidence names none)."""
+    kind: Kind
+    """``connect`` a request or connection was seen; ``dns`` a name was resolved; ``mention`` text names it."""
+    tier: Tier
+    """Evidence tier this observation supports."""
+    reason: str
+    """Why this observation has its tier, in words a reviewer understands."""
+    source: str
+    """Where it was seen: ``file:line``."""
+    scheme: str | None = None
+    """``http``, ``https``, ``ftp``... when known."""
+    outcome: Outcome = "unknown"
+    """What happened to the request: allowed, denied (by a proxy/firewall), failed, unknown."""
+    client: str | None = None
+    """The client address, when the evidence names it."""
+    time: float | None = None
+    """Seconds since the epoch, when the evidence carries a time (the first, for a counted observation)."""
+    last_time: float | None = None
+    """The last time, for an observation that stands for several lines."""
+    url: str | None = None
+    """A sample URL with credentials removed (query strings are dropped too)."""
+    count: int = 1
+    """How many identical lines this observation stands for (parsers may pre-aggregate)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A line (or token) that was not used, with why. ``kind`` says whether it was bad or deliberately dropped."""
+
+    origin: str
+    lineno: int
+    reason: str
+    kind: Literal["malformed", "dropped"] = "malformed"
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What a host is: whose service, where, and how it can be reached privately."""
+
+    scope: Scope = "internet"
+    """``cloud`` for a cloud provider's own service endpoint, ``internet`` for everything else."""
+    provider: str | None = None
+    """``aws``, ``azure``, ``gcp`` or None."""
+    service: str | None = None
+    region: str | None = None
+    partition: str | None = None
+    private_endpoint: PrivateEndpoint = "none"
+    category: str = "other"
+    """os-packages, language-packages, source-hosting, vendor-downloads, cdn, cloud-api, telemetry,
+    documentation, internal or other."""
+    public_suffix: str | None = None
+    """The ICANN public suffix of the host (None for IP literals)."""
+    registrable_domain: str | None = None
+    """The ICANN registrable domain (eTLD+1), None for IP literals and bare suffixes."""
+    shared_hosting: bool = False
+    """True when the host sits under a suffix many unrelated parties can publish on (CloudFront, S3...)."""
+    notes: tuple[str, ...] = ()
+    """Extra facts for a reviewer (bucket name, service tag...)."""
+
+
+@dataclass(slots=True)
+class Destination:
+    """Observations aggregated by (host, port)."""
+
+    host: str
+    port: int
+    count: int = 0
+    tier: Tier = "documentation"
+    outcomes: dict[str, int] = field(default_factory=dict)
+    reasons: set[str] = field(default_factory=set)
+    sources: list[str] = field(default_factory=list)
+    clients: set[str] = field(default_factory=set)
+    schemes: set[str] = field(default_factory=set)
+    urls: list[str] = field(default_factory=list)
+    first_seen: float | None = None
+    last_seen: float | None = None
+
+    @property
+    def denied(self) -> int:
+        """How many requests to this destination were denied."""
+        return self.outcomes.get("denied", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One reviewable line of a policy: a pattern, its concrete hosts and ports, and its evidence."""
+
+    pattern: str
+    hosts: tuple[str, ...]
+    ports: tuple[int, ...]
+    classification: Classification
+    tier: Tier
+    count: int
+    denied: int
+    reasons: tuple[str, ...]
+    sources: tuple[str, ...]
+    failed: int = 0
+    match: Literal["exact", "subdomains", "apex-and-subdomains"] = "exact"
+    """What ``pattern`` covers: exact names (templates expand to exact names), or ``*.suffix`` at any depth,
+    with or without the suffix itself."""
+    broad: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> Scope:
+        """The entry's scope (from its classification)."""
+        return self.classification.scope
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The reviewable artifact: entries in a stable order plus a summary of what was not used."""
+
+    entries: tuple[Entry, ...]
+    regions: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)

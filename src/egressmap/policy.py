@@ -1,0 +1,222 @@
+"""Build a policy from destinations, and write/read it (``schema: egressmap.policy/1``, YAML or JSON).
+
+Output is deterministic: same input, byte-identical file (entries sorted, keys in a fixed order, no clock).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import classify as classify_mod
+from .errors import ConfigError
+from .generalize import REGION_TOKEN, apply_wildcards, fold_regions
+from .hostnames import normalize_host
+from .model import TIER_RANK, Classification, Destination, Entry, Policy
+
+SCHEMA = "egressmap.policy/1"
+MAX_REASONS = 8
+MAX_SOURCES = 5
+_TIERS = set(TIER_RANK)
+_MATCHES = {"exact", "subdomains", "apex-and-subdomains"}
+
+
+def entries_from(destinations: Iterable[Destination],
+                 classify: Callable[[str], Classification] = classify_mod.classify) -> list[Entry]:
+    """One exact entry per host, ports merged, classified."""
+    by_host: dict[str, list[Destination]] = {}
+    for dest in destinations:
+        by_host.setdefault(dest.host, []).append(dest)
+    entries = []
+    for host, dests in by_host.items():
+        reasons = sorted({r for d in dests for r in d.reasons}, key=lambda r: (TIER_RANK.get(r.split(":")[0], 9), r))
+        sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
+        entries.append(Entry(
+            pattern=host,
+            hosts=(host,),
+            ports=tuple(sorted({d.port for d in dests})),
+            classification=classify(host),
+            tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
+            count=sum(d.count for d in dests),
+            denied=sum(d.denied for d in dests),
+            failed=sum(d.outcomes.get("failed", 0) for d in dests),
+            reasons=tuple(reasons[:MAX_REASONS]),
+            sources=tuple(sources[:MAX_SOURCES]),
+        ))
+    return entries
+
+
+def _source_key(source: str) -> tuple[str, int]:
+    name, _, line = source.rpartition(":")
+    return (name, int(line)) if line.isdigit() else (source, 0)
+
+
+def build_policy(destinations: Iterable[Destination], *, fold: bool = False, regions: Sequence[str] = (),
+                 wildcards: Sequence[str] = (), inputs: Sequence[str] = (),
+                 skipped: Mapping[str, int] | None = None) -> Policy:
+    """Destinations -> a sorted, classified, optionally generalised policy."""
+    entries = entries_from(destinations)
+    if fold:
+        entries = fold_regions(entries, classify_mod.all_regions())
+    if wildcards:
+        entries = apply_wildcards(entries, wildcards, classify_mod.psl.is_public_suffix,
+                                  classify_mod.psl.is_shared_suffix)
+    return Policy(entries=tuple(sorted(entries, key=_entry_key)), regions=tuple(regions),
+                  inputs=tuple(inputs), skipped=dict(sorted((skipped or {}).items())))
+
+
+def _entry_key(entry: Entry) -> tuple[str, str]:
+    return entry.scope, entry.pattern
+
+
+def expand_regions(regions: Sequence[str]) -> list[str]:
+    """Resolve ``--region`` values (``all`` = every region of the commercial partition) to region names."""
+    known = classify_mod.all_regions()
+    out: set[str] = set()
+    for region in regions:
+        if region == "all":
+            out.update(classify_mod.partition_regions("aws"))
+        elif region.startswith("all:"):
+            names = classify_mod.partition_regions(region[4:])
+            if not names:
+                raise ConfigError(f"--region {region!r}: unknown partition")
+            out.update(names)
+        elif region in known:
+            out.add(region)
+        else:
+            raise ConfigError(f"--region {region!r}: not a region botocore knows (try 'all')")
+    return sorted(out)
+
+
+def concrete_hosts(entry: Entry, regions: Sequence[str]) -> list[str]:
+    """The names a firewall needs for an entry: observed hosts plus template expansions for ``regions``."""
+    names = set(entry.hosts)
+    if REGION_TOKEN in entry.pattern:
+        names.update(entry.pattern.replace(REGION_TOKEN, r) for r in regions)
+    return sorted(names)
+
+
+# --- serialisation -------------------------------------------------------------------------------------------
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """An entry as the JSON/YAML contract spells it (key order fixed)."""
+    c = entry.classification
+    return {
+        "pattern": entry.pattern,
+        "match": entry.match,
+        "hosts": list(entry.hosts),
+        "ports": list(entry.ports),
+        "scope": c.scope,
+        "provider": c.provider,
+        "service": c.service,
+        "region": c.region,
+        "partition": c.partition,
+        "private_endpoint": c.private_endpoint,
+        "category": c.category,
+        "tier": entry.tier,
+        "count": entry.count,
+        "denied": entry.denied,
+        "failed": entry.failed,
+        "broad": entry.broad,
+        "reasons": list(entry.reasons),
+        "sources": list(entry.sources),
+        "notes": list(c.notes),
+        "warnings": list(entry.warnings),
+    }
+
+
+def policy_to_dict(policy: Policy, entries: Iterable[Entry] | None = None) -> dict[str, Any]:
+    """The whole policy as a dict (optionally with a filtered set of entries)."""
+    return {
+        "schema": SCHEMA,
+        "regions": list(policy.regions),
+        "inputs": list(policy.inputs),
+        "skipped": dict(policy.skipped),
+        "entries": [entry_to_dict(e) for e in (policy.entries if entries is None else entries)],
+    }
+
+
+def dump_yaml(policy: Policy) -> str:
+    """The policy file's text."""
+    return yaml.safe_dump(policy_to_dict(policy), sort_keys=False, allow_unicode=False, width=1000)
+
+
+def dump_json(data: Mapping[str, Any]) -> str:
+    """Stable JSON text."""
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+def load_policy(path: str) -> Policy:
+    """Read a YAML or JSON policy file, validating every field; errors name the entry."""
+    try:
+        text = Path(path).read_text(encoding="utf-8") if path != "-" else __import__("sys").stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read policy ({exc})") from exc
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML/JSON ({str(exc).splitlines()[0]})") from None
+    return policy_from_dict(data, path)
+
+
+def policy_from_dict(data: object, origin: str = "policy") -> Policy:
+    """Validate a parsed policy document."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        raise ConfigError(f"{origin}: not an egressmap policy (expected 'schema: {SCHEMA}')")
+    raw_entries = data.get("entries") or []
+    if not isinstance(raw_entries, list):
+        raise ConfigError(f"{origin}: 'entries' must be a list")
+    entries = tuple(_entry_from(e, f"{origin}: entry {i + 1}") for i, e in enumerate(raw_entries))
+    regions = data.get("regions") or []
+    skipped = data.get("skipped") or {}
+    if not isinstance(regions, list) or not isinstance(skipped, dict):
+        raise ConfigError(f"{origin}: 'regions' must be a list and 'skipped' a mapping")
+    return Policy(entries=entries, regions=tuple(str(r) for r in regions),
+                  inputs=tuple(str(i) for i in data.get("inputs") or []),
+                  skipped={str(k): int(v) for k, v in skipped.items()})
+
+
+def _entry_from(raw: object, where: str) -> Entry:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping")
+    try:
+        pattern = str(raw["pattern"])
+        hosts = tuple(normalize_host(str(h)) for h in raw.get("hosts") or [])
+        ports = tuple(int(p) for p in raw.get("ports") or [])
+        _check_pattern(pattern)
+        if any(not 0 < p < 65536 for p in ports) or not ports:
+            raise ValueError("ports must be 1..65535 and not empty")
+        tier, match = raw.get("tier", "observed"), raw.get("match", "exact")
+        if tier not in _TIERS or match not in _MATCHES:
+            raise ValueError(f"bad tier {tier!r} or match {match!r}")
+        c = Classification(
+            scope=raw.get("scope", "internet"), provider=raw.get("provider"), service=raw.get("service"),
+            region=raw.get("region"), partition=raw.get("partition"),
+            private_endpoint=raw.get("private_endpoint", "none"), category=raw.get("category", "other"),
+            notes=tuple(str(n) for n in raw.get("notes") or []))
+        if c.scope not in ("internet", "cloud") or c.private_endpoint not in ("gateway", "interface", "none"):
+            raise ValueError(f"bad scope {c.scope!r} or private_endpoint {c.private_endpoint!r}")
+        if not hosts and REGION_TOKEN not in pattern and not pattern.startswith("*."):
+            hosts = (pattern,)
+        return Entry(pattern=pattern, hosts=hosts,
+                     ports=ports, classification=c, tier=tier, match=match,
+                     count=int(raw.get("count", 0)), denied=int(raw.get("denied", 0)),
+                     failed=int(raw.get("failed", 0)), broad=bool(raw.get("broad", False)),
+                     reasons=tuple(str(r) for r in raw.get("reasons") or []),
+                     sources=tuple(str(s) for s in raw.get("sources") or []),
+                     warnings=tuple(str(w) for w in raw.get("warnings") or []))
+    except KeyError as exc:
+        raise ConfigError(f"{where}: missing field {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _check_pattern(pattern: str) -> None:
+    body = pattern.removeprefix("*.")
+    probe = body.replace(REGION_TOKEN, "us-east-1")
+    if normalize_host(probe) != probe:
+        raise ValueError(f"pattern {pattern!r} is not in normal form")

@@ -1,0 +1,215 @@
+"""Squid ``access.log`` in any logformat: native, common, combined, or custom (``--squid-logformat``).
+
+Identical requests (same destination, client, method and result) are counted in place while streaming, so
+memory grows with distinct destinations, not with the size of the log. Observations come out at the end of
+each input, one per distinct request kind, with a count and first/last times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from functools import lru_cache
+
+from ..hostnames import default_port, drop_reason, normalize_host, split_host_port
+from ..model import Observation, Outcome, Skipped
+from .interface import Item, Source, match_ratio
+from .squid_format import BUILTIN, LogFormat
+
+_NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?\d+\s+\S+\s+\S+")
+_FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
+
+
+@lru_cache(maxsize=4096)
+def outcome_of(result: str, status: str, hier: str) -> Outcome:
+    """Map Squid's result code, HTTP status and hierarchy code to allowed / denied / failed / unknown.
+
+    >>> outcome_of("TCP_DENIED", "403", "HIER_NONE"), outcome_of("TCP_MISS", "503", "HIER_NONE")
+    ('denied', 'failed')
+    >>> outcome_of("TCP_TUNNEL", "200", "HIER_DIRECT"), outcome_of("TCP_MISS", "503", "HIER_DIRECT")
+    ('allowed', 'allowed')
+    """
+    if "DENIED" in result or status == "407":
+        return "denied"
+    if "ABORTED" in result or result.startswith("ERR") or result == "NONE_NONE":
+        return "failed"
+    if status in _FAILED_STATUS and (not hier or hier.startswith(("HIER_NONE", "NONE"))):
+        return "failed"
+    if not result and not status:
+        return "unknown"
+    return "allowed"
+
+
+@lru_cache(maxsize=4096)
+def _tl_seconds(value: str) -> float | None:
+    try:
+        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z").timestamp()
+    except ValueError:
+        return None
+
+
+class _Tally:
+    """Counts identical requests; turns each distinct one into an Observation at the end."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.rows: dict[tuple[str, str | None, str, str, str], list[object]] = {}
+
+    def add(self, lineno: int, method: str, scheme: str | None, authority: str, outcome: str, client: str,
+            when: float | None, url: str) -> None:
+        key = (method, scheme, authority, outcome, client)
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [1, lineno, when, when, url]
+        else:
+            row[0] += 1  # type: ignore[operator]
+            if when is not None:
+                row[3] = when
+
+    def flush(self) -> Iterator[Item]:
+        origin = self.origin
+        for (method, scheme, authority, outcome, client), row in self.rows.items():
+            count, lineno, first, last, url = row
+            assert isinstance(count, int) and isinstance(lineno, int)
+            try:
+                raw, port = split_host_port(authority, default_port(scheme))
+                host = normalize_host(raw)
+            except ValueError as exc:
+                yield Skipped(origin, lineno, f"{exc}: {authority[:80]!r}", count=count)
+                continue
+            why = drop_reason(host)
+            if why:
+                yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
+                continue
+            verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
+            reason = f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
+            yield Observation(host=host, port=port, kind="connect", tier="observed", reason=reason,
+                              source=f"{origin}:{lineno}", scheme=scheme or ("https" if port == 443 else None),
+                              outcome=outcome, client=client or None,  # type: ignore[arg-type]
+                              time=first if isinstance(first, float) else None,
+                              last_time=last if isinstance(last, float) else None,
+                              url=str(url) if url else None, count=count)
+
+
+def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
+    """(scheme, authority, sample URL) of a logged request URL; None when it names no destination.
+
+    >>> split_url("CONNECT", "pypi.org:443")
+    (None, 'pypi.org:443', '')
+    >>> split_url("GET", "http://user:pw@mirror.example.com:8080/ubuntu/dists?x=1")
+    ('http', 'mirror.example.com:8080', 'http://mirror.example.com:8080/ubuntu/dists')
+    """
+    sep = url.find("://")
+    if sep < 0 and url.startswith(("error:", "cache_object:", "-")):
+        return None
+    if sep < 0:
+        if method == "CONNECT" or (url and url[0] != "/" and ":" in url and " " not in url):
+            return None, url, ""
+        return None
+    scheme = url[:sep].lower()
+    rest = url[sep + 3 :]
+    slash = rest.find("/")
+    authority = rest if slash < 0 else rest[:slash]
+    path = "" if slash < 0 else rest[slash:]
+    for mark in "?#":
+        if mark in authority:
+            authority, _, tail = authority.partition(mark)
+            path = ""
+        if mark in path:
+            path = path.split(mark, 1)[0]
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    return scheme, authority, f"{scheme}://{authority}{path[:200]}"
+
+
+class SquidLog(Source):
+    """A Squid access log in one logformat."""
+
+    def __init__(self, fmt: LogFormat, name: str) -> None:
+        self.fmt = fmt
+        self.name = name  # type: ignore[misc]
+        self.description = f"Squid access.log, logformat {fmt.name}: {fmt.spec}"  # type: ignore[misc]
+        self._native = fmt.spec == BUILTIN["squid"]
+
+    def sniff(self, head: Sequence[str]) -> float:
+        """Fraction of head lines in this logformat."""
+        check: Callable[[str], bool] = (
+            (lambda line: bool(_NATIVE_HEAD.match(line))) if self._native else self.fmt.matches
+        )
+        return match_ratio(head, check)
+
+    def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
+        """Stream the log; bad lines come out at once, observations at the end of the input."""
+        tally = _Tally(origin)
+        if self._native:
+            yield from self._read_native(lines, origin, tally)
+        else:
+            yield from self._read_generic(lines, origin, tally)
+        yield from tally.flush()
+
+    @staticmethod
+    def _read_native(lines: Iterable[str], origin: str, tally: _Tally) -> Iterator[Item]:
+        add = tally.add
+        for lineno, line in enumerate(lines, 1):
+            parts = line.split(None, 9)
+            if len(parts) < 7:
+                if parts and not line.lstrip().startswith("#"):
+                    yield Skipped(origin, lineno, "not a native squid log line (fewer than 7 fields)")
+                continue
+            result, _, status = parts[3].partition("/")
+            hier = parts[8] if len(parts) > 8 else ""
+            method = parts[5]
+            where = split_url(method, parts[6])
+            try:
+                when: float | None = float(parts[0])
+            except ValueError:
+                yield Skipped(origin, lineno, f"bad timestamp {parts[0][:30]!r}")
+                continue
+            if where is None:
+                yield Skipped(origin, lineno, f"no destination in URL {parts[6][:80]!r}", kind="dropped")
+                continue
+            add(lineno, method, where[0], where[1], outcome_of(result, status, hier), parts[2], when, where[2])
+
+    def _read_generic(self, lines: Iterable[str], origin: str, tally: _Tally) -> Iterator[Item]:
+        parse = self.fmt.parse
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            rec = parse(line)
+            if rec is None:
+                yield Skipped(origin, lineno, f"line does not match logformat {self.fmt.name!r}")
+                continue
+            method = rec.get("method", "-")
+            where = self._destination(rec, method)
+            if where is None:
+                yield Skipped(origin, lineno, "no destination in the logged fields", kind="dropped")
+                continue
+            result = rec.get("result", "")
+            status = rec.get("status") or rec.get("upstream_status", "")
+            outcome = outcome_of(result, status, rec.get("hier", "").split("/", 1)[0])
+            tally.add(lineno, method, where[0], where[1], outcome, rec.get("client", ""), self._time(rec), where[2])
+
+    @staticmethod
+    def _destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
+        url = rec.get("url", "")
+        if url:
+            found = split_url(method, url)
+            if found is not None:
+                return found
+        host = next((rec[k] for k in ("domain", "host_header", "sni", "server") if rec.get(k, "-") != "-"), "")
+        if not host:
+            return None
+        port = rec.get("port") or rec.get("server_port") or ""
+        authority = f"{host}:{port}" if port.isdigit() and ":" not in host else host
+        return (None if method == "CONNECT" else "http"), authority, ""
+
+    @staticmethod
+    def _time(rec: dict[str, str]) -> float | None:
+        if "ts" in rec:
+            try:
+                return float(rec["ts"]) + (float(rec["tu"]) / 1000 if rec.get("tu", "").isdigit() else 0.0)
+            except ValueError:
+                return None
+        stamp = rec.get("tl") or rec.get("tg")
+        return _tl_seconds(stamp) if stamp else None

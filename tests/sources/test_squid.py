@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from egressmap.model import Observation, Skipped
+from egressmap.sources import SourceOptions, build_sources, choose
+from egressmap.sources.squid import SquidLog
+from egressmap.sources.squid_format import BUILTIN, LogFormat
+
+NATIVE = [
+    "1732186800.123    120 10.0.0.5 TCP_TUNNEL/200 6120 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -",
+    "1732186801.000     40 10.0.0.5 TCP_MISS/200 1024 GET http://security.ubuntu.com/ubuntu/dists/jammy/InRelease - HIER_DIRECT/1.2.3.4 text/plain",
+    "this is not a squid line",
+    "1732186802.500      0 10.0.0.6 TCP_DENIED/403 3900 CONNECT evil.example.net:443 - HIER_NONE/- text/html",
+    "1732186803.000      1 10.0.0.5 TCP_TUNNEL/200 100 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -",
+    "1732186804.000   5001 10.0.0.5 TCP_MISS/503 0 GET http://down.example.org/x - HIER_NONE/- -",
+    '1732186805.000      1 10.0.0.5 TCP_DENIED/403 0 CONNECT evil.com";pass:443 - HIER_NONE/- -',
+    "1732186806.000      1 10.0.0.5 NONE_NONE/000 0 - error:transaction-end-before-headers - HIER_NONE/- -",
+    "1732186807.000      1 10.0.0.5 TCP_MISS/200 10 GET http://169.254.169.254/latest - HIER_DIRECT/169.254.169.254 -",
+]
+
+
+def _native() -> SquidLog:
+    src = build_sources()["squid"]
+    assert isinstance(src, SquidLog)
+    return src
+
+
+def test_native_keeps_good_lines_and_reports_bad_ones() -> None:
+    """Bad lines are skipped with their numbers; identical requests are counted, not repeated."""
+    items = list(_native().read(NATIVE, "access.log"))
+    obs = {(o.host, o.port, o.outcome, o.count) for o in items if isinstance(o, Observation)}
+    assert obs == {("pypi.org", 443, "allowed", 2), ("security.ubuntu.com", 80, "allowed", 1),
+                   ("evil.example.net", 443, "denied", 1), ("down.example.org", 80, "failed", 1)}
+    bad = sorted((s.lineno, s.kind) for s in items if isinstance(s, Skipped))
+    assert bad == [(3, "malformed"), (7, "malformed"), (8, "dropped"), (9, "dropped")]
+
+
+def test_native_observation_details() -> None:
+    """An observation carries source line, client, times, tier and a reason."""
+    items = [o for o in _native().read(NATIVE, "access.log") if isinstance(o, Observation)]
+    pypi = next(o for o in items if o.host == "pypi.org")
+    assert (pypi.source, pypi.client, pypi.tier, pypi.kind) == ("access.log:1", "10.0.0.5", "observed", "connect")
+    assert (pypi.time, pypi.last_time) == (1732186800.123, 1732186803.0)
+    assert pypi.reason == "CONNECT tunnel seen in squid log"
+    denied = next(o for o in items if o.host == "evil.example.net")
+    assert "denied" in denied.reason
+
+
+COMMON = '10.0.0.5 - - [21/Nov/2026:10:00:01 +0000] "CONNECT github.com:443 HTTP/1.1" 200 5000 TCP_TUNNEL:HIER_DIRECT'
+COMBINED = ('10.0.0.7 - - [21/Nov/2026:10:00:02 +0000] "GET http://deb.debian.org/debian/ HTTP/1.1" 403 3900 "-" '
+            '"Debian APT-HTTP/1.3 (2.6.1)" TCP_DENIED:HIER_NONE')
+
+
+def test_common_and_combined() -> None:
+    """The built-in common and combined formats parse, times included."""
+    sources = build_sources()
+    (gh,) = [o for o in sources["squid-common"].read([COMMON], "c.log") if isinstance(o, Observation)]
+    assert (gh.host, gh.port, gh.outcome, gh.time) == ("github.com", 443, "allowed", 1795255201.0)
+    (deb,) = [o for o in sources["squid-combined"].read([COMBINED], "x.log") if isinstance(o, Observation)]
+    assert (deb.host, deb.port, deb.outcome, deb.client) == ("deb.debian.org", 80, "denied", "10.0.0.7")
+
+
+def test_custom_logformat_from_flag_and_sniffing() -> None:
+    """The seed's 'minimal' logformat is sniffed and parsed when given with --squid-logformat."""
+    options = SourceOptions.from_flags(logformat="%tl %>a %Ss/%03>Hs %rm %ru")
+    sources = build_sources(options)
+    lines = ["21/Nov/2026:10:00:01 +0000 172.31.1.9 TCP_TUNNEL/200 CONNECT api.snapcraft.io:443",
+             "21/Nov/2026:10:00:02 +0000 172.31.1.9 TCP_MISS/200 GET http://security.ubuntu.com/ubuntu/x"]
+    src = choose(lines, sources)
+    assert src.name == "squid-custom:custom"
+    got = {(o.host, o.port) for o in src.read(lines, "m.log") if isinstance(o, Observation)}
+    assert got == {("api.snapcraft.io", 443), ("security.ubuntu.com", 80)}
+
+
+def test_custom_format_with_unknown_codes_and_sni() -> None:
+    """Codes egressmap does not use are skipped; %ssl::>sni and %>rd can name the destination."""
+    fmt = LogFormat("x", "%ts %err_code %>a %rm %>rd %>rP %ssl::>sni %{X-Forwarded-For}>h %Ss/%>Hs")
+    src = SquidLog(fmt, "squid-custom:x")
+    line = "1732186800 - 10.1.1.1 CONNECT files.pythonhosted.org 443 files.pythonhosted.org - TCP_TUNNEL/200"
+    (obs,) = [o for o in src.read([line], "x") if isinstance(o, Observation)]
+    assert (obs.host, obs.port, obs.outcome) == ("files.pythonhosted.org", 443, "allowed")
+
+
+def test_squid_conf_maps_files_to_formats(tmp_path: object) -> None:
+    """A squid.conf's logformat and access_log lines choose the format by file name."""
+    from pathlib import Path
+
+    conf = Path(str(tmp_path)) / "squid.conf"
+    conf.write_text("logformat minimal %tl %>a %Ss/%03>Hs %rm %ru\n"
+                    "access_log /var/log/squid/common.log common\n"
+                    "access_log stdio:/var/log/squid/minimal-access.log minimal\n"
+                    "access_log daemon:/var/log/squid/access.log logformat=combined\n")
+    options = SourceOptions.from_flags(squid_conf=str(conf))
+    assert options.access_logs == {"common.log": "common", "minimal-access.log": "minimal", "access.log": "combined"}
+    sources = build_sources(options)
+    assert choose(["junk"], sources, origin="/tmp/minimal-access.log", options=options).name == "squid-custom:minimal"
+    assert choose(["junk"], sources, origin="access.log.gz", options=options).name == "squid-combined"
+
+
+def test_builtin_formats_compile() -> None:
+    """Every built-in Squid format compiles."""
+    for name, spec in BUILTIN.items():
+        if name in ("useragent",):
+            continue
+        assert LogFormat(name, spec).fields
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(max_size=120), max_size=8))
+def test_every_squid_parser_survives_arbitrary_lines(lines: list[str]) -> None:
+    """No input line makes a squid parser raise."""
+    sources = build_sources(SourceOptions.from_flags(logformat="%tl %>a %Ss/%03>Hs %rm %ru"))
+    for name, src in sources.items():
+        for item in src.read(lines, name):
+            assert isinstance(item, Observation | Skipped)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.from_regex(r"\A\d{10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ \S+ - \S+ \S+\Z"), max_size=5))
+def test_native_parser_on_near_valid_lines(lines: list[str]) -> None:
+    """Lines shaped like native squid lines with arbitrary fields never raise."""
+    for item in _native().read(lines, "f"):
+        assert isinstance(item, Observation | Skipped)
