@@ -54,11 +54,12 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="egressmap", description="Which outbound destinations does this stack "
                                   "need, and is the firewall right?")
     top.add_argument("--version", action="version", version=f"egressmap {__version__}")
-    top.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)")
-    top.add_argument("-q", "--quiet", action="store_true", help="no report of skipped lines on stderr")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)")
+    common.add_argument("-q", "--quiet", action="store_true", help="no report of skipped lines on stderr")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="build a policy (YAML) from logs and lists")
+    b = sub.add_parser("build", parents=[common], help="build a policy (YAML) from logs and lists")
     _add_sources(b)
     b.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     b.add_argument("--fold-regions", action="store_true", help="fold hosts differing only by region into templates")
@@ -66,11 +67,11 @@ def parser() -> argparse.ArgumentParser:
                    help="merge hosts under *.SUFFIX (refused over a public suffix)")
     _add_export(b, required=False)
 
-    s = sub.add_parser("scan", help="show what the inputs contain, as a table")
+    s = sub.add_parser("scan", parents=[common], help="show what the inputs contain, as a table")
     _add_sources(s)
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    e = sub.add_parser("export", help="render a policy file in a firewall's format")
+    e = sub.add_parser("export", parents=[common], help="render a policy file in a firewall's format")
     e.add_argument("policy", metavar="POLICY", help="a policy file (YAML or JSON), or - for stdin")
     e.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     _add_export(e, required=True)

@@ -100,7 +100,9 @@ def apply_wildcards(entries: Sequence[Entry], suffixes: Iterable[str], is_public
         if "." not in suffix or is_public_suffix(suffix):
             raise ConfigError(f"--wildcard {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
                               "it would allow every domain registered under it")
-        inside = [e for e in result if any(h == suffix or h.endswith("." + suffix) for h in e.hosts)]
+        # documentation-only hosts stay exact: a wildcard must not turn a doc link into an allowed download port
+        inside = [e for e in result if e.tier != "documentation"
+                  and any(h == suffix or h.endswith("." + suffix) for h in e.hosts)]
         if not inside:
             continue
         rest = [e for e in result if e not in inside]

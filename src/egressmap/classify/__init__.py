@@ -1,0 +1,79 @@
+"""Say what a host is: a cloud service endpoint (and its private endpoint) or an internet host of a category.
+
+Each :class:`~egressmap.model.Classification` also carries the host's public suffix and whether it sits in
+shared hosting.
+
+Order: IP literals; AWS (botocore data), Azure, Google Cloud; otherwise the ordered rules of
+``data/categories.yaml``. Provider modules decide ``shared_hosting`` themselves (True for names any customer
+can create: buckets, storage accounts, distributions; False for the provider's own API hosts even where the
+public suffix list lists their parent, as it does ``us-east-1.amazonaws.com`` and ``googleapis.com``); for
+internet hosts it comes from the public suffix list's private section, and CDN edge names always count.
+
+>>> c = classify("ec2.us-east-1.amazonaws.com")
+>>> c.scope, c.provider, c.service, c.region, c.partition, c.private_endpoint
+('cloud', 'aws', 'ec2', 'us-east-1', 'aws', 'interface')
+>>> classify("bugs.centos.org").category
+'documentation'
+>>> all_regions()["cn-north-1"]
+'aws-cn'
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from egressmap.classify import aws_data, categories, psl
+from egressmap.classify.aws import classify_aws
+from egressmap.classify.azure import classify_azure
+from egressmap.classify.gcp import classify_gcp
+from egressmap.hostnames import is_ip, is_private_ip
+from egressmap.model import Classification
+
+__all__ = ["all_regions", "classify", "partition_regions"]
+
+
+@lru_cache(maxsize=1 << 17)
+def classify(host: str) -> Classification:
+    """Classify a host already normalised by :func:`egressmap.hostnames.normalize_host` (cached).
+
+    >>> classify("10.1.2.3").category, classify("8.8.8.8").category
+    ('internal', 'other')
+    """
+    if is_ip(host):
+        if is_private_ip(host):
+            return Classification(category="internal", notes=("private-range address",))
+        return Classification(category="other")
+    found = classify_aws(host) or classify_azure(host) or classify_gcp(host)
+    if found is None:
+        category = categories.category_of(host)
+        shared = category == "cdn" or psl.is_shared_hosting(host)
+        found = Classification(category=category, shared_hosting=shared)
+    return replace(
+        found, public_suffix=psl.public_suffix(host), registrable_domain=psl.registrable_domain(host)
+    )
+
+
+def all_regions() -> dict[str, str]:
+    """Every AWS region botocore lists explicitly, mapped to its partition id (``aws``, ``aws-cn``...).
+
+    Pseudo-regions such as ``aws-global`` are left out. The dict is a fresh copy.
+
+    >>> all_regions()["us-gov-west-1"]
+    'aws-us-gov'
+    """
+    return dict(aws_data.region_partitions())
+
+
+def partition_regions(partition: str) -> list[str]:
+    """Return the regions of one partition, sorted; raise ValueError naming the known ones if unknown.
+
+    >>> partition_regions("aws-cn")
+    ['cn-north-1', 'cn-northwest-1']
+    """
+    regions = aws_data.region_partitions()
+    found = sorted(region for region, owner in regions.items() if owner == partition)
+    if not found:
+        known = ", ".join(sorted(set(regions.values())))
+        raise ValueError(f"unknown AWS partition {partition!r}; known partitions: {known}")
+    return found

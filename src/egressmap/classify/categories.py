@@ -1,0 +1,125 @@
+"""Categories of internet hosts, from the ordered rules in ``data/categories.yaml`` (first match wins).
+
+A rule matches a host by exact name (``hosts``), by domain on a label boundary, apex included (``domains``), by
+its first label (``first_labels``: ``docs.``, ``wiki.``...) or by any label (``labels``: ``*.telemetry.*``).
+Every rule says ``why`` (and may give a ``source`` URL).
+
+>>> category_of("bugs.centos.org"), category_of("mirror.centos.org"), category_of("example.org")
+('documentation', 'os-packages', 'other')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from egressmap.errors import EgressmapError
+
+__all__ = ["CATEGORIES", "Rule", "category_of", "match", "rules"]
+
+#: Every category a classification can carry.
+CATEGORIES: tuple[str, ...] = (
+    "os-packages",
+    "language-packages",
+    "source-hosting",
+    "vendor-downloads",
+    "cdn",
+    "cloud-api",
+    "telemetry",
+    "documentation",
+    "internal",
+    "other",
+)
+
+_MATCHERS = ("hosts", "domains", "first_labels", "labels")
+_KEYS = frozenset({"category", "why", "source", *_MATCHERS})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One ordered rule of ``categories.yaml``."""
+
+    category: str
+    why: str
+    source: str | None = None
+    hosts: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()
+    first_labels: frozenset[str] = frozenset()
+    labels: frozenset[str] = frozenset()
+
+    def matches(self, host: str, labels: list[str], suffixes: set[str]) -> bool:
+        """Tell whether the rule covers ``host`` (``labels`` and ``suffixes`` are precomputed from it)."""
+        return (
+            host in self.hosts
+            or not self.domains.isdisjoint(suffixes)
+            or labels[0] in self.first_labels
+            or not self.labels.isdisjoint(labels)
+        )
+
+
+def _strings(value: Any, where: str) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise EgressmapError(f"categories.yaml {where}: expected a list of non-empty strings")
+    return frozenset(item.lower() for item in value)
+
+
+def _rule(raw: Any, index: int) -> Rule:
+    where = f"rule {index + 1}"
+    if not isinstance(raw, dict):
+        raise EgressmapError(f"categories.yaml {where}: expected a mapping")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise EgressmapError(f"categories.yaml {where}: unknown keys {sorted(unknown)}")
+    category, why, source = raw.get("category"), raw.get("why"), raw.get("source")
+    if category not in CATEGORIES:
+        raise EgressmapError(f"categories.yaml {where}: unknown category {category!r}")
+    if not isinstance(why, str) or not why.strip():
+        raise EgressmapError(f"categories.yaml {where}: every rule needs a 'why'")
+    if source is not None and not isinstance(source, str):
+        raise EgressmapError(f"categories.yaml {where}: 'source' must be a string")
+    matchers = {key: _strings(raw[key], f"{where} {key}") for key in _MATCHERS if key in raw}
+    if not matchers:
+        raise EgressmapError(f"categories.yaml {where}: no hosts, domains, first_labels or labels")
+    return Rule(category=category, why=why.strip(), source=source, **matchers)
+
+
+def parse_rules(text: str) -> tuple[Rule, ...]:
+    """Parse and validate the YAML text of a rules file.
+
+    >>> parse_rules("rules: [{category: cdn, why: edge network, domains: [fastly.net]}]")[0].domains
+    frozenset({'fastly.net'})
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise EgressmapError(f"categories.yaml is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise EgressmapError("categories.yaml: expected a top-level 'rules' list")
+    return tuple(_rule(raw, index) for index, raw in enumerate(data["rules"]))
+
+
+@lru_cache(maxsize=1)
+def rules() -> tuple[Rule, ...]:
+    """Return the bundled rules, in order."""
+    text = resources.files("egressmap.classify").joinpath("data/categories.yaml").read_text("utf-8")
+    return parse_rules(text)
+
+
+def match(host: str) -> Rule | None:
+    """Return the first rule that covers a normalised host name, else None."""
+    labels = host.split(".")
+    suffixes = {".".join(labels[start:]) for start in range(len(labels))}
+    for rule in rules():
+        if rule.matches(host, labels, suffixes):
+            return rule
+    return None
+
+
+def category_of(host: str) -> str:
+    """Return the category of a normalised host name (``other`` when no rule matches)."""
+    found = match(host)
+    return found.category if found is not None else "other"

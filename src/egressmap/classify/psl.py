@@ -1,0 +1,108 @@
+"""Public suffixes from the list bundled with :mod:`publicsuffixlist` (offline).
+
+Two views of the list:
+
+- ICANN section only, for :func:`public_suffix` and :func:`registrable_domain` (``co.uk``, ``com``...);
+- ICANN plus the private section, where operators list the suffixes their customers publish under
+  (``cloudfront.net``, ``s3.amazonaws.com``, ``blob.core.windows.net``, ``github.io``...). When the two views
+  give a host different suffixes, the host sits in shared hosting (:func:`is_shared_hosting`).
+
+Names under a top-level domain the list does not know (``.internal``, ``.local``) have no public suffix.
+
+>>> public_suffix("www.example.co.uk"), registrable_domain("www.example.co.uk")
+('co.uk', 'example.co.uk')
+>>> is_shared_hosting("d1uj6qtbmh3dt5.cloudfront.net"), is_shared_hosting("pypi.org")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from publicsuffixlist import PublicSuffixList
+
+__all__ = ["is_shared_hosting", "private_suffix", "public_suffix", "registrable_domain"]
+
+
+@lru_cache(maxsize=1)
+def _icann() -> PublicSuffixList:
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+@lru_cache(maxsize=1)
+def _with_private() -> PublicSuffixList:
+    return PublicSuffixList(only_icann=False, accept_unknown=False)
+
+
+def public_suffix(host: str) -> str | None:
+    """Return the ICANN public suffix of a normalised host name, None when its top-level domain is unknown.
+
+    >>> public_suffix("pypi.org"), public_suffix("ip-10-0-0-1.ec2.internal")
+    ('org', None)
+    """
+    suffix: str | None = _icann().publicsuffix(host)
+    return suffix
+
+
+def registrable_domain(host: str) -> str | None:
+    """Return the ICANN registrable domain (suffix plus one label), None for a bare suffix or unknown TLD.
+
+    >>> registrable_domain("files.pythonhosted.org"), registrable_domain("co.uk")
+    ('pythonhosted.org', None)
+    """
+    domain: str | None = _icann().privatesuffix(host)
+    return domain
+
+
+def private_suffix(host: str) -> str | None:
+    """Return the public suffix counting the private section too (``s3.amazonaws.com`` for a bucket).
+
+    >>> private_suffix("bucket.s3.amazonaws.com")
+    's3.amazonaws.com'
+    """
+    suffix: str | None = _with_private().publicsuffix(host)
+    return suffix
+
+
+def is_shared_hosting(host: str) -> bool:
+    """Tell whether the private section puts ``host`` under another suffix than the ICANN section does.
+
+    >>> is_shared_hosting("raw.githubusercontent.com"), is_shared_hosting("s3.amazonaws.com")
+    (True, True)
+    """
+    private = private_suffix(host)
+    return private is not None and private != public_suffix(host)
+
+
+def is_public_suffix(name: str) -> bool:
+    """True when ``name`` is itself an ICANN public suffix (``com``, ``co.uk``): never a wildcard base.
+
+    >>> is_public_suffix("co.uk"), is_public_suffix("example.co.uk")
+    (True, False)
+    """
+    return public_suffix(name) == name
+
+
+def is_shared_suffix(name: str) -> bool:
+    """True when a wildcard over ``name`` covers hosting anyone can publish on (CloudFront, S3, blobs...).
+
+    That is: ``name`` is, or sits under, or contains a suffix of the list's private section.
+
+    >>> is_shared_suffix("cloudfront.net"), is_shared_suffix("amazonaws.com"), is_shared_suffix("ubuntu.com")
+    (True, True, False)
+    """
+    if is_shared_hosting(name) or is_shared_hosting("x." + name):
+        return True
+    return name in _private_parents()
+
+
+@lru_cache(maxsize=1)
+def _private_parents() -> frozenset[str]:
+    """Every proper parent domain of a private-section rule (``amazonaws.com`` for ``s3.amazonaws.com``)."""
+    rules: frozenset[str] = getattr(_with_private(), "_publicsuffix", frozenset())
+    icann: frozenset[str] = getattr(_icann(), "_publicsuffix", frozenset())
+    parents: set[str] = set()
+    for rule in rules - icann:
+        labels = rule.lstrip("*!.").split(".")
+        parents.update(".".join(labels[i:]) for i in range(1, len(labels)))
+    return frozenset(parents)
