@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from egressmap.hostnames import drop_reason, is_private_ip, normalize_host, placeholder_reason, split_host_port
+from egressmap.hostnames import (
+    drop_reason,
+    is_private_ip,
+    normalize_host,
+    placeholder_reason,
+    split_host_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,8 +36,21 @@ def test_normalize_known_forms(raw: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "hostile",
-    ['evil.com"; pass ip any any -> any any (sid:1;)', "a.com\nhttp_access allow all", "a.com;b", "a b.com",
-     "a.com#x", "-a.com", "a-.com", "a..com", "x" * 64 + ".com", "a.com\x00", "$(reboot).com", "a'.com", "a`b`.com"],
+    [
+        'evil.com"; pass ip any any -> any any (sid:1;)',
+        "a.com\nhttp_access allow all",
+        "a.com;b",
+        "a b.com",
+        "a.com#x",
+        "-a.com",
+        "a-.com",
+        "a..com",
+        "x" * 64 + ".com",
+        "a.com\x00",
+        "$(reboot).com",
+        "a'.com",
+        "a`b`.com",
+    ],
 )
 def test_normalize_rejects_hostile_names(hostile: str) -> None:
     """Quotes, semicolons, whitespace, control characters, comment markers and bad labels are refused."""
@@ -59,7 +78,11 @@ def test_drop_and_private() -> None:
     assert drop_reason("127.0.0.1") == "loopback address"
     assert drop_reason("foo.localhost") == "localhost"
     assert drop_reason("10.0.0.1") is None and is_private_ip("10.0.0.1")
-    assert placeholder_reason("%{HTTP_HOST}") and placeholder_reason("${host}") and placeholder_reason("x._domain_")
+    assert (
+        placeholder_reason("%{HTTP_HOST}")
+        and placeholder_reason("${host}")
+        and placeholder_reason("x._domain_")
+    )
 
 
 def test_split_host_port_rejects_bad_ports() -> None:

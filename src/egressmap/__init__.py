@@ -1,4 +1,4 @@
-"""egressmap: which outbound destinations does this HPC stack need, and is the firewall right?"""
+"""Egressmap: which outbound destinations does this HPC stack need, and is the firewall right."""
 
 from __future__ import annotations
 

@@ -30,29 +30,57 @@ log = logging.getLogger("egressmap")
 
 def _add_sources(p: argparse.ArgumentParser) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="log files, .gz files, lists, or - for stdin")
-    p.add_argument("--format", default="auto", choices=("auto", *FORMAT_NAMES),
-                   help="input format (default: detect from the first lines)")
-    p.add_argument("--squid-logformat", metavar="FMT", help="a custom Squid logformat string, e.g. '%%tl %%>a %%Ss/%%03>Hs %%rm %%ru'")
-    p.add_argument("--squid-conf", metavar="FILE", help="read logformat/access_log lines from this squid.conf")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", *FORMAT_NAMES),
+        help="input format (default: detect from the first lines)",
+    )
+    p.add_argument(
+        "--squid-logformat",
+        metavar="FMT",
+        help="a custom Squid logformat string, e.g. '%%tl %%>a %%Ss/%%03>Hs %%rm %%ru'",
+    )
+    p.add_argument(
+        "--squid-conf", metavar="FILE", help="read logformat/access_log lines from this squid.conf"
+    )
     p.add_argument("--strict", action="store_true", help="fail (exit 1) when any line is bad")
 
 
 def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
-    p.add_argument("--to", required=required, choices=sorted(EXPORTERS), metavar="FORMAT",
-                   help=f"export format: {', '.join(sorted(EXPORTERS))}")
-    p.add_argument("--scope", choices=("internet", "cloud", "all"),
-                   help="which entries: internet destinations, cloud-provider endpoints, or all "
-                        "(default: internet for list, all for the others)")
-    p.add_argument("--include-documentation", action="store_true",
-                   help="also export entries only seen as documentation links")
-    p.add_argument("--region", action="append", default=[], metavar="R",
-                   help="expand {region} templates for this region (repeatable, or 'all')")
+    p.add_argument(
+        "--to",
+        required=required,
+        choices=sorted(EXPORTERS),
+        metavar="FORMAT",
+        help=f"export format: {', '.join(sorted(EXPORTERS))}",
+    )
+    p.add_argument(
+        "--scope",
+        choices=("internet", "cloud", "all"),
+        help="which entries: internet destinations, cloud-provider endpoints, or all "
+        "(default: internet for list, all for the others)",
+    )
+    p.add_argument(
+        "--include-documentation",
+        action="store_true",
+        help="also export entries only seen as documentation links",
+    )
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="R",
+        help="expand {region} templates for this region (repeatable, or 'all')",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    top = argparse.ArgumentParser(prog="egressmap", description="Which outbound destinations does this stack "
-                                  "need, and is the firewall right?")
+    top = argparse.ArgumentParser(
+        prog="egressmap",
+        description="Which outbound destinations does this stack need, and is the firewall right?",
+    )
     top.add_argument("--version", action="version", version=f"egressmap {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)")
@@ -62,9 +90,16 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", parents=[common], help="build a policy (YAML) from logs and lists")
     _add_sources(b)
     b.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
-    b.add_argument("--fold-regions", action="store_true", help="fold hosts differing only by region into templates")
-    b.add_argument("--wildcard", action="append", default=[], metavar="SUFFIX",
-                   help="merge hosts under *.SUFFIX (refused over a public suffix)")
+    b.add_argument(
+        "--fold-regions", action="store_true", help="fold hosts differing only by region into templates"
+    )
+    b.add_argument(
+        "--wildcard",
+        action="append",
+        default=[],
+        metavar="SUFFIX",
+        help="merge hosts under *.SUFFIX (refused over a public suffix)",
+    )
     _add_export(b, required=False)
 
     s = sub.add_parser("scan", parents=[common], help="show what the inputs contain, as a table")
@@ -81,10 +116,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``egressmap`` console script."""
     args = parser().parse_args(argv)
-    level = os.environ.get("EGRESSMAP_LOGLEVEL") or ("DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING")
+    level = os.environ.get("EGRESSMAP_LOGLEVEL") or (
+        "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
+    )
     logging.basicConfig(format="egressmap: %(message)s", level=logging.WARNING)
     log.setLevel(level.upper())
-    commands: dict[str, Callable[[argparse.Namespace], int]] = {"build": _build, "scan": _scan, "export": _export}
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "build": _build,
+        "scan": _scan,
+        "export": _export,
+    }
     try:
         return commands[args.command](args)
     except EgressmapError as exc:
@@ -167,8 +208,14 @@ def _build(args: argparse.Namespace) -> int:
     destinations, report = _ingest(args)
     regions = expand_regions(args.region) if args.region else []
     skipped = {k: report.count(k) for k in ("malformed", "dropped", "warning")}
-    policy = build_policy(destinations.values(), fold=args.fold_regions, regions=regions,
-                          wildcards=args.wildcard, inputs=args.sources, skipped=skipped)
+    policy = build_policy(
+        destinations.values(),
+        fold=args.fold_regions,
+        regions=regions,
+        wildcards=args.wildcard,
+        inputs=args.sources,
+        skipped=skipped,
+    )
     _write(_export_text(policy, args) if args.to else dump_yaml(policy), args.output)
     return EXIT_PARTIAL if report.failed_inputs else EXIT_OK
 

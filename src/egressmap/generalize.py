@@ -37,8 +37,19 @@ def region_template(host: str, known: Collection[str]) -> tuple[str, str] | None
 @lru_cache(maxsize=1024)
 def _plausible(token: str) -> bool:
     direction = token.split("-")[-2]
-    return direction in {"east", "west", "north", "south", "central", "northeast", "northwest", "southeast",
-                         "southwest", "iso", "isob"}
+    return direction in {
+        "east",
+        "west",
+        "north",
+        "south",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "iso",
+        "isob",
+    }
 
 
 def expand(pattern: str, regions: Iterable[str]) -> list[str]:
@@ -84,12 +95,18 @@ def fold_regions(entries: Sequence[Entry], known: Collection[str]) -> list[Entry
     for entry in entries:
         found = region_template(entry.pattern, known) if entry.pattern == entry.hosts[0] else None
         groups.setdefault(found[0] if found else entry.pattern, []).append(entry)
-    return [merge(pattern, group) if len(group) > 1 or pattern != group[0].pattern else group[0]
-            for pattern, group in groups.items()]
+    return [
+        merge(pattern, group) if len(group) > 1 or pattern != group[0].pattern else group[0]
+        for pattern, group in groups.items()
+    ]
 
 
-def apply_wildcards(entries: Sequence[Entry], suffixes: Iterable[str], is_public_suffix: Callable[[str], bool],
-                    is_shared: Callable[[str], bool]) -> list[Entry]:
+def apply_wildcards(
+    entries: Sequence[Entry],
+    suffixes: Iterable[str],
+    is_public_suffix: Callable[[str], bool],
+    is_shared: Callable[[str], bool],
+) -> list[Entry]:
     """Merge entries under each ``*.SUFFIX``; refuse public suffixes, flag shared hosting as broad."""
     result = list(entries)
     for raw in suffixes:
@@ -98,19 +115,30 @@ def apply_wildcards(entries: Sequence[Entry], suffixes: Iterable[str], is_public
         except ValueError as exc:
             raise ConfigError(f"--wildcard {raw!r}: {exc}") from None
         if "." not in suffix or is_public_suffix(suffix):
-            raise ConfigError(f"--wildcard {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
-                              "it would allow every domain registered under it")
+            raise ConfigError(
+                f"--wildcard {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
+                "it would allow every domain registered under it"
+            )
         # documentation-only hosts stay exact: a wildcard must not turn a doc link into an allowed download port
-        inside = [e for e in result if e.tier != "documentation"
-                  and any(h == suffix or h.endswith("." + suffix) for h in e.hosts)]
+        inside = [
+            e
+            for e in result
+            if e.tier != "documentation" and any(h == suffix or h.endswith("." + suffix) for h in e.hosts)
+        ]
         if not inside:
             continue
         rest = [e for e in result if e not in inside]
         apex = any(suffix in e.hosts for e in inside)
         merged = replace(merge(f"*.{suffix}", inside), match="apex-and-subdomains" if apex else "subdomains")
         if is_shared(suffix):
-            merged = replace(merged, broad=True, warnings=(*merged.warnings,
-                             f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, "
-                             "not only the ones observed"))
+            merged = replace(
+                merged,
+                broad=True,
+                warnings=(
+                    *merged.warnings,
+                    f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, "
+                    "not only the ones observed",
+                ),
+            )
         result = [*rest, merged]
     return result

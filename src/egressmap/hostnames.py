@@ -32,8 +32,15 @@ _PLACEHOLDER = re.compile(r"\$\{|\$\(|%\{|\{\{|_domain_|\$[A-Za-z_]|<[a-z_-]+>",
 
 #: Names that always mean "this machine" or the instance metadata service: never a firewall entry.
 _LOCAL_NAMES = frozenset(
-    {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata.google.internal",
-     "instance-data", "instance-data.ec2.internal"}
+    {
+        "localhost",
+        "localhost.localdomain",
+        "ip6-localhost",
+        "ip6-loopback",
+        "metadata.google.internal",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
 )
 
 
@@ -161,8 +168,19 @@ def drop_reason(host: str) -> str | None:
 
 _IMDS_V6 = ipaddress.ip_network("fd00:ec2::254/128")
 
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ftps": 990, "git": 9418, "ssh": 22, "rsync": 873,
-                  "ws": 80, "wss": 443, "hkp": 11371, "hkps": 443}
+_DEFAULT_PORTS = {
+    "http": 80,
+    "https": 443,
+    "ftp": 21,
+    "ftps": 990,
+    "git": 9418,
+    "ssh": 22,
+    "rsync": 873,
+    "ws": 80,
+    "wss": 443,
+    "hkp": 11371,
+    "hkps": 443,
+}
 
 
 def default_port(scheme: str | None) -> int:

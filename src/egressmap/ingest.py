@@ -60,8 +60,13 @@ class IngestReport:
 Progress = Callable[[str, int, int | None], None]
 
 
-def observe(paths: Sequence[str], report: IngestReport, wanted: str = "auto",
-            options: SourceOptions | None = None, progress: Progress | None = None) -> Iterator[Observation]:
+def observe(
+    paths: Sequence[str],
+    report: IngestReport,
+    wanted: str = "auto",
+    options: SourceOptions | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Observation]:
     """Yield every observation from ``paths``; problems go into ``report``, never stop the run."""
     sources = build_sources(options)
     for path in paths:
@@ -82,7 +87,13 @@ def observe(paths: Sequence[str], report: IngestReport, wanted: str = "auto",
                 continue
             rep.format = source.name
             counted = 0
-            for item in source.read(stream.lines(), stream.origin):
+            fast = getattr(source, "read_blocks", None)
+            items = (
+                fast(stream.blocks(), stream.origin, stream.path if stream.plain_file else None)
+                if fast is not None
+                else source.read(stream.lines(), stream.origin)
+            )
+            for item in items:
                 if isinstance(item, Skipped):
                     rep.note(item)
                 else:

@@ -36,8 +36,8 @@ class Observation:
     """``http``, ``https``, ``ftp``... when known."""
     outcome: Outcome = "unknown"
     """What happened to the request: allowed, denied (by a proxy/firewall), failed, unknown."""
-    client: str | None = None
-    """The client address, when the evidence names it."""
+    clients: tuple[str, ...] = ()
+    """Client addresses the evidence names (a sample for a counted observation)."""
     time: float | None = None
     """Seconds since the epoch, when the evidence carries a time (the first, for a counted observation)."""
     last_time: float | None = None
@@ -55,7 +55,7 @@ class Skipped:
     origin: str
     lineno: int
     reason: str
-    kind: Literal["malformed", "dropped"] = "malformed"
+    kind: Literal["malformed", "dropped", "warning"] = "malformed"
     count: int = 1
 
 

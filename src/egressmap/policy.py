@@ -25,28 +25,33 @@ _TIERS = set(TIER_RANK)
 _MATCHES = {"exact", "subdomains", "apex-and-subdomains"}
 
 
-def entries_from(destinations: Iterable[Destination],
-                 classify: Callable[[str], Classification] = classify_mod.classify) -> list[Entry]:
+def entries_from(
+    destinations: Iterable[Destination], classify: Callable[[str], Classification] = classify_mod.classify
+) -> list[Entry]:
     """One exact entry per host, ports merged, classified."""
     by_host: dict[str, list[Destination]] = {}
     for dest in destinations:
         by_host.setdefault(dest.host, []).append(dest)
     entries = []
     for host, dests in by_host.items():
-        reasons = sorted({r for d in dests for r in d.reasons}, key=lambda r: (TIER_RANK.get(r.split(":")[0], 9), r))
+        reasons = sorted(
+            {r for d in dests for r in d.reasons}, key=lambda r: (TIER_RANK.get(r.split(":")[0], 9), r)
+        )
         sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
-        entries.append(Entry(
-            pattern=host,
-            hosts=(host,),
-            ports=tuple(sorted({d.port for d in dests})),
-            classification=classify(host),
-            tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
-            count=sum(d.count for d in dests),
-            denied=sum(d.denied for d in dests),
-            failed=sum(d.outcomes.get("failed", 0) for d in dests),
-            reasons=tuple(reasons[:MAX_REASONS]),
-            sources=tuple(sources[:MAX_SOURCES]),
-        ))
+        entries.append(
+            Entry(
+                pattern=host,
+                hosts=(host,),
+                ports=tuple(sorted({d.port for d in dests})),
+                classification=classify(host),
+                tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
+                count=sum(d.count for d in dests),
+                denied=sum(d.denied for d in dests),
+                failed=sum(d.outcomes.get("failed", 0) for d in dests),
+                reasons=tuple(reasons[:MAX_REASONS]),
+                sources=tuple(sources[:MAX_SOURCES]),
+            )
+        )
     return entries
 
 
@@ -55,18 +60,29 @@ def _source_key(source: str) -> tuple[str, int]:
     return (name, int(line)) if line.isdigit() else (source, 0)
 
 
-def build_policy(destinations: Iterable[Destination], *, fold: bool = False, regions: Sequence[str] = (),
-                 wildcards: Sequence[str] = (), inputs: Sequence[str] = (),
-                 skipped: Mapping[str, int] | None = None) -> Policy:
+def build_policy(
+    destinations: Iterable[Destination],
+    *,
+    fold: bool = False,
+    regions: Sequence[str] = (),
+    wildcards: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    skipped: Mapping[str, int] | None = None,
+) -> Policy:
     """Destinations -> a sorted, classified, optionally generalised policy."""
     entries = entries_from(destinations)
     if fold:
         entries = fold_regions(entries, classify_mod.all_regions())
     if wildcards:
-        entries = apply_wildcards(entries, wildcards, classify_mod.psl.is_public_suffix,
-                                  classify_mod.psl.is_shared_suffix)
-    return Policy(entries=tuple(sorted(entries, key=_entry_key)), regions=tuple(regions),
-                  inputs=tuple(inputs), skipped=dict(sorted((skipped or {}).items())))
+        entries = apply_wildcards(
+            entries, wildcards, classify_mod.psl.is_public_suffix, classify_mod.psl.is_shared_suffix
+        )
+    return Policy(
+        entries=tuple(sorted(entries, key=_entry_key)),
+        regions=tuple(regions),
+        inputs=tuple(inputs),
+        skipped=dict(sorted((skipped or {}).items())),
+    )
 
 
 def _entry_key(entry: Entry) -> tuple[str, str]:
@@ -101,6 +117,7 @@ def concrete_hosts(entry: Entry, regions: Sequence[str]) -> list[str]:
 
 
 # --- serialisation -------------------------------------------------------------------------------------------
+
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:
     """An entry as the JSON/YAML contract spells it (key order fixed)."""
@@ -175,9 +192,12 @@ def policy_from_dict(data: object, origin: str = "policy") -> Policy:
     skipped = data.get("skipped") or {}
     if not isinstance(regions, list) or not isinstance(skipped, dict):
         raise ConfigError(f"{origin}: 'regions' must be a list and 'skipped' a mapping")
-    return Policy(entries=entries, regions=tuple(str(r) for r in regions),
-                  inputs=tuple(str(i) for i in data.get("inputs") or []),
-                  skipped={str(k): int(v) for k, v in skipped.items()})
+    return Policy(
+        entries=entries,
+        regions=tuple(str(r) for r in regions),
+        inputs=tuple(str(i) for i in data.get("inputs") or []),
+        skipped={str(k): int(v) for k, v in skipped.items()},
+    )
 
 
 def _entry_from(raw: object, where: str) -> Entry:
@@ -194,21 +214,34 @@ def _entry_from(raw: object, where: str) -> Entry:
         if tier not in _TIERS or match not in _MATCHES:
             raise ValueError(f"bad tier {tier!r} or match {match!r}")
         c = Classification(
-            scope=raw.get("scope", "internet"), provider=raw.get("provider"), service=raw.get("service"),
-            region=raw.get("region"), partition=raw.get("partition"),
-            private_endpoint=raw.get("private_endpoint", "none"), category=raw.get("category", "other"),
-            notes=tuple(str(n) for n in raw.get("notes") or []))
+            scope=raw.get("scope", "internet"),
+            provider=raw.get("provider"),
+            service=raw.get("service"),
+            region=raw.get("region"),
+            partition=raw.get("partition"),
+            private_endpoint=raw.get("private_endpoint", "none"),
+            category=raw.get("category", "other"),
+            notes=tuple(str(n) for n in raw.get("notes") or []),
+        )
         if c.scope not in ("internet", "cloud") or c.private_endpoint not in ("gateway", "interface", "none"):
             raise ValueError(f"bad scope {c.scope!r} or private_endpoint {c.private_endpoint!r}")
         if not hosts and REGION_TOKEN not in pattern and not pattern.startswith("*."):
             hosts = (pattern,)
-        return Entry(pattern=pattern, hosts=hosts,
-                     ports=ports, classification=c, tier=tier, match=match,
-                     count=int(raw.get("count", 0)), denied=int(raw.get("denied", 0)),
-                     failed=int(raw.get("failed", 0)), broad=bool(raw.get("broad", False)),
-                     reasons=tuple(str(r) for r in raw.get("reasons") or []),
-                     sources=tuple(str(s) for s in raw.get("sources") or []),
-                     warnings=tuple(str(w) for w in raw.get("warnings") or []))
+        return Entry(
+            pattern=pattern,
+            hosts=hosts,
+            ports=ports,
+            classification=c,
+            tier=tier,
+            match=match,
+            count=int(raw.get("count", 0)),
+            denied=int(raw.get("denied", 0)),
+            failed=int(raw.get("failed", 0)),
+            broad=bool(raw.get("broad", False)),
+            reasons=tuple(str(r) for r in raw.get("reasons") or []),
+            sources=tuple(str(s) for s in raw.get("sources") or []),
+            warnings=tuple(str(w) for w in raw.get("warnings") or []),
+        )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing field {exc}") from None
     except (TypeError, ValueError) as exc:

@@ -14,28 +14,51 @@ SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count",
 
 def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     """One dict per destination, classified, sorted by scope, tier, host, port."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for d in destinations:
         c = classify(d.host)
-        rows.append({
-            "host": d.host, "port": d.port, "tier": d.tier, "scope": c.scope, "category": c.category,
-            "provider": c.provider, "service": c.service, "region": c.region,
-            "private_endpoint": c.private_endpoint, "count": d.count, "denied": d.denied,
-            "failed": d.outcomes.get("failed", 0), "clients": sorted(d.clients), "reasons": sorted(d.reasons),
-            "sources": d.sources, "urls": d.urls, "first_seen": d.first_seen, "last_seen": d.last_seen,
-        })
+        rows.append(
+            {
+                "host": d.host,
+                "port": d.port,
+                "tier": d.tier,
+                "scope": c.scope,
+                "category": c.category,
+                "provider": c.provider,
+                "service": c.service,
+                "region": c.region,
+                "private_endpoint": c.private_endpoint,
+                "count": d.count,
+                "denied": d.denied,
+                "failed": d.outcomes.get("failed", 0),
+                "clients": sorted(d.clients),
+                "reasons": sorted(d.reasons),
+                "sources": d.sources,
+                "urls": d.urls,
+                "first_seen": d.first_seen,
+                "last_seen": d.last_seen,
+            }
+        )
     rows.sort(key=lambda r: (r["scope"], TIER_RANK[r["tier"]], r["host"], r["port"]))
     return rows
 
 
 def report_dict(report: IngestReport) -> list[dict[str, Any]]:
     """The per-input report for ``--json``."""
-    return [{
-        "input": r.origin, "format": r.format or None, "lines": r.lines, "observations": r.observations,
-        "error": r.error,
-        "problems": [{"kind": k, "reason": why, "count": r.problem_counts[(k, why)], "lines": lines}
-                     for (k, why), lines in sorted(r.problems.items())],
-    } for r in report.inputs]
+    return [
+        {
+            "input": r.origin,
+            "format": r.format or None,
+            "lines": r.lines,
+            "observations": r.observations,
+            "error": r.error,
+            "problems": [
+                {"kind": k, "reason": why, "count": r.problem_counts[(k, why)], "lines": lines}
+                for (k, why), lines in sorted(r.problems.items())
+            ],
+        }
+        for r in report.inputs
+    ]
 
 
 def _service(row: dict[str, Any]) -> str:
@@ -45,8 +68,20 @@ def _service(row: dict[str, Any]) -> str:
 def render_scan_plain(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
     """A fixed-width table for pipes and files."""
     header = ("HOST", "PORT", "TIER", "SCOPE", "CATEGORY", "SERVICE", "COUNT", "DENIED", "FAILED")
-    table = [header] + [(r["host"], str(r["port"]), r["tier"], r["scope"], r["category"], _service(r) or "-",
-                         str(r["count"]), str(r["denied"]), str(r["failed"])) for r in rows]
+    table = [header] + [
+        (
+            r["host"],
+            str(r["port"]),
+            r["tier"],
+            r["scope"],
+            r["category"],
+            _service(r) or "-",
+            str(r["count"]),
+            str(r["denied"]),
+            str(r["failed"]),
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
@@ -59,15 +94,30 @@ def render_scan_rich(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
     from rich.text import Text
 
     table = Table(title=f"{len(rows)} destinations", title_justify="left")
-    for name, justify in (("Host", "left"), ("Port", "right"), ("Tier", "left"), ("Scope", "left"),
-                          ("Category", "left"), ("Service", "left"), ("Count", "right"), ("Denied", "right"),
-                          ("Failed", "right")):
+    for name, justify in (
+        ("Host", "left"),
+        ("Port", "right"),
+        ("Tier", "left"),
+        ("Scope", "left"),
+        ("Category", "left"),
+        ("Service", "left"),
+        ("Count", "right"),
+        ("Denied", "right"),
+        ("Failed", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in rows:
-        table.add_row(Text(r["host"]), str(r["port"]), r["tier"], r["scope"], r["category"],
-                      Text(_service(r) or "-"), str(r["count"]),
-                      Text(str(r["denied"]), style="bold red" if r["denied"] else ""),
-                      Text(str(r["failed"]), style="yellow" if r["failed"] else ""))
+        table.add_row(
+            Text(r["host"]),
+            str(r["port"]),
+            r["tier"],
+            r["scope"],
+            r["category"],
+            Text(_service(r) or "-"),
+            str(r["count"]),
+            Text(str(r["denied"]), style="bold red" if r["denied"] else ""),
+            Text(str(r["failed"]), style="yellow" if r["failed"] else ""),
+        )
     Console(file=out).print(table)
 
 
@@ -84,10 +134,13 @@ def problem_lines(report: IngestReport, verbose: bool = False) -> list[str]:
             n = r.problem_counts[(kind, why)]
             where = ", ".join(str(x) for x in lines) + (", ..." if n > len(lines) else "")
             label = {"malformed": "bad line", "warning": "warning", "dropped": "dropped"}[kind]
-            out.append(f"{r.origin}: {n} {label}{'s' if n != 1 and kind != 'dropped' else ''} "
-                       f"(line {where}): {why}")
+            out.append(
+                f"{r.origin}: {n} {label}{'s' if n != 1 and kind != 'dropped' else ''} (line {where}): {why}"
+            )
         dropped = r.count("dropped")
         if dropped and not verbose:
-            out.append(f"{r.origin}: {dropped} URL(s)/host(s) dropped as placeholders, local or link-local "
-                       "names (-v lists them)")
+            out.append(
+                f"{r.origin}: {dropped} URL(s)/host(s) dropped as placeholders, local or link-local "
+                "names (-v lists them)"
+            )
     return out

@@ -63,7 +63,7 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     """'-' reads standard input, gzip included."""
-    fake = io.TextIOWrapper(io.BufferedReader(io.BytesIO(gzip.compress(b"a\nb\n"))))  # type: ignore[arg-type]
+    fake = io.TextIOWrapper(io.BufferedReader(io.BytesIO(gzip.compress(b"a\nb\n"))))
     monkeypatch.setattr(sys, "stdin", fake)
     stream = InputStream("-")
     assert (stream.origin, list(stream.lines())) == ("<stdin>", ["a", "b"])

@@ -31,8 +31,12 @@ def test_native_keeps_good_lines_and_reports_bad_ones() -> None:
     """Bad lines are skipped with their numbers; identical requests are counted, not repeated."""
     items = list(_native().read(NATIVE, "access.log"))
     obs = {(o.host, o.port, o.outcome, o.count) for o in items if isinstance(o, Observation)}
-    assert obs == {("pypi.org", 443, "allowed", 2), ("security.ubuntu.com", 80, "allowed", 1),
-                   ("evil.example.net", 443, "denied", 1), ("down.example.org", 80, "failed", 1)}
+    assert obs == {
+        ("pypi.org", 443, "allowed", 2),
+        ("security.ubuntu.com", 80, "allowed", 1),
+        ("evil.example.net", 443, "denied", 1),
+        ("down.example.org", 80, "failed", 1),
+    }
     bad = sorted((s.lineno, s.kind) for s in items if isinstance(s, Skipped))
     assert bad == [(3, "malformed"), (7, "malformed"), (8, "dropped"), (9, "dropped")]
 
@@ -41,7 +45,12 @@ def test_native_observation_details() -> None:
     """An observation carries source line, client, times, tier and a reason."""
     items = [o for o in _native().read(NATIVE, "access.log") if isinstance(o, Observation)]
     pypi = next(o for o in items if o.host == "pypi.org")
-    assert (pypi.source, pypi.client, pypi.tier, pypi.kind) == ("access.log:1", "10.0.0.5", "observed", "connect")
+    assert (pypi.source, pypi.clients, pypi.tier, pypi.kind) == (
+        "access.log:1",
+        ("10.0.0.5",),
+        "observed",
+        "connect",
+    )
     assert (pypi.time, pypi.last_time) == (1732186800.123, 1732186803.0)
     assert pypi.reason == "CONNECT tunnel seen in squid log"
     denied = next(o for o in items if o.host == "evil.example.net")
@@ -49,8 +58,10 @@ def test_native_observation_details() -> None:
 
 
 COMMON = '10.0.0.5 - - [21/Nov/2026:10:00:01 +0000] "CONNECT github.com:443 HTTP/1.1" 200 5000 TCP_TUNNEL:HIER_DIRECT'
-COMBINED = ('10.0.0.7 - - [21/Nov/2026:10:00:02 +0000] "GET http://deb.debian.org/debian/ HTTP/1.1" 403 3900 "-" '
-            '"Debian APT-HTTP/1.3 (2.6.1)" TCP_DENIED:HIER_NONE')
+COMBINED = (
+    '10.0.0.7 - - [21/Nov/2026:10:00:02 +0000] "GET http://deb.debian.org/debian/ HTTP/1.1" 403 3900 "-" '
+    '"Debian APT-HTTP/1.3 (2.6.1)" TCP_DENIED:HIER_NONE'
+)
 
 
 def test_common_and_combined() -> None:
@@ -59,15 +70,17 @@ def test_common_and_combined() -> None:
     (gh,) = [o for o in sources["squid-common"].read([COMMON], "c.log") if isinstance(o, Observation)]
     assert (gh.host, gh.port, gh.outcome, gh.time) == ("github.com", 443, "allowed", 1795255201.0)
     (deb,) = [o for o in sources["squid-combined"].read([COMBINED], "x.log") if isinstance(o, Observation)]
-    assert (deb.host, deb.port, deb.outcome, deb.client) == ("deb.debian.org", 80, "denied", "10.0.0.7")
+    assert (deb.host, deb.port, deb.outcome, deb.clients) == ("deb.debian.org", 80, "denied", ("10.0.0.7",))
 
 
 def test_custom_logformat_from_flag_and_sniffing() -> None:
     """The seed's 'minimal' logformat is sniffed and parsed when given with --squid-logformat."""
     options = SourceOptions.from_flags(logformat="%tl %>a %Ss/%03>Hs %rm %ru")
     sources = build_sources(options)
-    lines = ["21/Nov/2026:10:00:01 +0000 172.31.1.9 TCP_TUNNEL/200 CONNECT api.snapcraft.io:443",
-             "21/Nov/2026:10:00:02 +0000 172.31.1.9 TCP_MISS/200 GET http://security.ubuntu.com/ubuntu/x"]
+    lines = [
+        "21/Nov/2026:10:00:01 +0000 172.31.1.9 TCP_TUNNEL/200 CONNECT api.snapcraft.io:443",
+        "21/Nov/2026:10:00:02 +0000 172.31.1.9 TCP_MISS/200 GET http://security.ubuntu.com/ubuntu/x",
+    ]
     src = choose(lines, sources)
     assert src.name == "squid-custom:custom"
     got = {(o.host, o.port) for o in src.read(lines, "m.log") if isinstance(o, Observation)}
@@ -88,14 +101,23 @@ def test_squid_conf_maps_files_to_formats(tmp_path: object) -> None:
     from pathlib import Path
 
     conf = Path(str(tmp_path)) / "squid.conf"
-    conf.write_text("logformat minimal %tl %>a %Ss/%03>Hs %rm %ru\n"
-                    "access_log /var/log/squid/common.log common\n"
-                    "access_log stdio:/var/log/squid/minimal-access.log minimal\n"
-                    "access_log daemon:/var/log/squid/access.log logformat=combined\n")
+    conf.write_text(
+        "logformat minimal %tl %>a %Ss/%03>Hs %rm %ru\n"
+        "access_log /var/log/squid/common.log common\n"
+        "access_log stdio:/var/log/squid/minimal-access.log minimal\n"
+        "access_log daemon:/var/log/squid/access.log logformat=combined\n"
+    )
     options = SourceOptions.from_flags(squid_conf=str(conf))
-    assert options.access_logs == {"common.log": "common", "minimal-access.log": "minimal", "access.log": "combined"}
+    assert options.access_logs == {
+        "common.log": "common",
+        "minimal-access.log": "minimal",
+        "access.log": "combined",
+    }
     sources = build_sources(options)
-    assert choose(["junk"], sources, origin="/tmp/minimal-access.log", options=options).name == "squid-custom:minimal"
+    assert (
+        choose(["junk"], sources, origin="/tmp/minimal-access.log", options=options).name
+        == "squid-custom:minimal"
+    )
     assert choose(["junk"], sources, origin="access.log.gz", options=options).name == "squid-combined"
 
 
@@ -118,7 +140,9 @@ def test_every_squid_parser_survives_arbitrary_lines(lines: list[str]) -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.from_regex(r"\A\d{10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ \S+ - \S+ \S+\Z"), max_size=5))
+@given(
+    st.lists(st.from_regex(r"\A\d{10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z]+ \S+ - \S+ \S+\Z"), max_size=5)
+)
 def test_native_parser_on_near_valid_lines(lines: list[str]) -> None:
     """Lines shaped like native squid lines with arbitrary fields never raise."""
     for item in _native().read(lines, "f"):

@@ -12,26 +12,43 @@ def _found(line: str) -> list[tuple[str, int, str]]:
 
 def test_quotes_brackets_punctuation_and_key_value() -> None:
     """URLs are cut cleanly at quotes, brackets and trailing punctuation, and found after key=."""
-    line = ('(see "https://a.example.com/x.tar.gz"), [https://b.example.com/y.rpm]. '
-            "baseurl=https://c.example.com/repo/ <https://d.example.com/z.deb>, https://e.example.com/w.zip;")
-    assert {h for h, _, _ in _found(line)} == {"a.example.com", "b.example.com", "c.example.com",
-                                               "d.example.com", "e.example.com"}
+    line = (
+        '(see "https://a.example.com/x.tar.gz"), [https://b.example.com/y.rpm]. '
+        "baseurl=https://c.example.com/repo/ <https://d.example.com/z.deb>, https://e.example.com/w.zip;"
+    )
+    assert {h for h, _, _ in _found(line)} == {
+        "a.example.com",
+        "b.example.com",
+        "c.example.com",
+        "d.example.com",
+        "e.example.com",
+    }
 
 
 def test_credentials_are_stripped_everywhere() -> None:
     """user:pass@ never reaches the host, the URL sample or a rejection message."""
-    items = list(find_urls("pip install --index-url https://bob:hunter2@repo.example.com:8443/simple/ x "
-                           "and https://alice:pw@${HOST}/x"))
+    items = list(
+        find_urls(
+            "pip install --index-url https://bob:hunter2@repo.example.com:8443/simple/ x "
+            "and https://alice:pw@${HOST}/x"
+        )
+    )
     text = repr(items)
     assert "hunter2" not in text and "bob" not in text and "alice" not in text and "pw@" not in text
     found = [u for u in items if isinstance(u, FoundUrl)]
-    assert [(u.host, u.port, u.url) for u in found] == [("repo.example.com", 8443, "https://repo.example.com:8443/simple/")]
+    assert [(u.host, u.port, u.url) for u in found] == [
+        ("repo.example.com", 8443, "https://repo.example.com:8443/simple/")
+    ]
 
 
 def test_placeholders_localhost_and_imds_are_rejected_not_found() -> None:
     """Templates, localhost and link-local addresses are dropped with a reason."""
-    items = list(find_urls("https://developer.download.nvidia._domain_/x https://localhost:${port} "
-                           "http://169.254.169.254/latest/meta-data %{HTTP_HOST} http://%{HTTP_HOST}/x"))
+    items = list(
+        find_urls(
+            "https://developer.download.nvidia._domain_/x https://localhost:${port} "
+            "http://169.254.169.254/latest/meta-data %{HTTP_HOST} http://%{HTTP_HOST}/x"
+        )
+    )
     assert all(isinstance(i, Rejected) and i.kind == "dropped" for i in items)
     assert len(items) == 4
 

@@ -43,8 +43,11 @@ class Exporter(ABC):
         """The entries this export shows under ``options``."""
         scope = options.scope or self.default_scope
         keep_docs = options.include_documentation or self.every_tier
-        return [e for e in policy.entries
-                if (scope == "all" or e.scope == scope) and (keep_docs or e.tier != "documentation")]
+        return [
+            e
+            for e in policy.entries
+            if (scope == "all" or e.scope == scope) and (keep_docs or e.tier != "documentation")
+        ]
 
     @abstractmethod
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:

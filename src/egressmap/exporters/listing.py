@@ -23,15 +23,26 @@ class ListExport(Exporter):
             if entry.match == "exact":
                 names = concrete_hosts(entry, regions)
             else:
-                names = [entry.pattern] + ([entry.pattern[2:]] if entry.match == "apex-and-subdomains" else [])
-                notes.append(f"{entry.pattern}: a list cannot say whether '*.' covers the apex; "
-                             + ("the apex is listed too" if entry.match == "apex-and-subdomains"
-                                else "the apex is not listed"))
+                names = [entry.pattern] + (
+                    [entry.pattern[2:]] if entry.match == "apex-and-subdomains" else []
+                )
+                notes.append(
+                    f"{entry.pattern}: a list cannot say whether '*.' covers the apex; "
+                    + (
+                        "the apex is listed too"
+                        if entry.match == "apex-and-subdomains"
+                        else "the apex is not listed"
+                    )
+                )
             for port in entry.ports:
                 key = "HTTP" if port == 80 else "HTTPS" if port == 443 else "Other"
                 sections[key].update(f"{name}:{port}" for name in names)
         out: list[str] = []
-        titles = {"HTTP": "# HTTP Destinations", "HTTPS": "# HTTPS Destinations", "Other": "# Other Destinations"}
+        titles = {
+            "HTTP": "# HTTP Destinations",
+            "HTTPS": "# HTTPS Destinations",
+            "Other": "# Other Destinations",
+        }
         for key, lines in sections.items():
             if lines:
                 out.append(titles[key])

@@ -10,8 +10,21 @@ from ..model import Entry, Policy
 from ..policy import concrete_hosts
 from .interface import Exporter, ExportOptions, Rendered, why
 
-COLUMNS = ("destination", "port", "scope", "category", "provider", "service", "region", "private_endpoint",
-           "tier", "count", "denied", "why", "evidence")
+COLUMNS = (
+    "destination",
+    "port",
+    "scope",
+    "category",
+    "provider",
+    "service",
+    "region",
+    "private_endpoint",
+    "tier",
+    "count",
+    "denied",
+    "why",
+    "evidence",
+)
 
 
 def rows(entries: list[Entry], regions: tuple[str, ...] | list[str]) -> list[list[str]]:
@@ -24,8 +37,23 @@ def rows(entries: list[Entry], regions: tuple[str, ...] | list[str]) -> list[lis
         if "{region}" in e.pattern:
             name = f"{e.pattern} ({', '.join(hosts)})"
         for port in e.ports:
-            out.append([name, str(port), c.scope, c.category, c.provider or "", c.service or "", c.region or "",
-                        c.private_endpoint, e.tier, str(e.count), str(e.denied), why(e), " ".join(e.sources)])
+            out.append(
+                [
+                    name,
+                    str(port),
+                    c.scope,
+                    c.category,
+                    c.provider or "",
+                    c.service or "",
+                    c.region or "",
+                    c.private_endpoint,
+                    e.tier,
+                    str(e.count),
+                    str(e.denied),
+                    why(e),
+                    " ".join(e.sources),
+                ]
+            )
     return out
 
 
@@ -61,13 +89,26 @@ class MarkdownExport(Exporter):
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
         """Render the Markdown text."""
-        heads = ("Destination", "Port", "Scope", "Category", "Service", "Private endpoint", "Tier", "Count",
-                 "Denied", "Why", "Evidence")
+        heads = (
+            "Destination",
+            "Port",
+            "Scope",
+            "Category",
+            "Service",
+            "Private endpoint",
+            "Tier",
+            "Count",
+            "Denied",
+            "Why",
+            "Evidence",
+        )
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
         for r in rows(self.select(policy, options), list(options.regions or policy.regions)):
             service = " ".join(x for x in (r[4], r[5], r[6]) if x)
-            cells = [f"`{_md_code(r[0])}`", *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9],
-                                                                r[10], r[11], r[12]))]
+            cells = [
+                f"`{_md_code(r[0])}`",
+                *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9], r[10], r[11], r[12])),
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         return Rendered("\n".join(lines) + "\n")
 

@@ -72,8 +72,13 @@ def _by_conf(origin: str, options: SourceOptions | None, sources: Mapping[str, S
     return sources.get(builtin.get(name, f"squid-custom:{name}"))
 
 
-def choose(head: Sequence[str], sources: Mapping[str, Source], wanted: str = "auto", origin: str = "",
-           options: SourceOptions | None = None) -> Source:
+def choose(
+    head: Sequence[str],
+    sources: Mapping[str, Source],
+    wanted: str = "auto",
+    origin: str = "",
+    options: SourceOptions | None = None,
+) -> Source:
     """Pick the source for an input: the one asked for, the one squid.conf names, or the best sniffer."""
     if wanted not in ("auto", "squid-custom"):
         if wanted not in sources:
@@ -84,7 +89,9 @@ def choose(head: Sequence[str], sources: Mapping[str, Source], wanted: str = "au
         return named
     candidates = {k: v for k, v in sources.items() if wanted == "auto" or k.startswith("squid-custom:")}
     if not candidates:
-        raise UnknownFormat(wanted, ("auto", *FORMAT_NAMES), "squid-custom needs --squid-logformat or --squid-conf")
+        raise UnknownFormat(
+            wanted, ("auto", *FORMAT_NAMES), "squid-custom needs --squid-logformat or --squid-conf"
+        )
     scores: list[tuple[float, int, str]] = []
     for order, (name, src) in enumerate(candidates.items()):
         try:

@@ -15,7 +15,9 @@ from ..model import Observation, Outcome, Skipped
 from .interface import Item, Source
 from .urls import FoundUrl, find_urls
 
-_WGET = re.compile(r"Connecting to (?P<host>[^\s|()]+)(?: \([^)]*\))?\|[^|]*\|:(?P<port>\d+)\.\.\. ?(?P<result>\S*)")
+_WGET = re.compile(
+    r"Connecting to (?P<host>[^\s|()]+)(?: \([^)]*\))?\|[^|]*\|:(?P<port>\d+)\.\.\. ?(?P<result>\S*)"
+)
 _CURL = re.compile(r"Connected to (?P<host>[^\s()]+) \([^)]*\) port (?P<port>\d+)")
 
 
@@ -43,8 +45,16 @@ class FreeText(Source):
                 continue
             for found in find_urls(line):
                 if isinstance(found, FoundUrl):
-                    yield Observation(host=found.host, port=found.port, kind="mention", tier=found.tier,
-                                      reason=found.reason, source=where, scheme=found.scheme, url=found.url)
+                    yield Observation(
+                        host=found.host,
+                        port=found.port,
+                        kind="mention",
+                        tier=found.tier,
+                        reason=found.reason,
+                        source=where,
+                        scheme=found.scheme,
+                        url=found.url,
+                    )
                 else:
                     yield Skipped(origin, lineno, f"{found.reason}: {found.token}", kind=found.kind)  # type: ignore[arg-type]
 
@@ -62,5 +72,12 @@ class FreeText(Source):
         result = match.groupdict().get("result") or "connected."
         outcome: Outcome = "allowed" if result.startswith("connected") else "failed"
         tool = "wget" if match.re is _WGET else "curl"
-        return Observation(host=host, port=int(match.group("port")), kind="connect", tier="observed",
-                           reason=f"{tool} connection in log", source=where, outcome=outcome)
+        return Observation(
+            host=host,
+            port=int(match.group("port")),
+            kind="connect",
+            tier="observed",
+            reason=f"{tool} connection in log",
+            source=where,
+            outcome=outcome,
+        )

@@ -14,7 +14,9 @@ from .interface import Item, Source, match_ratio
 from .urls import FoundUrl, find_urls
 
 _TOKEN = re.compile(r"^\s*(\S+)\s*(?:#.*)?$")
-_HOSTLIKE = re.compile(r"^(\*\.)?[\w.-]+\.[a-z][\w-]*\.?(:\d{1,5})?$|^\[?[0-9a-f:.]+\]?(:\d{1,5})?$", re.IGNORECASE)
+_HOSTLIKE = re.compile(
+    r"^(\*\.)?[\w.-]+\.[a-z][\w-]*\.?(:\d{1,5})?$|^\[?[0-9a-f:.]+\]?(:\d{1,5})?$", re.IGNORECASE
+)
 
 
 def _is_list_line(line: str) -> bool:
@@ -53,14 +55,25 @@ class PlainList(Source):
         if "://" in token:
             for found in find_urls(token):
                 if isinstance(found, FoundUrl):
-                    return Observation(host=found.host, port=found.port, kind="mention", tier=found.tier,
-                                       reason=f"listed URL: {found.reason}", source=where, scheme=found.scheme,
-                                       url=found.url)
+                    return Observation(
+                        host=found.host,
+                        port=found.port,
+                        kind="mention",
+                        tier=found.tier,
+                        reason=f"listed URL: {found.reason}",
+                        source=where,
+                        scheme=found.scheme,
+                        url=found.url,
+                    )
                 return Skipped(origin, lineno, f"{found.reason}: {found.token}", kind=found.kind)  # type: ignore[arg-type]
             return Skipped(origin, lineno, "not a URL, host or host:port")
         if token.startswith("*."):
-            return Skipped(origin, lineno, f"wildcard {token[:80]!r} is not a host; re-create it with --wildcard",
-                           kind="dropped")
+            return Skipped(
+                origin,
+                lineno,
+                f"wildcard {token[:80]!r} is not a host; re-create it with --wildcard",
+                kind="dropped",
+            )
         why = placeholder_reason(token)
         if why:
             return Skipped(origin, lineno, f"{why}: {token[:80]}", kind="dropped")
@@ -72,5 +85,11 @@ class PlainList(Source):
         why = drop_reason(host)
         if why:
             return Skipped(origin, lineno, f"{why}: {host}", kind="dropped")
-        return Observation(host=host, port=port, kind="mention", tier="referenced",
-                           reason=f"listed in {origin}", source=where)
+        return Observation(
+            host=host,
+            port=port,
+            kind="mention",
+            tier="referenced",
+            reason=f"listed in {origin}",
+            source=where,
+        )

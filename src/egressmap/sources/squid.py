@@ -11,11 +11,21 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, cast
 
 from ..hostnames import default_port, drop_reason, normalize_host, split_host_port
 from ..model import Observation, Outcome, Skipped
 from .interface import Item, Source, match_ratio
 from .squid_format import BUILTIN, LogFormat
+from .squid_native import CLIENT_SAMPLE, rows_in_order, tally_native, tally_native_file
+
+
+def _seconds(raw: object) -> float | None:
+    try:
+        return float(str(raw))
+    except ValueError:
+        return None
+
 
 _NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?\d+\s+\S+\s+\S+")
 _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
@@ -54,24 +64,39 @@ class _Tally:
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
-        self.rows: dict[tuple[str, str | None, str, str, str], list[object]] = {}
+        # (method, scheme, authority, outcome) -> [count, first lineno, first time, last time, url, clients]
+        self.rows: dict[tuple[str, str | None, str, str], list[Any]] = {}
 
-    def add(self, lineno: int, method: str, scheme: str | None, authority: str, outcome: str, client: str,
-            when: float | None, url: str) -> None:
-        key = (method, scheme, authority, outcome, client)
+    def add(
+        self,
+        lineno: int,
+        method: str,
+        scheme: str | None,
+        authority: str,
+        outcome: str,
+        clients: Iterable[str],
+        first: float | None,
+        last: float | None,
+        url: str,
+        count: int = 1,
+    ) -> None:
+        """Count ``count`` requests (lines at and after ``lineno``)."""
+        key = (method, scheme, authority, outcome)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = [1, lineno, when, when, url]
-        else:
-            row[0] += 1  # type: ignore[operator]
-            if when is not None:
-                row[3] = when
+            self.rows[key] = [count, lineno, first, last, url, set(clients)]
+            return
+        row[0] += count
+        if last is not None:
+            row[3] = last
+        if len(row[5]) < CLIENT_SAMPLE:
+            row[5].update(clients)
 
     def flush(self) -> Iterator[Item]:
+        """One observation per distinct request kind, in order of first appearance."""
         origin = self.origin
-        for (method, scheme, authority, outcome, client), row in self.rows.items():
-            count, lineno, first, last, url = row
-            assert isinstance(count, int) and isinstance(lineno, int)
+        for (method, scheme, authority, outcome), row in self.rows.items():
+            count, lineno, first, last, url, clients = row
             try:
                 raw, port = split_host_port(authority, default_port(scheme))
                 host = normalize_host(raw)
@@ -84,12 +109,21 @@ class _Tally:
                 continue
             verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
             reason = f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
-            yield Observation(host=host, port=port, kind="connect", tier="observed", reason=reason,
-                              source=f"{origin}:{lineno}", scheme=scheme or ("https" if port == 443 else None),
-                              outcome=outcome, client=client or None,  # type: ignore[arg-type]
-                              time=first if isinstance(first, float) else None,
-                              last_time=last if isinstance(last, float) else None,
-                              url=str(url) if url else None, count=count)
+            yield Observation(
+                host=host,
+                port=port,
+                kind="connect",
+                tier="observed",
+                reason=reason,
+                source=f"{origin}:{lineno}",
+                scheme=scheme or ("https" if port == 443 else None),
+                outcome=cast(Outcome, outcome),
+                clients=tuple(sorted(c for c in clients if c and c != "-")),
+                time=first,
+                last_time=last,
+                url=url or None,
+                count=count,
+            )
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
@@ -141,35 +175,48 @@ class SquidLog(Source):
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Stream the log; bad lines come out at once, observations at the end of the input."""
-        tally = _Tally(origin)
         if self._native:
-            yield from self._read_native(lines, origin, tally)
-        else:
-            yield from self._read_generic(lines, origin, tally)
+            yield from self.read_blocks([lines] if isinstance(lines, list) else ([x] for x in lines), origin)
+            return
+        tally = _Tally(origin)
+        yield from self._read_generic(lines, origin, tally)
         yield from tally.flush()
 
-    @staticmethod
-    def _read_native(lines: Iterable[str], origin: str, tally: _Tally) -> Iterator[Item]:
-        add = tally.add
-        for lineno, line in enumerate(lines, 1):
-            parts = line.split(None, 9)
-            if len(parts) < 7:
-                if parts and not line.lstrip().startswith("#"):
-                    yield Skipped(origin, lineno, "not a native squid log line (fewer than 7 fields)")
-                continue
-            result, _, status = parts[3].partition("/")
-            hier = parts[8] if len(parts) > 8 else ""
-            method = parts[5]
-            where = split_url(method, parts[6])
-            try:
-                when: float | None = float(parts[0])
-            except ValueError:
-                yield Skipped(origin, lineno, f"bad timestamp {parts[0][:30]!r}")
-                continue
+    def read_blocks(
+        self, blocks: Iterable[list[str]], origin: str, path: str | None = None
+    ) -> Iterator[Item]:
+        """Native format only: the fast path over blocks of lines (or, for a big plain file, its path)."""
+        if not self._native:
+            yield from self.read((line for block in blocks for line in block), origin)
+            return
+        done = tally_native_file(path, origin) if path else None
+        rows, skipped, _ = done if done is not None else tally_native(blocks, origin)
+        yield from skipped
+        tally = _Tally(origin)
+        for (url, code, method), row in rows_in_order(rows):
+            count, lineno, first, last, clients, sample, hier = row
+            result, _, status = code.partition("/")
+            outcome = outcome_of(result, status, str(hier).split("/", 1)[0])
+            where = split_url(method, url)
             if where is None:
-                yield Skipped(origin, lineno, f"no destination in URL {parts[6][:80]!r}", kind="dropped")
+                yield Skipped(
+                    origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
+                )
                 continue
-            add(lineno, method, where[0], where[1], outcome_of(result, status, hier), parts[2], when, where[2])
+            _, _, sample_url = split_url(method, str(sample)) or (None, "", "")
+            tally.add(
+                lineno,
+                method,
+                where[0],
+                where[1],
+                outcome,
+                clients,
+                _seconds(first),
+                _seconds(last),
+                sample_url,
+                count,
+            )
+        yield from tally.flush()
 
     def _read_generic(self, lines: Iterable[str], origin: str, tally: _Tally) -> Iterator[Item]:
         parse = self.fmt.parse
@@ -188,7 +235,10 @@ class SquidLog(Source):
             result = rec.get("result", "")
             status = rec.get("status") or rec.get("upstream_status", "")
             outcome = outcome_of(result, status, rec.get("hier", "").split("/", 1)[0])
-            tally.add(lineno, method, where[0], where[1], outcome, rec.get("client", ""), self._time(rec), where[2])
+            when = self._time(rec)
+            tally.add(
+                lineno, method, where[0], where[1], outcome, (rec.get("client", ""),), when, when, where[2]
+            )
 
     @staticmethod
     def _destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
@@ -197,7 +247,9 @@ class SquidLog(Source):
             found = split_url(method, url)
             if found is not None:
                 return found
-        host = next((rec[k] for k in ("domain", "host_header", "sni", "server") if rec.get(k, "-") != "-"), "")
+        host = next(
+            (rec[k] for k in ("domain", "host_header", "sni", "server") if rec.get(k, "-") != "-"), ""
+        )
         if not host:
             return None
         port = rec.get("port") or rec.get("server_port") or ""

@@ -29,13 +29,31 @@ BUILTIN: dict[str, str] = {
 
 # code -> record field it fills (codes not listed are matched and ignored)
 _FIELDS: dict[str, str] = {
-    "ts": "ts", "tu": "tu", "tl": "tl", "tg": "tg", "tS": "tS",
-    ">a": "client", ">A": "client_fqdn",
-    ">Hs": "status", "<Hs": "upstream_status", "Ss": "result", "Sh": "hier",
-    "rm": "method", ">rm": "method",
-    "ru": "url", ">ru": "url", "rp": "path", ">rp": "path",
-    ">rd": "domain", "<A": "server", ">rP": "port", "<p": "server_port", "<a": "server_ip",
-    "<st": "bytes", "st": "bytes_total", "ssl::>sni": "sni",
+    "ts": "ts",
+    "tu": "tu",
+    "tl": "tl",
+    "tg": "tg",
+    "tS": "tS",
+    ">a": "client",
+    ">A": "client_fqdn",
+    ">Hs": "status",
+    "<Hs": "upstream_status",
+    "Ss": "result",
+    "Sh": "hier",
+    "rm": "method",
+    ">rm": "method",
+    "ru": "url",
+    ">ru": "url",
+    "rp": "path",
+    ">rp": "path",
+    ">rd": "domain",
+    "<A": "server",
+    ">rP": "port",
+    "<p": "server_port",
+    "<a": "server_ip",
+    "<st": "bytes",
+    "st": "bytes_total",
+    "ssl::>sni": "sni",
 }
 _CODES = sorted(
     """>a >A >p >la >lp >eui >qos >nfmark >st >sh >bs >Hs >h >ha >rm >ru >rs >rd >rP >rp >rv >cert
@@ -51,8 +69,25 @@ _CODES = sorted(
     key=len,
     reverse=True,
 )
-_SPACEY = {"tl", "tg", ">h", "<h", ">ha", "ea", "err_detail", "note", "un", "ul", "ue", "ui", "us",
-           "ssl::>cert_subject", "ssl::>cert_issuer", "ssl::<cert_subject", "ssl::<cert_issuer"}
+_SPACEY = {
+    "tl",
+    "tg",
+    ">h",
+    "<h",
+    ">ha",
+    "ea",
+    "err_detail",
+    "note",
+    "un",
+    "ul",
+    "ue",
+    "ui",
+    "us",
+    "ssl::>cert_subject",
+    "ssl::>cert_issuer",
+    "ssl::<cert_subject",
+    "ssl::<cert_issuer",
+}
 _DEFAULT_TIME = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
 _SPEC = re.compile(r"%(?P<enc>[\"\[#'/])?(?P<left>-)?(?P<width>0?\d+(?:\.\d+)?)?(?:\{(?P<arg>[^}]*)\})?")
 
@@ -73,8 +108,10 @@ class LogFormat:
         self.fields: list[_Field] = []
         self._regex = re.compile(self._compile(spec))
         if not any(f.group in ("url", "domain", "server", "sni") for f in self.fields):
-            raise ConfigError(f"logformat {name!r} has no code that names a destination "
-                              "(%ru, %>ru, %>rd, %<A or %ssl::>sni)")
+            raise ConfigError(
+                f"logformat {name!r} has no code that names a destination "
+                "(%ru, %>ru, %>rd, %<A or %ssl::>sni)"
+            )
 
     def _compile(self, spec: str) -> str:
         parts: list[str] = []
@@ -97,13 +134,15 @@ class LogFormat:
             cursor = head.end()
             code = next((c for c in _CODES if spec.startswith(c, cursor)), None)
             if code is None:
-                raise ConfigError(f"logformat {self.name!r}: unknown code at {spec[pct:pct + 16]!r}")
+                raise ConfigError(f"logformat {self.name!r}: unknown code at {spec[pct : pct + 16]!r}")
             cursor += len(code)
             arg = head.group("arg")
             if spec.startswith("{", cursor):
                 close = spec.find("}", cursor)
                 if close < 0:
-                    raise ConfigError(f"logformat {self.name!r}: unclosed '{{' at {spec[cursor:cursor + 16]!r}")
+                    raise ConfigError(
+                        f"logformat {self.name!r}: unclosed '{{' at {spec[cursor : cursor + 16]!r}"
+                    )
                 arg, cursor = spec[cursor + 1 : close], close + 1
             pending.append((code, arg, bool(head.group("width")), head.group("enc") == '"'))
             tokens.append(("field", len(pending) - 1))
@@ -173,7 +212,9 @@ def read_squid_conf(path: str) -> tuple[dict[str, str], dict[str, str]]:
                 raise ConfigError(f"{path}:{lineno}: cannot parse access_log line ({exc})") from exc
             if not words or words[0] == "none":
                 continue
-            target = words[0].split(":", 1)[1] if ":" in words[0] and not words[0].startswith("/") else words[0]
+            target = (
+                words[0].split(":", 1)[1] if ":" in words[0] and not words[0].startswith("/") else words[0]
+            )
             name = "squid"
             for word in words[1:]:
                 if word.startswith("logformat="):

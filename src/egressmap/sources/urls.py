@@ -18,7 +18,9 @@ from ..hostnames import default_port, drop_reason, normalize_host, placeholder_r
 from ..model import Tier
 
 # A scheme, then everything up to a character that never appears unescaped in a URL inside a log line.
-_URL = re.compile(r"(?<![\w.-])(?P<scheme>https?|ftps?|git|rsync|wss?)://(?P<rest>[^\s\"'<>`|\\^]+)", re.IGNORECASE)
+_URL = re.compile(
+    r"(?<![\w.-])(?P<scheme>https?|ftps?|git|rsync|wss?)://(?P<rest>[^\s\"'<>`|\\^]+)", re.IGNORECASE
+)
 _TRAILING = ".,;:!?'\""
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 
@@ -40,8 +42,26 @@ _REPO_PATH = re.compile(
     r"GPG-KEY|InRelease$|Packages(\.gz|\.xz)?$|repomd\.xml$)",
     re.IGNORECASE,
 )
-_DOC_LABELS = frozenset({"docs", "doc", "wiki", "help", "bugs", "bugzilla", "kb", "support", "learn", "manpages",
-                         "forum", "forums", "community", "blog", "discourse", "answers"})
+_DOC_LABELS = frozenset(
+    {
+        "docs",
+        "doc",
+        "wiki",
+        "help",
+        "bugs",
+        "bugzilla",
+        "kb",
+        "support",
+        "learn",
+        "manpages",
+        "forum",
+        "forums",
+        "community",
+        "blog",
+        "discourse",
+        "answers",
+    }
+)
 _DOC_PATH = re.compile(
     r"(/docs?/|/wiki/|/issues?\b|/pulls?/|/bugs?/|/\+bug/|/help\b|/legal\b|/terms\b|/privacy|/patents?\b|"
     r"/licen[cs]e|/blob/|/tree/|/commit/|/discussions/|/manual/|/guides?/|/userguide/|/faq|/knowledge|/kb/|"
@@ -120,7 +140,9 @@ def _judge(line: str, start: int, scheme: str, rest: str) -> FoundUrl | Rejected
         return Rejected(host, why, "dropped")
     clean_path = re.split(r"[?#]", path, maxsplit=1)[0]
     host_part = f"[{host}]" if ":" in host else host
-    url = f"{scheme}://{host_part}{'' if port == default_port(scheme) else f':{port}'}{_safe(clean_path)[:200]}"
+    url = (
+        f"{scheme}://{host_part}{'' if port == default_port(scheme) else f':{port}'}{_safe(clean_path)[:200]}"
+    )
     tier, reason = judge_tier(line, start, host, path)
     return FoundUrl(host, port, scheme, url, tier, reason)
 
