@@ -140,7 +140,7 @@ def problem_lines(report: IngestReport, verbose: bool = False) -> list[str]:
         dropped = r.count("dropped")
         if dropped and not verbose:
             out.append(
-                f"{r.origin}: {dropped} URL(s)/host(s) dropped as placeholders, local or link-local "
-                "names (-v lists them)"
+                f"{r.origin}: {dropped} line(s)/URL(s) dropped: no destination, a placeholder, "
+                "or a local/link-local name (-v lists them)"
             )
     return out

@@ -38,13 +38,16 @@ def outcome_of(result: str, status: str, hier: str) -> Outcome:
     >>> outcome_of("TCP_DENIED", "403", "HIER_NONE"), outcome_of("TCP_MISS", "503", "HIER_NONE")
     ('denied', 'failed')
     >>> outcome_of("TCP_TUNNEL", "200", "HIER_DIRECT"), outcome_of("TCP_MISS", "503", "HIER_DIRECT")
-    ('allowed', 'allowed')
+    ('allowed', 'failed')
+
+    A gateway error (502/503/504, or no status) counts as failed whatever ``%Sh`` says: Squid logs a refused
+    upstream connection as ``TCP_MISS/503 ... HIER_DIRECT``, and formats without ``%Sh`` must agree.
     """
     if "DENIED" in result or status == "407":
         return "denied"
     if "ABORTED" in result or result.startswith("ERR") or result == "NONE_NONE":
         return "failed"
-    if status in _FAILED_STATUS and (not hier or hier.startswith(("HIER_NONE", "NONE"))):
+    if status in _FAILED_STATUS:
         return "failed"
     if not result and not status:
         return "unknown"

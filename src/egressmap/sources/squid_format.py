@@ -149,7 +149,12 @@ class LogFormat:
             pos = cursor
         for index, (kind, value) in enumerate(tokens):
             if kind == "lit":
-                parts.append(re.escape(str(value)).replace(r"\ ", " +"))
+                text = re.escape(str(value)).replace(r"\ ", " +")
+                # common/combined: Squid prints the protocol itself ("HTTP/1.1", or "NONE/0.0" when no request
+                # was parsed), so the format's literal "HTTP/" before %rv is not always what the log has.
+                if text.endswith("HTTP/"):
+                    text = text[: -len("HTTP/")] + "[A-Za-z-]+/"
+                parts.append(text)
                 continue
             assert isinstance(value, int)
             code, arg, padded, quoted = pending[value]
@@ -216,11 +221,10 @@ def read_squid_conf(path: str) -> tuple[dict[str, str], dict[str, str]]:
                 words[0].split(":", 1)[1] if ":" in words[0] and not words[0].startswith("/") else words[0]
             )
             name = "squid"
-            for word in words[1:]:
-                if word.startswith("logformat="):
-                    name = word.split("=", 1)[1]
-                elif "=" not in word:
-                    name = word
-                    break
+            options = [w.split("=", 1)[1] for w in words[1:] if w.startswith("logformat=")]
+            if options:
+                name = options[-1]  # bare words after the options are ACL names
+            elif len(words) > 1 and "=" not in words[1] and (words[1] in formats or words[1] in BUILTIN):
+                name = words[1]  # legacy form: access_log <place> <format> [acl ...]
             logs[Path(target).name] = name
     return formats, logs

@@ -163,14 +163,14 @@ def judge_tier(line: str, start: int, host: str, path: str) -> tuple[Tier, str]:
     ext = _DOWNLOAD_EXT.search(path_only)
     if ext and not _DOC_PATH.search(path_only):
         return "referenced", f"download-like path (.{ext.group(1).lower()})"
-    repo = _REPO_PATH.search(path)
-    if repo:
-        return "referenced", f"package or archive path ({repo.group(1)})"
     label = host.split(".", 1)[0]
     if label in _DOC_LABELS:
         return "documentation", f"documentation host '{label}.'"
     if ".readthedocs." in f".{host}":
         return "documentation", "documentation host (readthedocs)"
+    repo = _REPO_PATH.search(path)
+    if repo:
+        return "referenced", f"package or archive path ({repo.group(1)})"
     doc = _DOC_PATH.search(path_only)
     if doc:
         return "documentation", f"documentation path ({doc.group(1)})"

@@ -1,0 +1,1 @@
+"""Integration tests that drive real external software (Squid from apt) on loopback."""

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from egressmap.cli import main
+from egressmap.exporters import EXPORTERS
+from egressmap.hostnames import drop_reason, normalize_host
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "imagebuilder.log"
+NATIVE_OK = (
+    "1732186800.123     10 10.0.0.5 TCP_TUNNEL/200 5000 CONNECT pypi.org:443 - HIER_DIRECT/1.1.1.1 -\n"
+)
+NATIVE_DENIED = (
+    "1732186801.000      0 10.0.0.6 TCP_DENIED/403 3900 CONNECT blocked.example.net:443 - HIER_NONE/- -\n"
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def test_readme_main_command_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's first command prints a sectioned host:port list of internet destinations."""
+    code, out, _ = run(capsys, "build", str(EXAMPLE), "--to", "list")
+    assert code == 0
+    assert out.splitlines() == [
+        "# HTTP Destinations",
+        "security.ubuntu.com:80",
+        "us-east-1.ec2.archive.ubuntu.com:80",
+        "# HTTPS Destinations",
+        "api.snapcraft.io:443",
+        "files.pythonhosted.org:443",
+        "github.com:443",
+        "pypi.org:443",
+        "us.download.nvidia.com:443",
+    ]
+
+
+def test_build_is_byte_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Same input, same flags: the same bytes, for YAML and every export."""
+    for extra in ([], ["--to", "json"], ["--to", "markdown"], ["--fold-regions", "--to", "csv"]):
+        first = run(capsys, "build", str(EXAMPLE), *extra)[1]
+        second = run(capsys, "build", str(EXAMPLE), *extra)[1]
+        assert first == second and first
+
+
+def test_policy_round_trip_through_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A written policy exports to the same text as build --to, for every format."""
+    policy = tmp_path / "policy.yaml"
+    assert run(capsys, "build", str(EXAMPLE), "-o", str(policy))[0] == 0
+    assert policy.read_text().startswith("schema: egressmap.policy/1\n")
+    for name in sorted(EXPORTERS):
+        direct = run(capsys, "build", str(EXAMPLE), "--to", name)[1]
+        code, exported, _ = run(capsys, "export", str(policy), "--to", name)
+        assert code == 0 and exported == direct, name
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTERS))
+def test_every_exporter_renders_empty_policy(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An input with no destinations still exports cleanly."""
+    empty = tmp_path / "empty.log"
+    empty.write_text("nothing to see here\n")
+    code, out, _ = run(capsys, "build", str(empty), "--to", name)
+    assert code == 0
+    if name == "json":
+        assert json.loads(out)["entries"] == []
+
+
+def test_scope_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    """--scope cloud keeps only cloud endpoints; all keeps both."""
+    cloud = json.loads(run(capsys, "build", str(EXAMPLE), "--to", "json", "--scope", "cloud")[1])["entries"]
+    assert cloud and {e["scope"] for e in cloud} == {"cloud"}
+    every = json.loads(run(capsys, "build", str(EXAMPLE), "--to", "json")[1])["entries"]
+    assert {e["scope"] for e in every} == {"cloud", "internet"}
+    assert "documentation" in {e["tier"] for e in every}
+
+
+def test_fold_and_region_expansion(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Region folding makes templates; --region expands them in the list."""
+    log = tmp_path / "a.log"
+    log.write_text(
+        NATIVE_OK.replace("pypi.org", "cloudformation.us-east-1.amazonaws.com")
+        + NATIVE_OK.replace("pypi.org", "cloudformation.eu-west-1.amazonaws.com")
+    )
+    entries = json.loads(run(capsys, "build", str(log), "--fold-regions", "--to", "json")[1])["entries"]
+    assert [(e["pattern"], e["hosts"], e["region"]) for e in entries] == [
+        (
+            "cloudformation.{region}.amazonaws.com",
+            ["cloudformation.eu-west-1.amazonaws.com", "cloudformation.us-east-1.amazonaws.com"],
+            None,
+        )
+    ]
+    out = run(
+        capsys,
+        "build",
+        str(log),
+        "--fold-regions",
+        "--to",
+        "list",
+        "--scope",
+        "cloud",
+        "--region",
+        "ap-south-1",
+    )[1]
+    assert out.splitlines()[1:] == [
+        "cloudformation.ap-south-1.amazonaws.com:443",
+        "cloudformation.eu-west-1.amazonaws.com:443",
+        "cloudformation.us-east-1.amazonaws.com:443",
+    ]
+    code, _, err = run(capsys, "build", str(log), "--to", "list", "--region", "mars-north-1")
+    assert code == 1 and "mars-north-1" in err
+
+
+def test_wildcards_refused_over_public_suffix_and_flagged_over_shared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """*.com is refused; *.cloudfront.net is allowed but broad with a warning."""
+    log = tmp_path / "a.log"
+    log.write_text(NATIVE_OK.replace("pypi.org", "d1uj6qtbmh3dt5.cloudfront.net"))
+    code, _, err = run(capsys, "build", str(log), "--wildcard", "com")
+    assert code == 1 and "public suffix" in err
+    code, _, err = run(capsys, "build", str(log), "--wildcard", "co.uk")
+    assert code == 1 and "public suffix" in err
+    entries = json.loads(run(capsys, "build", str(log), "--wildcard", "cloudfront.net", "--to", "json")[1])[
+        "entries"
+    ]
+    (entry,) = entries
+    assert (entry["pattern"], entry["match"], entry["broad"]) == ("*.cloudfront.net", "subdomains", True)
+    assert entry["warnings"] and "shared hosting" in entry["warnings"][0]
+
+
+def test_bad_inputs_get_one_clear_message_and_good_lines_are_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Binary, truncated gzip, a 1 MB line, invalid UTF-8 and hostile hosts: messages, no traceback."""
+    binary = tmp_path / "core.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 64)
+    body = (NATIVE_OK * 3000).encode()
+    packed = gzip.compress(body)
+    truncated = tmp_path / "cut.log.gz"
+    truncated.write_bytes(packed[: len(packed) * 2 // 3])
+    mixed = tmp_path / "mixed.log"
+    mixed.write_bytes(
+        NATIVE_OK.encode()
+        + b"x" * 1_000_000
+        + b"\n"
+        + NATIVE_DENIED.encode()
+        + b"1732186802.000 1 10.0.0.7 TCP_TUNNEL/200 1 CONNECT caf\xe9.example:443 - HIER_DIRECT/- -\n"
+        + b'1732186803.000 1 10.0.0.7 TCP_TUNNEL/200 1 CONNECT evil.com";pass:443 - HIER_DIRECT/- -\n'
+        + b"1732186803.000 1 10.0.0.7 TCP_TUNNEL/200 1 CONNECT a.com%0ahttp_access:443 - x -\n"
+    )
+    code, out, err = run(capsys, "scan", str(binary), str(truncated), str(mixed), "--json")
+    assert code == 3  # one input unreadable, the rest used
+    rows = {(d["host"], d["port"]): d for d in json.loads(out)["destinations"]}
+    assert set(rows) == {("pypi.org", 443), ("blocked.example.net", 443)}
+    assert rows[("blocked.example.net", 443)]["denied"] == 1
+    assert "binary" in err and "truncated" in err and "line longer than" in err
+    assert "invalid UTF-8" in err and "line 5" in err and "line 6" in err
+    destinations = json.dumps(json.loads(out)["destinations"])
+    assert "pass" not in destinations and "http_access" not in destinations
+    code, _, err = run(capsys, "scan", str(mixed), "--strict")
+    assert code == 1 and "--strict" in err
+
+
+def test_wrong_format_is_reported_per_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Forcing the squid format on a text log reports its lines as bad instead of failing."""
+    code, out, err = run(capsys, "scan", str(EXAMPLE), "--format", "squid")
+    assert code == 0 and "bad lines" in err and "not a native squid log line" in err
+
+
+def test_missing_input_and_unreadable_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No readable input is exit 1; a broken policy names the entry."""
+    code, _, err = run(capsys, "scan", str(tmp_path / "nope.log"))
+    assert code == 1 and "nope.log" in err
+    bad = tmp_path / "p.yaml"
+    bad.write_text("schema: egressmap.policy/1\nentries:\n- pattern: 'a.com\"; drop'\n  ports: [443]\n")
+    code, _, err = run(capsys, "export", str(bad), "--to", "list")
+    assert code == 1 and "entry 1" in err
+    bad.write_text("{not yaml: [")
+    code, _, err = run(capsys, "export", str(bad), "--to", "list")
+    assert code == 1 and "not valid YAML" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["export", str(bad), "--to", "nonsense"])
+    assert usage.value.code == 2
+
+
+def test_stdin_and_plain_scan_table(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'-' reads stdin; piped scan output is a plain table."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((NATIVE_OK + NATIVE_DENIED).encode())))
+    code, out, _ = run(capsys, "scan", "-")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["HOST", "PORT", "TIER"]
+    assert any(
+        line.split()[:2] == ["blocked.example.net", "443"] and line.split()[-2] == "1" for line in lines
+    )
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=st.text(min_size=1, max_size=60))
+def test_hostile_hosts_never_reach_any_export(
+    host: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever string sits in the host position, every export contains only validated names."""
+    host = host.replace("\x00", "")  # a NUL makes the whole file binary: tested on its own above
+    log = tmp_path / "h.log"
+    log.write_text(
+        f"Get:1 https://{host}/x.tar.gz\n" + NATIVE_OK.replace("pypi.org", host.replace("\n", " ")),
+        encoding="utf-8",
+        errors="surrogateescape",
+    )
+    code, out, _ = run(capsys, "build", str(log), "--to", "json", "--include-documentation")
+    assert code == 0
+    for entry in json.loads(out)["entries"]:
+        for name in (entry["pattern"], *entry["hosts"]):
+            assert normalize_host(name) == name and drop_reason(name) is None
+    code, out, _ = run(capsys, "build", str(log), "--to", "list", "--include-documentation")
+    for line in out.splitlines():
+        assert line.startswith("# ") or re.fullmatch(r"[a-z0-9.:-]+:\d+", line), line
+    for name in ("csv", "markdown"):
+        code, out, _ = run(capsys, "build", str(log), "--to", name, "--include-documentation")
+        assert code == 0 and "\x00" not in out and len(out.splitlines()) <= 4
