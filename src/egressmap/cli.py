@@ -224,7 +224,8 @@ def _scan(args: argparse.Namespace) -> int:
     destinations, report = _ingest(args)
     rows = scan_rows(destinations.values())
     if args.json:
-        sys.stdout.write(dump_json({"destinations": rows, "inputs": report_dict(report)}))
+        # one object per line keeps the C encoder (indent= forces the slow pure-Python one) and stays greppable
+        sys.stdout.write(dump_json({"destinations": rows, "inputs": report_dict(report)}, compact=True))
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
     else:

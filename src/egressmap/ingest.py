@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
+from .sources.squid import SquidLog
 from .sources.reader import InputStream
 
 MAX_LISTED = 20
@@ -87,10 +88,12 @@ def observe(
                 continue
             rep.format = source.name
             counted = 0
-            fast = getattr(source, "read_blocks", None)
+            native = isinstance(source, SquidLog) and source.native
             items = (
-                fast(stream.blocks(), stream.origin, stream.path if stream.plain_file else None)
-                if fast is not None
+                source.read_raw(
+                    stream.raw_blocks(), stream.origin, stream.path if stream.plain_file else None
+                )
+                if isinstance(source, SquidLog) and native
                 else source.read(stream.lines(), stream.origin)
             )
             for item in items:

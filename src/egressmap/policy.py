@@ -162,9 +162,18 @@ def dump_yaml(policy: Policy) -> str:
     return yaml.safe_dump(policy_to_dict(policy), sort_keys=False, allow_unicode=False, width=1000)
 
 
-def dump_json(data: Mapping[str, Any]) -> str:
-    """Stable JSON text."""
-    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+def dump_json(data: Mapping[str, Any], compact: bool = False) -> str:
+    """Stable JSON text; ``compact`` puts each top-level list item on one line (much faster for big outputs)."""
+    if not compact:
+        return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            items = ",\n    ".join(json.dumps(v, ensure_ascii=True) for v in value)
+            parts.append(f"  {json.dumps(key)}: [" + (f"\n    {items}\n  ]" if value else "]"))
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=True)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def load_policy(path: str) -> Policy:

@@ -1,6 +1,7 @@
 """AWS partitions, regions, DNS suffixes and endpoint prefixes, read from botocore's bundled data (offline).
 
-Two botocore files are used, both through :class:`botocore.loaders.Loader`:
+Two files from botocore's ``data`` folder are used (read as package data, the way botocore's own loader finds
+them, without importing botocore's HTTP stack; ``.json.gz`` copies are read too):
 
 - ``endpoints.json``: per partition its ``dnsSuffix``, the explicitly listed ``regions``, the endpoint
   *prefixes* (the keys of ``services``, e.g. ``monitoring`` for CloudWatch) and the hostnames botocore spells out
@@ -24,8 +25,9 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from botocore.exceptions import DataNotFoundError
-from botocore.loaders import Loader
+import gzip
+import json
+from importlib.resources import files
 
 from egressmap.errors import EgressmapError
 
@@ -59,16 +61,18 @@ class ExplicitHost:
     """True when botocore marks the service ``isRegionalized: false`` (one endpoint per partition)."""
 
 
-@lru_cache(maxsize=1)
-def _loader() -> Loader:
-    return Loader()
-
-
 def _load(name: str) -> Mapping[str, Any]:
+    folder = files("botocore") / "data"
     try:
-        data: Mapping[str, Any] = _loader().load_data(name)
-    except DataNotFoundError as exc:  # pragma: no cover - botocore always ships both files
-        raise EgressmapError(f"botocore's bundled {name}.json is missing; reinstall botocore") from exc
+        plain = folder / f"{name}.json"
+        if plain.is_file():
+            data: Mapping[str, Any] = json.loads(plain.read_bytes())
+        else:
+            data = json.loads(gzip.decompress((folder / f"{name}.json.gz").read_bytes()))
+    except (OSError, ValueError) as exc:  # pragma: no cover - botocore always ships both files
+        raise EgressmapError(
+            f"botocore's bundled {name}.json cannot be read ({exc}); reinstall botocore"
+        ) from exc
     return data
 
 
@@ -177,7 +181,7 @@ def known_prefixes() -> frozenset[str]:
     names: set[str] = set()
     for part in _endpoints()["partitions"]:
         names.update(part.get("services", {}))
-    names.update(_loader().list_available_services("service-2"))
+    names.update(d.name for d in (files("botocore") / "data").iterdir() if d.is_dir())  # one folder per model
     return frozenset(names)
 
 

@@ -19,29 +19,45 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import idna
 from publicsuffixlist import PublicSuffixList
 
 __all__ = ["is_shared_hosting", "private_suffix", "public_suffix", "registrable_domain"]
 
 
+# The lists are parsed without their A-label copies (``accept_encoded_idn=False``): that halves start-up time.
+# Names are looked up in U-label form and answers turned back into A-labels (hosts here are always A-labels).
+
+
 @lru_cache(maxsize=1)
 def _icann() -> PublicSuffixList:
-    return PublicSuffixList(only_icann=True, accept_unknown=False)
+    return PublicSuffixList(only_icann=True, accept_unknown=False, accept_encoded_idn=False)
 
 
 @lru_cache(maxsize=1)
 def _with_private() -> PublicSuffixList:
-    return PublicSuffixList(only_icann=False, accept_unknown=False)
+    return PublicSuffixList(only_icann=False, accept_unknown=False, accept_encoded_idn=False)
+
+
+def _ask(psl: PublicSuffixList, method: str, host: str) -> str | None:
+    if "xn--" not in host:
+        answer: str | None = getattr(psl, method)(host)
+        return answer
+    try:
+        unicode_host = idna.decode(host)
+    except (idna.IDNAError, UnicodeError):
+        return None
+    found: str | None = getattr(psl, method)(unicode_host)
+    return None if found is None else idna.encode(found, uts46=True).decode("ascii")
 
 
 def public_suffix(host: str) -> str | None:
     """Return the ICANN public suffix of a normalised host name, None when its top-level domain is unknown.
 
-    >>> public_suffix("pypi.org"), public_suffix("ip-10-0-0-1.ec2.internal")
-    ('org', None)
+    >>> public_suffix("pypi.org"), public_suffix("ip-10-0-0-1.ec2.internal"), public_suffix("xn--80aswg.xn--p1ai")
+    ('org', None, 'xn--p1ai')
     """
-    suffix: str | None = _icann().publicsuffix(host)
-    return suffix
+    return _ask(_icann(), "publicsuffix", host)
 
 
 def registrable_domain(host: str) -> str | None:
@@ -50,8 +66,7 @@ def registrable_domain(host: str) -> str | None:
     >>> registrable_domain("files.pythonhosted.org"), registrable_domain("co.uk")
     ('pythonhosted.org', None)
     """
-    domain: str | None = _icann().privatesuffix(host)
-    return domain
+    return _ask(_icann(), "privatesuffix", host)
 
 
 def private_suffix(host: str) -> str | None:
@@ -60,8 +75,7 @@ def private_suffix(host: str) -> str | None:
     >>> private_suffix("bucket.s3.amazonaws.com")
     's3.amazonaws.com'
     """
-    suffix: str | None = _with_private().publicsuffix(host)
-    return suffix
+    return _ask(_with_private(), "publicsuffix", host)
 
 
 def is_shared_hosting(host: str) -> bool:

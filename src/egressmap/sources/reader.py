@@ -22,22 +22,24 @@ from ..model import Skipped
 MAX_LINE = 256 * 1024
 """Longest line accepted (CloudWatch's largest event is 256 KiB); longer lines are skipped and reported."""
 HEAD_LINES = 25
-CHUNK = 1 << 20
+CHUNK = 1 << 16
 
 Progress = Callable[[int], None]
 
 
-def read_blocks(
+def read_raw(
     binary: BinaryIO,
     origin: str,
     problems: list[Skipped],
     first_lineno: int = 1,
     limit: int | None = None,
     progress: Callable[[], None] | None = None,
-) -> Iterator[list[str]]:
-    """Yield lists of lines (without line ends); a bad line is reported and yielded as ``""``.
+) -> Iterator[bytes]:
+    """Yield blocks of whole lines joined by ``\\n`` (no final line end), cleaned: a line with a NUL byte or
+    longer than ``MAX_LINE`` is reported and left empty, carriage returns are dropped.
 
     With ``limit``, stop at the first line end after ``limit`` bytes (used to split a file between workers).
+    Line numbers in reports count from ``first_lineno``; every line of the input appears in exactly one block.
     """
     lineno = first_lineno - 1
     # read1 returns what one decompression step produced, so a truncated gzip loses no whole line before the cut
@@ -60,16 +62,14 @@ def read_blocks(
             )
             return
         consumed += len(data)
-        if not data and limit is not None and want == 0 and pending:
+        if not data and limit is not None and want == 0 and (pending or skipping):
             data = binary.readline(MAX_LINE + 1)  # finish the line that crosses the range end
-            if data and not data.endswith(b"\n") and len(pending) + len(data) <= MAX_LINE:
-                data += binary.readline()
             limit = None if not data else consumed + len(data)
             consumed += len(data)
         if not data:
             if pending and not skipping:
                 lineno += 1
-                yield _check([pending.decode("utf-8", "surrogateescape")], origin, lineno, problems)
+                yield _clean(pending, origin, lineno, problems)
             return
         buf = pending + data
         cut = buf.rfind(b"\n")
@@ -79,47 +79,58 @@ def read_blocks(
                 if not skipping:
                     lineno += 1
                     problems.append(Skipped(origin, lineno, f"line longer than {MAX_LINE} characters"))
-                    yield [""]
+                    yield b""
                 skipping, pending = True, b""
             continue
         block, pending = buf[:cut], buf[cut + 1 :]
         if skipping:
             skipping = False
-            block = block[block.find(b"\n") + 1 :] if b"\n" in block else b""
-            if not block:
+            end = block.find(b"\n")
+            if end < 0:
                 continue
-        lines = block.decode("utf-8", "surrogateescape").split("\n")
-        if (
-            block.isascii()
-            and b"\x00" not in block
-            and b"\r" not in block
-            and max(map(len, lines)) <= MAX_LINE
-        ):
-            yield lines  # the common case: nothing to check line by line
-        else:
-            yield _check(lines, origin, lineno + 1, problems)
-        lineno += len(lines)
+            block = block[end + 1 :]
+        yield _clean(block, origin, lineno + 1, problems)
+        lineno += block.count(b"\n") + 1
         if progress is not None:
             progress()
 
 
-def _check(lines: list[str], origin: str, first: int, problems: list[Skipped]) -> list[str]:
+def _clean(block: bytes, origin: str, first: int, problems: list[Skipped]) -> bytes:
+    if b"\x00" not in block and b"\r" not in block and len(block) <= MAX_LINE:
+        return block
+    lines = block.split(b"\n")
+    if b"\x00" not in block and b"\r" not in block and max(map(len, lines)) <= MAX_LINE:
+        return block
+    for offset, line in enumerate(lines):
+        if len(line) > MAX_LINE:
+            problems.append(Skipped(origin, first + offset, f"line longer than {MAX_LINE} characters"))
+            lines[offset] = b""
+        elif b"\x00" in line:
+            problems.append(Skipped(origin, first + offset, "NUL byte in line"))
+            lines[offset] = b""
+        elif line.endswith(b"\r"):
+            lines[offset] = line.rstrip(b"\r")
+    return b"\n".join(lines)
+
+
+def decode_block(block: bytes, origin: str, first: int, problems: list[Skipped]) -> list[str]:
+    """Split a raw block into text lines; a line that is not UTF-8 is reported and decoded with replacements."""
+    if block.isascii():
+        return block.decode("ascii").split("\n")
+    try:
+        return block.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        pass
+    lines = block.split(b"\n")
     out = []
     for offset, line in enumerate(lines):
-        lineno = first + offset
-        if len(line) > MAX_LINE:
-            problems.append(Skipped(origin, lineno, f"line longer than {MAX_LINE} characters"))
-            line = ""
-        elif "\x00" in line:
-            problems.append(Skipped(origin, lineno, "NUL byte in line"))
-            line = ""
-        elif not line.isascii():
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:
-                problems.append(Skipped(origin, lineno, "invalid UTF-8 (bad bytes replaced)", kind="warning"))
-                line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        out.append(line.rstrip("\r"))
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            problems.append(
+                Skipped(origin, first + offset, "invalid UTF-8 (bad bytes replaced)", kind="warning")
+            )
+            out.append(line.decode("utf-8", "replace"))
     return out
 
 
@@ -157,15 +168,14 @@ class InputStream:
                 f"{self.origin}: looks like a binary file (NUL bytes in its first 8 KiB); "
                 "give a text log, a .gz of one, or a plain list"
             )
-        self._blocks = read_blocks(
+        self._raw_blocks = read_raw(
             self._binary, self.origin, self.problems, progress=None if progress is None else self._tick
         )
-        self.head: list[str] = []
-        self._first: list[str] = []
-        for block in self._blocks:
-            self._first = block
-            self.head = block[:HEAD_LINES]
-            break
+        self._first_raw = next(self._raw_blocks, None)
+        self._first: list[str] = (
+            [] if self._first_raw is None else decode_block(self._first_raw, self.origin, 1, self.problems)
+        )
+        self.head: list[str] = self._first[:HEAD_LINES]
         self.plain_file = path != "-" and not self.compressed
 
     def _tick(self) -> None:
@@ -174,23 +184,33 @@ class InputStream:
 
     def lines(self) -> Iterator[str]:
         """Every line, the head included; a skipped line comes back as an empty string to keep numbering."""
-        count = len(self._first)
-        yield from self._first
-        for block in self._blocks:
-            count += len(block)
-            self.lines_read = count
+        for block in self.blocks():
             yield from block
-        self.lines_read = count
 
     def blocks(self) -> Iterator[list[str]]:
-        """The lines in blocks (faster for parsers that loop themselves); numbering as in :meth:`lines`."""
+        """The text lines in blocks (faster for parsers that loop themselves); numbering as in :meth:`lines`."""
+        if self._first_raw is None:
+            return
         count = len(self._first)
+        self.lines_read = count
         yield self._first
-        for block in self._blocks:
+        for raw in self._raw_blocks:
+            block = decode_block(raw, self.origin, count + 1, self.problems)
             count += len(block)
             self.lines_read = count
             yield block
+
+    def raw_blocks(self) -> Iterator[bytes]:
+        """The same blocks as raw bytes (lines joined by ``\\n``), for byte-level fast paths."""
+        if self._first_raw is None:
+            return
+        count = len(self._first)
         self.lines_read = count
+        yield self._first_raw
+        for raw in self._raw_blocks:
+            count += raw.count(b"\n") + 1
+            self.lines_read = count
+            yield raw
 
     def position(self) -> int:
         """Bytes of the (compressed) input consumed so far, for a progress bar."""

@@ -20,9 +20,9 @@ from .squid_format import BUILTIN, LogFormat
 from .squid_native import CLIENT_SAMPLE, rows_in_order, tally_native, tally_native_file
 
 
-def _seconds(raw: object) -> float | None:
+def _seconds(raw: bytes) -> float | None:
     try:
-        return float(str(raw))
+        return float(raw)
     except ValueError:
         return None
 
@@ -179,41 +179,50 @@ class SquidLog(Source):
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Stream the log; bad lines come out at once, observations at the end of the input."""
         if self._native:
-            yield from self.read_blocks([lines] if isinstance(lines, list) else ([x] for x in lines), origin)
+            block = "\n".join(lines).encode("utf-8", "surrogateescape")
+            yield from self.read_raw([block] if block else [], origin)
             return
         tally = _Tally(origin)
         yield from self._read_generic(lines, origin, tally)
         yield from tally.flush()
 
-    def read_blocks(
-        self, blocks: Iterable[list[str]], origin: str, path: str | None = None
-    ) -> Iterator[Item]:
-        """Native format only: the fast path over blocks of lines (or, for a big plain file, its path)."""
-        if not self._native:
-            yield from self.read((line for block in blocks for line in block), origin)
-            return
+    @property
+    def native(self) -> bool:
+        """True for Squid's native format, which has a byte-level fast path (:meth:`read_raw`)."""
+        return self._native
+
+    def read_raw(self, blocks: Iterable[bytes], origin: str, path: str | None = None) -> Iterator[Item]:
+        """Native format only: the fast path over raw blocks (or, for a big plain file, its path)."""
         done = tally_native_file(path, origin) if path else None
         rows, skipped, _ = done if done is not None else tally_native(blocks, origin)
         yield from skipped
         tally = _Tally(origin)
-        for (url, code, method), row in rows_in_order(rows):
+        for (raw_url, raw_code, raw_method), row in rows_in_order(rows):
             count, lineno, first, last, clients, sample, hier = row
+            try:
+                url, code, method = (x.decode("utf-8") for x in (raw_url, raw_code, raw_method))
+            except UnicodeDecodeError:
+                yield Skipped(
+                    origin, lineno, "invalid UTF-8 in the destination or status fields", count=count
+                )
+                continue
             result, _, status = code.partition("/")
-            outcome = outcome_of(result, status, str(hier).split("/", 1)[0])
+            outcome = outcome_of(result, status, hier.decode("ascii", "replace").split("/", 1)[0])
             where = split_url(method, url)
             if where is None:
                 yield Skipped(
                     origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
                 )
                 continue
-            _, _, sample_url = split_url(method, str(sample)) or (None, "", "")
+            sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+            clients_text = [c.decode("utf-8", "replace") for c in clients]
             tally.add(
                 lineno,
                 method,
                 where[0],
                 where[1],
                 outcome,
-                clients,
+                clients_text,
                 _seconds(first),
                 _seconds(last),
                 sample_url,
