@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .aggregate import aggregate
+from .classify import warm_up
 from .errors import EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
 from .ingest import IngestReport, observe
@@ -142,7 +143,7 @@ def _ingest(args: argparse.Namespace) -> tuple[dict[tuple[str, int], Destination
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     with _progress(args.sources) as progress:
-        destinations = aggregate(observe(args.sources, report, args.format, options, progress))
+        destinations = aggregate(observe(args.sources, report, args.format, options, progress, warm_up))
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
-from .sources.squid import SquidLog
 from .sources.reader import InputStream
+from .sources.squid import SquidLog
 
 MAX_LISTED = 20
 """Line numbers kept per (input, reason) in the report; the count is always exact."""
@@ -67,8 +67,12 @@ def observe(
     wanted: str = "auto",
     options: SourceOptions | None = None,
     progress: Progress | None = None,
+    warm_up: Callable[[], None] | None = None,
 ) -> Iterator[Observation]:
-    """Yield every observation from ``paths``; problems go into ``report``, never stop the run."""
+    """Yield every observation from ``paths``; problems go into ``report``, never stop the run.
+
+    ``warm_up`` may run while a parser waits on a helper process (the CLI loads classification data then).
+    """
     sources = build_sources(options)
     for path in paths:
         rep = InputReport(path if path != "-" else "<stdin>")
@@ -91,7 +95,7 @@ def observe(
             native = isinstance(source, SquidLog) and source.native
             items = (
                 source.read_raw(
-                    stream.raw_blocks(), stream.origin, stream.path if stream.plain_file else None
+                    stream.raw_blocks(), stream.origin, stream.path if stream.plain_file else None, warm_up
                 )
                 if isinstance(source, SquidLog) and native
                 else source.read(stream.lines(), stream.origin)

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import classify as classify_mod
 from .errors import ConfigError
 from .generalize import REGION_TOKEN, apply_wildcards, fold_regions
@@ -159,6 +157,8 @@ def policy_to_dict(policy: Policy, entries: Iterable[Entry] | None = None) -> di
 
 def dump_yaml(policy: Policy) -> str:
     """The policy file's text."""
+    import yaml  # only policy files need YAML; keep it off the scan path
+
     return yaml.safe_dump(policy_to_dict(policy), sort_keys=False, allow_unicode=False, width=1000)
 
 
@@ -182,6 +182,8 @@ def load_policy(path: str) -> Policy:
         text = Path(path).read_text(encoding="utf-8") if path != "-" else __import__("sys").stdin.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read policy ({exc})") from exc
+    import yaml
+
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:

@@ -77,3 +77,9 @@ def partition_regions(partition: str) -> list[str]:
         known = ", ".join(sorted(set(regions.values())))
         raise ValueError(f"unknown AWS partition {partition!r}; known partitions: {known}")
     return found
+
+
+def warm_up() -> None:
+    """Load the bundled data (public suffix list, botocore's endpoints, category rules) ahead of first use."""
+    classify("warm-up.example.com")
+    classify("ec2.us-east-1.amazonaws.com")

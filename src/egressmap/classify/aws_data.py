@@ -18,16 +18,15 @@ them, without importing botocore's HTTP stack; ``.json.gz`` copies are read too)
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from types import MappingProxyType
 from typing import Any
-
-import gzip
-import json
-from importlib.resources import files
 
 from egressmap.errors import EgressmapError
 

@@ -35,8 +35,9 @@ def read_raw(
     limit: int | None = None,
     progress: Callable[[], None] | None = None,
 ) -> Iterator[bytes]:
-    """Yield blocks of whole lines joined by ``\\n`` (no final line end), cleaned: a line with a NUL byte or
-    longer than ``MAX_LINE`` is reported and left empty, carriage returns are dropped.
+    """Yield blocks of whole lines joined by newlines (no final line end), cleaned.
+
+    A line with a NUL byte or longer than ``MAX_LINE`` is reported and left empty; carriage returns are dropped.
 
     With ``limit``, stop at the first line end after ``limit`` bytes (used to split a file between workers).
     Line numbers in reports count from ``first_lineno``; every line of the input appears in exactly one block.
@@ -201,7 +202,7 @@ class InputStream:
             yield block
 
     def raw_blocks(self) -> Iterator[bytes]:
-        """The same blocks as raw bytes (lines joined by ``\\n``), for byte-level fast paths."""
+        """The same blocks as raw bytes (lines joined by newlines), for byte-level fast paths."""
         if self._first_raw is None:
             return
         count = len(self._first)

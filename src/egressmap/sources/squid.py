@@ -17,7 +17,7 @@ from ..hostnames import default_port, drop_reason, normalize_host, split_host_po
 from ..model import Observation, Outcome, Skipped
 from .interface import Item, Source, match_ratio
 from .squid_format import BUILTIN, LogFormat
-from .squid_native import CLIENT_SAMPLE, rows_in_order, tally_native, tally_native_file
+from .squid_native import rows_in_order, tally_native, tally_native_file
 
 
 def _seconds(raw: bytes) -> float | None:
@@ -27,6 +27,8 @@ def _seconds(raw: bytes) -> float | None:
         return None
 
 
+MAX_CLIENTS = 50
+"""Clients kept per observation (a sample; see :data:`.squid_native.CLIENT_SAMPLE`)."""
 _NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?\d+\s+\S+\s+\S+")
 _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
 
@@ -77,7 +79,7 @@ class _Tally:
         scheme: str | None,
         authority: str,
         outcome: str,
-        clients: Iterable[str],
+        clients: Iterable[str | bytes],
         first: float | None,
         last: float | None,
         url: str,
@@ -92,7 +94,7 @@ class _Tally:
         row[0] += count
         if last is not None:
             row[3] = last
-        if len(row[5]) < CLIENT_SAMPLE:
+        if len(row[5]) < MAX_CLIENTS:
             row[5].update(clients)
 
     def flush(self) -> Iterator[Item]:
@@ -121,12 +123,17 @@ class _Tally:
                 source=f"{origin}:{lineno}",
                 scheme=scheme or ("https" if port == 443 else None),
                 outcome=cast(Outcome, outcome),
-                clients=tuple(sorted(c for c in clients if c and c != "-")),
+                clients=_client_names(clients),
                 time=first,
                 last_time=last,
                 url=url or None,
                 count=count,
             )
+
+
+def _client_names(clients: Iterable[str | bytes]) -> tuple[str, ...]:
+    names = {c.decode("utf-8", "replace") if isinstance(c, bytes) else c for c in clients}
+    return tuple(sorted(n for n in names if n and n != "-"))[:MAX_CLIENTS]
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
@@ -191,9 +198,18 @@ class SquidLog(Source):
         """True for Squid's native format, which has a byte-level fast path (:meth:`read_raw`)."""
         return self._native
 
-    def read_raw(self, blocks: Iterable[bytes], origin: str, path: str | None = None) -> Iterator[Item]:
-        """Native format only: the fast path over raw blocks (or, for a big plain file, its path)."""
-        done = tally_native_file(path, origin) if path else None
+    def read_raw(
+        self,
+        blocks: Iterable[bytes],
+        origin: str,
+        path: str | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> Iterator[Item]:
+        """Native format only: the fast path over raw blocks (or, for a big plain file, its path).
+
+        ``meanwhile`` runs while a forked child parses part of a big file (the caller warms up what it needs next).
+        """
+        done = tally_native_file(path, origin, meanwhile) if path else None
         rows, skipped, _ = done if done is not None else tally_native(blocks, origin)
         yield from skipped
         tally = _Tally(origin)
@@ -215,14 +231,13 @@ class SquidLog(Source):
                 )
                 continue
             sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
-            clients_text = [c.decode("utf-8", "replace") for c in clients]
             tally.add(
                 lineno,
                 method,
                 where[0],
                 where[1],
                 outcome,
-                clients_text,
+                clients,
                 _seconds(first),
                 _seconds(last),
                 sample_url,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..model import Skipped
@@ -29,7 +29,7 @@ Rows = dict[tuple[bytes, bytes, bytes], list[Any]]
 def tally_native(
     blocks: Iterable[bytes], origin: str, first_lineno: int = 1
 ) -> tuple[Rows, list[Skipped], int]:
-    """Count native-format lines given as raw blocks (lines joined by ``\\n``); return (rows, skipped, lines)."""
+    """Count native-format lines given as raw blocks (lines joined by newlines); return (rows, skipped, lines)."""
     rows: Rows = {}
     get = rows.get
     skipped: list[Skipped] = []
@@ -95,12 +95,18 @@ def _tally_range(path: str, origin: str, start: int, end: int) -> tuple[Rows, li
     return rows, [*skipped, *problems], count
 
 
-def tally_native_file(path: str, origin: str) -> tuple[Rows, list[Skipped], int] | None:
+CHILD_SHARE = 0.55
+"""The child's share of the file: the parent also runs ``meanwhile`` (loading classification data)."""
+
+
+def tally_native_file(
+    path: str, origin: str, meanwhile: Callable[[], None] | None = None
+) -> tuple[Rows, list[Skipped], int] | None:
     """Tally a big plain file in two processes; None when that is not worth it or not possible here."""
     size = os.path.getsize(path)
     if size < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
         return None
-    mid = size // 2
+    mid = int(size * (1 - CHILD_SHARE))
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent's tests
@@ -114,6 +120,8 @@ def tally_native_file(path: str, origin: str) -> tuple[Rows, list[Skipped], int]
             os._exit(status)
     os.close(write_end)
     try:
+        if meanwhile is not None:
+            meanwhile()
         rows, skipped, count = _tally_range(path, origin, 0, mid)
         with os.fdopen(read_end, "rb") as inp:
             data = inp.read()
