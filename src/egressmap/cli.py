@@ -167,9 +167,11 @@ class _progress:
     def __enter__(self) -> Callable[[str, int, int | None], None] | None:
         if not self.enabled:
             return None
+        from rich.console import Console
         from rich.progress import Progress
 
-        bar = Progress(transient=True, console=__import__("rich.console").console.Console(file=sys.stderr))
+        # no refresh thread: the native squid parser may fork, which must not happen beside a running thread
+        bar = Progress(transient=True, auto_refresh=False, console=Console(file=sys.stderr))
         bar.start()
         self.bar = bar
 
@@ -177,6 +179,7 @@ class _progress:
             if path not in self.tasks:
                 self.tasks[path] = bar.add_task(path, total=total)
             bar.update(self.tasks[path], completed=done)  # type: ignore[arg-type]
+            bar.refresh()
 
         return update
 
