@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from .errors import ConfigError
 from .hostnames import normalize_host
-from .model import TIER_RANK, Entry
+from .model import TIER_RANK, Entry, reason_key
 
 REGION_TOKEN = "{region}"
 # AWS-style region names, including ones botocore may not list yet (us-gov-, cn-, -iso-).
@@ -77,16 +77,11 @@ def merge(pattern: str, group: Sequence[Entry], max_sources: int = 5) -> Entry:
         count=sum(e.count for e in group),
         denied=sum(e.denied for e in group),
         failed=sum(e.failed for e in group),
-        reasons=tuple(sorted({r for e in group for r in e.reasons}, key=_reason_key)),
+        reasons=tuple(sorted({r for e in group for r in e.reasons}, key=reason_key)),
         sources=tuple(sources),
         broad=any(e.broad for e in group),
         warnings=tuple(sorted({w for e in group for w in e.warnings})),
     )
-
-
-def _reason_key(reason: str) -> tuple[int, str]:
-    tier = reason.split(":", 1)[0]
-    return TIER_RANK.get(tier, 9), reason
 
 
 def fold_regions(entries: Sequence[Entry], known: Collection[str]) -> list[Entry]:

@@ -92,12 +92,11 @@ def observe(
                 continue
             rep.format = source.name
             counted = 0
-            native = isinstance(source, SquidLog) and source.native
             items = (
                 source.read_raw(
                     stream.raw_blocks(), stream.origin, stream.path if stream.plain_file else None, warm_up
                 )
-                if isinstance(source, SquidLog) and native
+                if isinstance(source, SquidLog) and source.native
                 else source.read(stream.lines(), stream.origin)
             )
             for item in items:

@@ -13,6 +13,13 @@ PrivateEndpoint = Literal["gateway", "interface", "none"]
 
 #: Tiers from strongest to weakest evidence; an entry takes the strongest tier of its observations.
 TIER_RANK: dict[str, int] = {"observed": 0, "referenced": 1, "predicted": 2, "documentation": 3}
+
+
+def reason_key(reason: str) -> tuple[int, str]:
+    """Sort key for ``"tier: why"`` reasons: strongest tier first, then alphabetical."""
+    return TIER_RANK.get(reason.split(":", 1)[0], 9), reason
+
+
 OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "failed", "unknown")
 
 

@@ -14,7 +14,7 @@ from . import classify as classify_mod
 from .errors import ConfigError
 from .generalize import REGION_TOKEN, apply_wildcards, fold_regions
 from .hostnames import normalize_host
-from .model import TIER_RANK, Classification, Destination, Entry, Policy
+from .model import TIER_RANK, Classification, Destination, Entry, Policy, reason_key
 
 SCHEMA = "egressmap.policy/1"
 MAX_REASONS = 8
@@ -32,9 +32,7 @@ def entries_from(
         by_host.setdefault(dest.host, []).append(dest)
     entries = []
     for host, dests in by_host.items():
-        reasons = sorted(
-            {r for d in dests for r in d.reasons}, key=lambda r: (TIER_RANK.get(r.split(":")[0], 9), r)
-        )
+        reasons = sorted({r for d in dests for r in d.reasons}, key=reason_key)
         sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
         entries.append(
             Entry(

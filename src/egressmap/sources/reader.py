@@ -190,16 +190,11 @@ class InputStream:
 
     def blocks(self) -> Iterator[list[str]]:
         """The text lines in blocks (faster for parsers that loop themselves); numbering as in :meth:`lines`."""
-        if self._first_raw is None:
-            return
-        count = len(self._first)
-        self.lines_read = count
-        yield self._first
-        for raw in self._raw_blocks:
-            block = decode_block(raw, self.origin, count + 1, self.problems)
-            count += len(block)
-            self.lines_read = count
-            yield block
+        for raw in self.raw_blocks():
+            if raw is self._first_raw:
+                yield self._first  # decoded once already, for sniffing
+            else:  # raw_blocks() has counted this block: its first line is lines_read - (its lines) + 1
+                yield decode_block(raw, self.origin, self.lines_read - raw.count(b"\n"), self.problems)
 
     def raw_blocks(self) -> Iterator[bytes]:
         """The same blocks as raw bytes (lines joined by newlines), for byte-level fast paths."""

@@ -34,13 +34,13 @@ _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
 
 
 @lru_cache(maxsize=4096)
-def outcome_of(result: str, status: str, hier: str) -> Outcome:
-    """Map Squid's result code, HTTP status and hierarchy code to allowed / denied / failed / unknown.
+def outcome_of(result: str, status: str) -> Outcome:
+    """Map Squid's result code and HTTP status to allowed / denied / failed / unknown.
 
-    >>> outcome_of("TCP_DENIED", "403", "HIER_NONE"), outcome_of("TCP_MISS", "503", "HIER_NONE")
+    >>> outcome_of("TCP_DENIED", "403"), outcome_of("TCP_MISS", "503")
     ('denied', 'failed')
-    >>> outcome_of("TCP_TUNNEL", "200", "HIER_DIRECT"), outcome_of("TCP_MISS", "503", "HIER_DIRECT")
-    ('allowed', 'failed')
+    >>> outcome_of("TCP_TUNNEL", "200"), outcome_of("TCP_MISS", "304")
+    ('allowed', 'allowed')
 
     A gateway error (502/503/504, or no status) counts as failed whatever ``%Sh`` says: Squid logs a refused
     upstream connection as ``TCP_MISS/503 ... HIER_DIRECT``, and formats without ``%Sh`` must agree.
@@ -214,7 +214,7 @@ class SquidLog(Source):
         yield from skipped
         tally = _Tally(origin)
         for (raw_url, raw_code, raw_method), row in rows_in_order(rows):
-            count, lineno, first, last, clients, sample, hier = row
+            count, lineno, first, last, clients, sample = row
             try:
                 url, code, method = (x.decode("utf-8") for x in (raw_url, raw_code, raw_method))
             except UnicodeDecodeError:
@@ -223,7 +223,7 @@ class SquidLog(Source):
                 )
                 continue
             result, _, status = code.partition("/")
-            outcome = outcome_of(result, status, hier.decode("ascii", "replace").split("/", 1)[0])
+            outcome = outcome_of(result, status)
             where = split_url(method, url)
             if where is None:
                 yield Skipped(
@@ -261,7 +261,7 @@ class SquidLog(Source):
                 continue
             result = rec.get("result", "")
             status = rec.get("status") or rec.get("upstream_status", "")
-            outcome = outcome_of(result, status, rec.get("hier", "").split("/", 1)[0])
+            outcome = outcome_of(result, status)
             when = self._time(rec)
             tally.add(
                 lineno, method, where[0], where[1], outcome, (rec.get("client", ""),), when, when, where[2]

@@ -20,9 +20,8 @@ from .reader import read_raw
 
 CLIENT_SAMPLE = 16
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
-_FAILED = frozenset({b"000", b"502", b"503", b"504"})
 
-# key (url, code, method) -> [count, first lineno, first ts, last ts, clients, sample url, hier], all bytes
+# key (url, code, method) -> [count, first lineno, first ts, last ts, clients, sample url], all bytes
 Rows = dict[tuple[bytes, bytes, bytes], list[Any]]
 
 
@@ -56,20 +55,13 @@ def tally_native(
             key = (url, parts[3], method)
             row = get(key)
             if row is None:
-                rows[key] = [1, lineno, parts[0], parts[0], {parts[2]}, parts[6][:200], _hier(parts)]
+                rows[key] = [1, lineno, parts[0], parts[0], {parts[2]}, parts[6][:200]]
             else:
                 row[0] += 1
                 row[3] = parts[0]
                 if row[0] < sample:
                     row[4].add(parts[2])
     return rows, skipped, lineno - first_lineno + 1
-
-
-def _hier(parts: list[bytes]) -> bytes:
-    if len(parts) < 8 or parts[3][-3:] not in _FAILED:
-        return b""
-    rest = parts[7].split(None, 2)
-    return rest[1] if len(rest) > 1 else b""
 
 
 def merge_rows(into: Rows, other: Rows) -> None:
