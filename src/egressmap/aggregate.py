@@ -27,10 +27,10 @@ def aggregate(observations: Iterable[Observation]) -> dict[tuple[str, int], Dest
         dest.reasons.add(f"{obs.tier}: {obs.reason}")
         if len(dest.sources) < MAX_SOURCES and obs.source not in dest.sources:
             dest.sources.append(obs.source)
-        for client in obs.clients:
-            if len(dest.clients) >= MAX_CLIENTS:
-                break
-            dest.clients.add(client)
+        if obs.clients and len(dest.clients) < MAX_CLIENTS:
+            dest.clients.update(obs.clients)
+            if len(dest.clients) > MAX_CLIENTS:  # keep a deterministic sample: the first names in order
+                dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
         if obs.scheme:
             dest.schemes.add(obs.scheme)
         if obs.url and len(dest.urls) < MAX_URLS and obs.url not in dest.urls:

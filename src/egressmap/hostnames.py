@@ -137,6 +137,7 @@ def is_private_ip(host: str) -> bool:
     return ip.is_private and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
 
 
+@lru_cache(maxsize=65536)
 def drop_reason(host: str) -> str | None:
     """Say why a normalised host never belongs in an allowlist (loopback, link-local, IMDS...), else None.
 

@@ -15,8 +15,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from egressmap.errors import EgressmapError
 
 __all__ = ["CATEGORIES", "Rule", "category_of", "match", "rules"]
@@ -93,8 +91,11 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
     >>> parse_rules("rules: [{category: cdn, why: edge network, domains: [fastly.net]}]")[0].domains
     frozenset({'fastly.net'})
     """
+    import yaml  # noqa: PLC0415 - imported on first use: most commands classify long after start-up
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when present
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise EgressmapError(f"categories.yaml is not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):

@@ -100,6 +100,7 @@ class _Tally:
     def flush(self) -> Iterator[Item]:
         """One observation per distinct request kind, in order of first appearance."""
         origin = self.origin
+        decoded: dict[str | bytes, str] = {}  # a log has few distinct clients: decode each once
         for (method, scheme, authority, outcome), row in self.rows.items():
             count, lineno, first, last, url, clients = row
             try:
@@ -123,7 +124,7 @@ class _Tally:
                 source=f"{origin}:{lineno}",
                 scheme=scheme or ("https" if port == 443 else None),
                 outcome=cast(Outcome, outcome),
-                clients=_client_names(clients),
+                clients=_client_names(clients, decoded),
                 time=first,
                 last_time=last,
                 url=url or None,
@@ -131,9 +132,15 @@ class _Tally:
             )
 
 
-def _client_names(clients: Iterable[str | bytes]) -> tuple[str, ...]:
-    names = {c.decode("utf-8", "replace") if isinstance(c, bytes) else c for c in clients}
-    return tuple(sorted(n for n in names if n and n != "-"))[:MAX_CLIENTS]
+def _client_names(clients: Iterable[str | bytes], decoded: dict[str | bytes, str]) -> tuple[str, ...]:
+    names = {decoded.get(c) or decoded.setdefault(c, _text(c)) for c in clients}
+    names.discard("")
+    names.discard("-")
+    return tuple(sorted(names))[:MAX_CLIENTS]
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
@@ -213,10 +220,13 @@ class SquidLog(Source):
         rows, skipped, _ = done if done is not None else tally_native(blocks, origin)
         yield from skipped
         tally = _Tally(origin)
+        words: dict[bytes, str] = {}  # status codes and methods: few distinct values, decoded once each
         for (raw_url, raw_code, raw_method), row in rows_in_order(rows):
             count, lineno, first, last, clients, sample = row
             try:
-                url, code, method = (x.decode("utf-8") for x in (raw_url, raw_code, raw_method))
+                url = raw_url.decode("utf-8")
+                code = words.get(raw_code) or words.setdefault(raw_code, raw_code.decode("utf-8"))
+                method = words.get(raw_method) or words.setdefault(raw_method, raw_method.decode("utf-8"))
             except UnicodeDecodeError:
                 yield Skipped(
                     origin, lineno, "invalid UTF-8 in the destination or status fields", count=count
@@ -230,7 +240,11 @@ class SquidLog(Source):
                     origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
                 )
                 continue
-            sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+            sample_url = (
+                where[2]
+                if sample == raw_url
+                else (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+            )
             tally.add(
                 lineno,
                 method,
