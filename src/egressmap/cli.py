@@ -11,18 +11,31 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .aggregate import aggregate
 from .classify import warm_up
-from .errors import EgressmapError, StrictModeError
+from .errors import ConfigError, EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
 from .ingest import IngestReport, observe
 from .model import Destination
 from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy
-from .report import problem_lines, render_scan_plain, render_scan_rich, report_dict, scan_rows
+from .report import (
+    compare_rows,
+    problem_lines,
+    render_comparison,
+    render_scan_plain,
+    render_scan_rich,
+    report_dict,
+    scan_rows,
+)
 from .sources import FORMAT_NAMES, SourceOptions
+
+PHASES = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
+CONFIG_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".config", ".conf")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
@@ -46,6 +59,18 @@ def _add_sources(p: argparse.ArgumentParser) -> None:
         "--squid-conf", metavar="FILE", help="read logformat/access_log lines from this squid.conf"
     )
     p.add_argument("--strict", action="store_true", help="fail (exit 1) when any line is bad")
+    _add_prediction(p)
+
+
+def _add_prediction(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what the catalog predicts (cluster configs among the sources are read too)")
+    g.add_argument(
+        "--stack", metavar="NAME@VERSION", help="e.g. parallelcluster@3.14.0 (see: egressmap catalog list)"
+    )
+    g.add_argument("--os", dest="os_name", metavar="OS", help="the cluster OS, e.g. ubuntu2404")
+    g.add_argument(
+        "--feature", action="append", default=[], metavar="F", help="a stack feature, e.g. dcv (repeatable)"
+    )
 
 
 def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -107,6 +132,59 @@ def parser() -> argparse.ArgumentParser:
     _add_sources(s)
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
+    pl = sub.add_parser(
+        "plan",
+        parents=[common],
+        help="what a ParallelCluster config needs: destinations, endpoints, findings",
+    )
+    pl.add_argument(
+        "configs", nargs="+", metavar="CONFIG", help="cluster config (v3 YAML), build-image config, v2 ini"
+    )
+    pl.add_argument(
+        "--stack", metavar="NAME@VERSION", help="ParallelCluster version (default: the newest known)"
+    )
+    pl.add_argument("--region", metavar="R", help="region when the config names none")
+    pl.add_argument("--os", dest="os_name", metavar="OS", help="OS when the config names none (build-image)")
+    pl.add_argument(
+        "--feature", action="append", default=[], metavar="F", help="turn on a feature (repeatable)"
+    )
+    pl.add_argument(
+        "--network",
+        choices=("auto", "isolated", "proxy"),
+        default="auto",
+        help="the network the cluster runs in (default: proxy when the config sets one, else isolated)",
+    )
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    c = sub.add_parser(
+        "catalog", parents=[common], help="what each stack version needs, from the bundled catalog"
+    )
+    csub = c.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    cl = csub.add_parser("list", help="the stacks the catalog covers")
+    cl.add_argument("--json", action="store_true")
+    cs = csub.add_parser("show", help="one stack version's destinations, NSG rules and flows")
+    cs.add_argument("stack", metavar="STACK[@VERSION]")
+    cd = csub.add_parser("diff", help="what changed between two versions")
+    cd.add_argument("a", metavar="STACK@VERSION")
+    cd.add_argument("b", metavar="STACK@VERSION")
+    for q in (cs, cd):
+        q.add_argument("--os", dest="os_name", metavar="OS", help="only this OS (default: every OS)")
+        q.add_argument("--arch", choices=("x86_64", "arm64"), help="only this architecture")
+        q.add_argument(
+            "--feature",
+            action="append",
+            default=[],
+            metavar="F",
+            help="turn on a feature (repeatable; 'all' for every one)"
+            + ("" if q is cs else "; default: all"),
+        )
+        q.add_argument("--region", metavar="R", help="fill in {region} and pick the partition")
+        q.add_argument("--json", action="store_true", help="machine-readable output")
+    cs.add_argument(
+        "--phase", action="append", default=[], choices=PHASES, help="only these phases (repeatable)"
+    )
+
     e = sub.add_parser("export", parents=[common], help="render a policy file in a firewall's format")
     e.add_argument("policy", metavar="POLICY", help="a policy file (YAML or JSON), or - for stdin")
     e.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
@@ -126,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build": _build,
         "scan": _scan,
         "export": _export,
+        "plan": _plan,
+        "catalog": _catalog,
     }
     try:
         return commands[args.command](args)
@@ -139,11 +219,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _ingest(args: argparse.Namespace) -> tuple[dict[tuple[str, int], Destination], IngestReport]:
+def _split_configs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Cluster configs among the sources (by name, then by content) and the rest."""
+    configs, logs = [], []
+    for path in sources:
+        if path != "-" and path.lower().endswith(CONFIG_SUFFIXES) and Path(path).is_file():
+            from .catalog.configs import detect
+
+            try:
+                head = Path(path).read_text(encoding="utf-8", errors="replace")[:65536]
+            except OSError:
+                head = ""
+            if detect(head, path):
+                configs.append(path)
+                continue
+        logs.append(path)
+    return configs, logs
+
+
+def _predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
+    """The catalog's predictions for --stack/--os/--feature and the configs (None when none was asked for)."""
+    if not (args.stack or configs):
+        if args.os_name or args.feature:
+            raise ConfigError("--os and --feature need --stack NAME@VERSION (or a cluster config)")
+        return None
+    from .catalog.configs import load_config
+    from .catalog.planner import predict
+
+    regions = expand_regions(args.region) if getattr(args, "region", None) else []
+    prediction = predict(
+        args.stack,
+        os_name=args.os_name,
+        features=args.feature,
+        region=regions[0] if len(regions) == 1 else None,
+        docs=[load_config(c) for c in configs],
+    )
+    if not args.quiet:
+        for f in prediction.findings:
+            print(f"egressmap: {f.where}: {f.severity}: {f.problem} (fix: {f.fix})", file=sys.stderr)
+    return prediction
+
+
+def _ingest(
+    args: argparse.Namespace, sources: Sequence[str] | None = None
+) -> tuple[dict[tuple[str, int], Destination], IngestReport]:
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
-    with _progress(args.sources) as progress:
-        destinations = aggregate(observe(args.sources, report, args.format, options, progress, warm_up))
+    sources = args.sources if sources is None else sources
+    if not sources:
+        return {}, report
+    with _progress(sources) as progress:
+        destinations = aggregate(observe(sources, report, args.format, options, progress, warm_up))
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
@@ -209,7 +335,9 @@ def _export_text(policy: object, args: argparse.Namespace) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    destinations, report = _ingest(args)
+    configs, logs = _split_configs(args.sources)
+    prediction = _predictions(args, configs)
+    destinations, report = _ingest(args, logs)
     regions = expand_regions(args.region) if args.region else []
     skipped = {k: report.count(k) for k in ("malformed", "dropped", "warning")}
     policy = build_policy(
@@ -219,22 +347,114 @@ def _build(args: argparse.Namespace) -> int:
         wildcards=args.wildcard,
         inputs=args.sources,
         skipped=skipped,
+        predicted=prediction.entries if prediction else (),
     )
     _write(_export_text(policy, args) if args.to else dump_yaml(policy), args.output)
     return EXIT_PARTIAL if report.failed_inputs else EXIT_OK
 
 
 def _scan(args: argparse.Namespace) -> int:
-    destinations, report = _ingest(args)
+    configs, logs = _split_configs(args.sources)
+    prediction = _predictions(args, configs)
+    destinations, report = _ingest(args, logs)
     rows = scan_rows(destinations.values())
+    compared = compare_rows(rows, prediction.entries) if prediction else None
     if args.json:
         # one object per line keeps the C encoder (indent= forces the slow pure-Python one) and stays greppable
-        sys.stdout.write(dump_json({"destinations": rows, "inputs": report_dict(report)}, compact=True))
+        data: dict[str, Any] = {"destinations": rows, "inputs": report_dict(report)}
+        if compared is not None:
+            data.update(compared)
+        sys.stdout.write(dump_json(data, compact=True))
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
     else:
         render_scan_plain(rows, sys.stdout)
-    return EXIT_PARTIAL if report.failed_inputs else EXIT_OK
+    if compared is not None and not args.json:
+        sys.stdout.write(render_comparison(compared))
+    return EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from .catalog.configs import load_config
+    from .catalog.planner import plan
+    from .catalog.render import plan_text
+
+    plans = [
+        plan(
+            load_config(path),
+            args.stack,
+            network=args.network,
+            region=args.region,
+            os_name=args.os_name,
+            features=args.feature,
+        )
+        for path in args.configs
+    ]
+    if args.json:
+        data = plans[0].to_dict() if len(plans) == 1 else {"plans": [p.to_dict() for p in plans]}
+        _write(dump_json(data), args.output)
+    else:
+        _write("\n".join(plan_text(p) for p in plans), args.output)
+    return EXIT_OK
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from .catalog import bundled, resolve, select, select_flows, select_rules
+    from .catalog import render as show
+    from .catalog.diff import diff
+    from .catalog.planner import show_target
+
+    catalogs = bundled()
+    if args.catalog_command == "list":
+        cats = [catalogs[name] for name in sorted(catalogs)]
+        if args.json:
+            sys.stdout.write(dump_json({"stacks": [_stack_summary(c) for c in cats]}))
+        else:
+            sys.stdout.write(show.stack_list(cats))
+        return EXIT_OK
+    if args.catalog_command == "show":
+        cat, version = resolve(args.stack)
+        target = show_target(cat, version, args.os_name, args.arch, args.feature, args.region)
+        phases = args.phase or None
+        entries = select(cat, target, phases)
+        every = select(cat, replace(target, features=None), phases)
+        if args.region:
+            entries = [replace(e, hosts=e.hosts_for(args.region)) for e in entries]
+        rules, flows = select_rules(cat, target), select_flows(cat, target)
+        if args.json:
+            sys.stdout.write(dump_json(show.show_dict(cat, target, entries, rules, flows)))
+        else:
+            label = f"{cat.stack}@{version}" + (f", os {args.os_name}" if args.os_name else "")
+            sys.stdout.write(show.show(cat, label, entries, rules, flows, len(every) - len(entries)))
+        return EXIT_OK
+    cat_a, version_a = resolve(args.a)
+    cat_b, version_b = resolve(args.b)
+    if cat_a.stack != cat_b.stack:
+        raise ConfigError(
+            f"catalog diff compares two versions of one stack, not {cat_a.stack} and {cat_b.stack}"
+        )
+    features = args.feature or ["all"]
+    target_a = show_target(cat_a, version_a, args.os_name, args.arch, features, args.region)
+    changes = diff(cat_a, target_a, replace(target_a, version=version_b))
+    if args.json:
+        sys.stdout.write(dump_json({"a": args.a, "b": args.b, "changes": [c.to_dict() for c in changes]}))
+    else:
+        sys.stdout.write(show.diff_text(f"{cat_a.stack}@{version_a}", f"{cat_b.stack}@{version_b}", changes))
+    return EXIT_OK
+
+
+def _stack_summary(cat: Any) -> dict[str, Any]:
+    return {
+        "stack": cat.stack,
+        "title": cat.title,
+        "provider": cat.provider,
+        "versions": list(cat.versions),
+        "oses": list(cat.oses),
+        "features": dict(cat.features),
+        "entries": len(cat.entries),
+        "nsg_rules": len(cat.nsg_rules),
+        "flows": len(cat.flows),
+    }
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -20,6 +20,10 @@ def reason_key(reason: str) -> tuple[int, str]:
     return TIER_RANK.get(reason.split(":", 1)[0], 9), reason
 
 
+PREDICTED = "predicted: "
+"""Reason prefix of a catalog or cluster-config prediction."""
+
+
 OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "failed", "unknown")
 
 
@@ -148,3 +152,38 @@ class Policy:
     regions: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)
+
+
+def is_predicted(entry: Entry) -> bool:
+    """True when the catalog or a cluster config predicted this entry."""
+    return entry.tier == "predicted" or any(r.startswith(PREDICTED) for r in entry.reasons)
+
+
+def is_evidenced(entry: Entry) -> bool:
+    """True when logs showed this entry (a connection, a request or a download-like URL)."""
+    return entry.tier in ("observed", "referenced")
+
+
+def pattern_covers(pattern: str, host: str) -> bool:
+    """True when a policy pattern (exact, ``{region}`` template or ``*.suffix``) names ``host``.
+
+    >>> pattern_covers("ec2.{region}.amazonaws.com", "ec2.eu-west-1.amazonaws.com")
+    True
+    >>> pattern_covers("*.snapcraftcontent.com", "snapcraftcontent.com")
+    False
+    """
+    if pattern == host:
+        return True
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    if "{region}" in pattern:
+        head, _, tail = pattern.partition("{region}")
+        middle = host[len(head) : len(host) - len(tail)] if len(host) > len(head) + len(tail) else ""
+        return (
+            host.startswith(head)
+            and host.endswith(tail)
+            and bool(middle)
+            and "." not in middle
+            and "{region}" not in tail
+        )
+    return False

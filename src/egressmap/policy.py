@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ from . import classify as classify_mod
 from .errors import ConfigError
 from .generalize import REGION_TOKEN, apply_wildcards, fold_regions
 from .hostnames import normalize_host
-from .model import TIER_RANK, Classification, Destination, Entry, Policy, reason_key
+from .model import (
+    PREDICTED,
+    TIER_RANK,
+    Classification,
+    Destination,
+    Entry,
+    Policy,
+    pattern_covers,
+    reason_key,
+)
 
 SCHEMA = "egressmap.policy/1"
 MAX_REASONS = 8
@@ -64,9 +74,12 @@ def build_policy(
     wildcards: Sequence[str] = (),
     inputs: Sequence[str] = (),
     skipped: Mapping[str, int] | None = None,
+    predicted: Sequence[Entry] = (),
 ) -> Policy:
-    """Destinations -> a sorted, classified, optionally generalised policy."""
+    """Destinations (plus catalog ``predicted`` entries) -> a sorted, classified, optionally generalised policy."""
     entries = entries_from(destinations)
+    if predicted:
+        entries = merge_predictions(entries, predicted)
     if fold:
         entries = fold_regions(entries, classify_mod.all_regions())
     if wildcards:
@@ -79,6 +92,34 @@ def build_policy(
         inputs=tuple(inputs),
         skipped=dict(sorted((skipped or {}).items())),
     )
+
+
+def merge_predictions(observed: Sequence[Entry], predicted: Sequence[Entry]) -> list[Entry]:
+    """Entries from evidence plus predictions.
+
+    A prediction whose pattern names an entry seen in the logs is folded into that entry: it keeps its evidence
+    tier and gains the prediction's reasons (so it says both). Other predictions are kept as ``predicted``.
+    """
+    out = list(observed)
+    for pred in predicted:
+        hits = [
+            i for i, e in enumerate(out) if e.tier != "predicted" and pattern_covers(pred.pattern, e.pattern)
+        ]
+        same = [i for i, e in enumerate(out) if e.tier == "predicted" and e.pattern == pred.pattern]
+        if not hits and not same:
+            out.append(pred)
+            continue
+        for i in hits or same:
+            seen = out[i]
+            kept = [r for r in sorted(seen.reasons, key=reason_key) if not r.startswith(PREDICTED)][:8]
+            added = sorted({r for r in (*seen.reasons, *pred.reasons) if r.startswith(PREDICTED)})[:4]
+            out[i] = replace(
+                seen,
+                ports=tuple(sorted(set(seen.ports) | set(pred.ports))),
+                reasons=tuple(kept + added),
+                tier=min(seen.tier, pred.tier, key=TIER_RANK.__getitem__),
+            )
+    return out
 
 
 def _entry_key(entry: Entry) -> tuple[str, str]:

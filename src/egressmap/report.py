@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from .classify import classify
 from .ingest import IngestReport
-from .model import TIER_RANK, Destination
+from .model import TIER_RANK, Destination, Entry, pattern_covers
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -41,6 +41,55 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda r: (r["scope"], TIER_RANK[r["tier"]], r["host"], r["port"]))
     return rows
+
+
+def compare_rows(
+    rows: Sequence[dict[str, Any]], predicted: Sequence[Entry]
+) -> dict[str, list[dict[str, Any]]]:
+    """Logs against the catalog: seen and predicted, seen but not predicted, predicted but never seen.
+
+    Only evidence counts as seen (tiers observed and referenced; documentation links do not). A host matches a
+    prediction when the prediction's pattern names it (exact, ``{region}`` template or ``*.suffix``).
+    """
+    seen = [r for r in rows if r["tier"] in ("observed", "referenced")]
+    both, unpredicted = [], []
+    for row in seen:
+        hits = [p.pattern for p in predicted if pattern_covers(p.pattern, row["host"])]
+        item = {"host": row["host"], "port": row["port"], "tier": row["tier"], "count": row["count"]}
+        if hits:
+            both.append({**item, "predicted_by": sorted(set(hits))})
+        else:
+            unpredicted.append(item)
+    unseen = [
+        {"pattern": p.pattern, "ports": list(p.ports), "scope": p.scope, "reasons": list(p.reasons[:3])}
+        for p in predicted
+        if not any(pattern_covers(p.pattern, r["host"]) for r in seen)
+    ]
+    return {
+        "predicted_and_observed": both,
+        "observed_not_predicted": unpredicted,
+        "predicted_not_observed": sorted(unseen, key=lambda u: (u["scope"], u["pattern"])),
+    }
+
+
+def render_comparison(compared: dict[str, list[dict[str, Any]]]) -> str:
+    """The two lists a reviewer acts on, as text after the scan table."""
+    out = [""]
+    seen = compared["observed_not_predicted"]
+    out.append(
+        f"Observed but not predicted ({len(seen)}): the catalog does not know why these were contacted"
+    )
+    out += [f"  {r['host']}:{r['port']}  ({r['tier']}, {r['count']} requests)" for r in seen] or ["  none"]
+    unseen = compared["predicted_not_observed"]
+    out.append(f"Predicted but never observed ({len(unseen)}): needed by the catalog, absent from the logs")
+    for u in unseen:
+        why = u["reasons"][0].removeprefix("predicted: ") if u["reasons"] else ""
+        out.append(f"  {u['pattern']}:{','.join(map(str, u['ports']))}  {why}")
+    if not unseen:
+        out.append("  none")
+    both = compared["predicted_and_observed"]
+    out.append(f"Predicted and observed: {len(both)}")
+    return "\n".join(out) + "\n"
 
 
 def report_dict(report: IngestReport) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from ..model import Entry, Policy
+from ..model import Entry, Policy, is_evidenced, is_predicted
 from ..policy import concrete_hosts
 from .interface import Exporter, ExportOptions, Rendered, why
 
@@ -103,14 +103,34 @@ class MarkdownExport(Exporter):
             "Evidence",
         )
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-        for r in rows(self.select(policy, options), list(options.regions or policy.regions)):
+        chosen = self.select(policy, options)
+        for r in rows(chosen, list(options.regions or policy.regions)):
             service = " ".join(x for x in (r[4], r[5], r[6]) if x)
             cells = [
                 f"`{_md_code(r[0])}`",
                 *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9], r[10], r[11], r[12])),
             ]
             lines.append("| " + " | ".join(cells) + " |")
+        if any(is_predicted(e) for e in policy.entries):
+            lines += _comparison(chosen)
         return Rendered("\n".join(lines) + "\n")
+
+
+def _comparison(entries: list[Entry]) -> list[str]:
+    """Sections for a policy built with catalog predictions: what the logs and the catalog disagree on."""
+    unpredicted = [e for e in entries if is_evidenced(e) and not is_predicted(e)]
+    unseen = [e for e in entries if e.tier == "predicted"]
+    both = [e for e in entries if is_evidenced(e) and is_predicted(e)]
+    out = ["", f"## Observed but not predicted ({len(unpredicted)})", ""]
+    out += [
+        f"- `{_md_code(e.pattern)}` ({', '.join(map(str, e.ports))}): {_md(why(e))}" for e in unpredicted
+    ] or ["None."]
+    out += ["", f"## Predicted but never observed ({len(unseen)})", ""]
+    out += [f"- `{_md_code(e.pattern)}` ({', '.join(map(str, e.ports))}): {_md(why(e))}" for e in unseen] or [
+        "None."
+    ]
+    out += ["", f"Predicted and observed: {len(both)} entries (their reasons name both)."]
+    return out
 
 
 def _md(text: str) -> str:

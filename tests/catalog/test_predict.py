@@ -1,0 +1,64 @@
+"""Catalog entries -> predicted policy entries and private endpoints; merging with evidence."""
+
+from __future__ import annotations
+
+from packaging.version import Version
+
+from egressmap.catalog import StackCatalog, Target, select
+from egressmap.catalog.predict import endpoint_needs, predicted_entries
+from egressmap.classify import classify
+from egressmap.model import Entry, is_evidenced, is_predicted
+from egressmap.policy import merge_predictions
+
+
+def _observed(host: str, port: int = 443) -> Entry:
+    return Entry(
+        host, (host,), (port,), classify(host), "observed", 3, 0, ("observed: CONNECT seen",), ("log:1",)
+    )
+
+
+def test_entries_fill_the_region_and_keep_reasons(small: StackCatalog) -> None:
+    chosen = select(small, Target(Version("3.10.0"), "ubuntu2404", None, frozenset(), "aws"))
+    entries = {e.pattern: e for e in predicted_entries(chosen, "demo 3.10.0", "eu-west-1")}
+    assert set(entries) == {
+        "eu-west-1-demo.s3.eu-west-1.amazonaws.com",
+        "route53.amazonaws.com",
+        "ec2.eu-west-1.amazonaws.com",
+    }
+    ec2 = entries["ec2.eu-west-1.amazonaws.com"]
+    assert ec2.tier == "predicted" and ec2.scope == "cloud" and ec2.hosts == ("ec2.eu-west-1.amazonaws.com",)
+    assert ec2.reasons == ("predicted: scaling (demo 3.10.0 catalog: ec2, cluster-runtime, documented)",)
+
+
+def test_without_a_region_templates_stay_templates(small: StackCatalog) -> None:
+    chosen = select(small, Target(Version("3.10.0"), None, None, frozenset(), "aws"))
+    entries = {e.pattern: e for e in predicted_entries(chosen, "demo", None)}
+    assert entries["ec2.{region}.amazonaws.com"].hosts == ()
+    assert entries["ec2.{region}.amazonaws.com"].classification.region is None
+
+
+def test_endpoint_needs_group_by_service_and_list_services_without_one(small: StackCatalog) -> None:
+    chosen = select(small, Target(Version("3.10.0"), None, None, frozenset(), "aws"))
+    needs = endpoint_needs(chosen, "us-east-1")
+    assert [(n.service, n.type, n.name) for n in needs] == [
+        ("s3", "gateway", "com.amazonaws.us-east-1.s3"),
+        ("ec2", "interface", "com.amazonaws.us-east-1.ec2"),
+        ("route53", "none", ""),
+    ]
+
+
+def test_merge_marks_seen_and_predicted_and_keeps_unseen_predictions(small: StackCatalog) -> None:
+    chosen = select(small, Target(Version("3.10.0"), None, None, frozenset(), "aws"))
+    predicted = predicted_entries(chosen, "demo", None)
+    merged = {
+        e.pattern: e
+        for e in merge_predictions(
+            [_observed("ec2.eu-west-1.amazonaws.com"), _observed("pypi.org")], predicted
+        )
+    }
+    ec2 = merged["ec2.eu-west-1.amazonaws.com"]
+    assert ec2.tier == "observed" and is_predicted(ec2) and is_evidenced(ec2)
+    assert ec2.reasons[0] == "observed: CONNECT seen" and ec2.reasons[1].startswith("predicted: scaling")
+    assert not is_predicted(merged["pypi.org"])
+    assert "ec2.{region}.amazonaws.com" not in merged  # covered by the observed host
+    assert merged["route53.amazonaws.com"].tier == "predicted"
