@@ -236,3 +236,91 @@ def test_hostile_hosts_never_reach_any_export(
     for name in ("csv", "markdown"):
         code, out, _ = run(capsys, "build", str(log), "--to", name, "--include-documentation")
         assert code == 0 and "\x00" not in out and len(out.splitlines()) <= 4
+
+
+def test_phase_choices_match_the_catalog() -> None:
+    from egressmap.catalog import PHASES
+    from egressmap.cli import PHASES as CLI_PHASES
+
+    assert CLI_PHASES == PHASES
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "broken-unknown-key.yaml",
+            "broken-unknown-key.yaml:8: unknown key 'Proxxy' under HeadNode.Networking",
+        ),
+        ("broken-v2.ini", "broken-v2.ini:6: unknown key 'proxy_sever'"),
+        ("broken-syntax.yaml", "broken-syntax.yaml:5: not valid YAML"),
+    ],
+)
+def test_plan_names_the_line_of_a_broken_config(
+    capsys: pytest.CaptureFixture[str], name: str, message: str
+) -> None:
+    config = Path(__file__).parent / "data" / "configs" / name
+    code, out, err = run(capsys, "plan", str(config))
+    assert code == 1 and out == ""
+    assert message in err
+
+
+def test_catalog_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in (
+        (("catalog", "show", "nosuch"), "unknown stack 'nosuch'"),
+        (("catalog", "show", "parallelcluster@9.1"), "covers parallelcluster 2.10.3 to 3.14.0"),
+        (("catalog", "show", "parallelcluster", "--feature", "gpu"), "--feature gpu"),
+        (("catalog", "diff", "parallelcluster@3.0.5", "cyclecloud@8"), "one stack"),
+        (("build", "--os", "ubuntu2404", str(EXAMPLE)), "need --stack"),
+    ):
+        code, _, err = run(capsys, *argv)
+        assert code == 1 and message in err, (argv, err)
+
+
+def test_catalog_show_hides_feature_entries_until_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    _, base, _ = run(capsys, "catalog", "show", "parallelcluster@3.14.0", "--os", "ubuntu2404", "--json")
+    _, dcv, _ = run(
+        capsys,
+        "catalog",
+        "show",
+        "parallelcluster@3.14.0",
+        "--os",
+        "ubuntu2404",
+        "--feature",
+        "ssm",
+        "--json",
+    )
+    base_ids = {e["id"] for e in json.loads(base)["entries"]}
+    dcv_ids = {e["id"] for e in json.loads(dcv)["entries"]}
+    assert base_ids < dcv_ids
+    added = [e for e in json.loads(dcv)["entries"] if e["id"] in dcv_ids - base_ids]
+    assert all("ssm" in e["when"] for e in added)
+    _, text, _ = run(capsys, "catalog", "show", "parallelcluster@3.14.0", "--os", "ubuntu2404")
+    assert "more entries need features not asked for" in text
+
+
+def test_build_with_a_stack_marks_predicted_and_observed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(
+        "1732186800.123     10 10.0.0.5 TCP_TUNNEL/200 5000 CONNECT api.snapcraft.io:443 - HIER_DIRECT/1.1.1.1 -\n"
+        "1732186800.500     10 10.0.0.5 TCP_TUNNEL/200 5000 CONNECT unexpected.example.org:443 - HIER_DIRECT/1.1.1.1 -\n"
+    )
+    config = Path(__file__).parent / "data" / "configs" / "seed000-ubuntu-cluster.yaml"
+    code, out, _ = run(capsys, "build", str(log), str(config), "--to", "markdown", "-q")
+    assert code == 0
+    unpredicted = out.split("## Observed but not predicted")[1].split("##")[0]
+    unseen = out.split("## Predicted but never observed")[1]
+    assert "`unexpected.example.org`" in unpredicted and "snapcraft" not in unpredicted
+    assert "`dashboard.snapcraft.io`" in unseen and "`api.snapcraft.io`" not in unseen
+    code, out, _ = run(capsys, "build", str(log), str(config), "--to", "json", "-q")
+    snap = next(e for e in json.loads(out)["entries"] if e["pattern"] == "api.snapcraft.io")
+    assert snap["tier"] == "observed"
+    assert any(r.startswith("observed:") for r in snap["reasons"])
+    assert any(r.startswith("predicted:") for r in snap["reasons"])
+    code, out, _ = run(capsys, "scan", str(log), str(config), "--json", "-q")
+    data = json.loads(out)
+    assert [r["host"] for r in data["observed_not_predicted"]] == ["unexpected.example.org"]
+    assert [r["host"] for r in data["predicted_and_observed"]] == ["api.snapcraft.io"]
+    assert "dashboard.snapcraft.io" in {u["pattern"] for u in data["predicted_not_observed"]}

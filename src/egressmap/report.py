@@ -84,6 +84,7 @@ def render_comparison(compared: dict[str, list[dict[str, Any]]]) -> str:
     out.append(f"Predicted but never observed ({len(unseen)}): needed by the catalog, absent from the logs")
     for u in unseen:
         why = u["reasons"][0].removeprefix("predicted: ") if u["reasons"] else ""
+        why = why[: why.rfind(" (")] if " (" in why and "catalog:" in why[why.rfind(" (") :] else why
         out.append(f"  {u['pattern']}:{','.join(map(str, u['ports']))}  {why}")
     if not unseen:
         out.append("  none")

@@ -70,7 +70,10 @@ class Facts:
         return any(g.proxy for g in self.groups)
 
     def where(self, path: str) -> str:
-        """``file:line`` of a config path."""
+        """``file:line`` of a config path (v2 paths are shown as ``[section] key``)."""
+        if path.startswith("[") and "] " in path:
+            section, _, key = path[1:].partition("] ")
+            path = f"{section}.{key}"
         return str(self.doc.where(path))
 
 
@@ -124,7 +127,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
     types = [get("HeadNode.InstanceType") or ""]
     bases = ["HeadNode"]
     urls: list[Located] = []
-    ssh = [Located(get("HeadNode.Ssh.AllowedIps") or ANY_IPV4, "HeadNode.Ssh.AllowedIps")]
+    ssh = [_ssh(doc, "HeadNode")]
     public = []
     if get("HeadNode.Networking.ElasticIp") not in (None, False, "false"):
         public.append(Located(str(get("HeadNode.Networking.ElasticIp")), "HeadNode.Networking.ElasticIp"))
@@ -171,7 +174,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
             )
         )
         types.append(get(f"{base}.InstanceType") or "")
-        ssh.append(Located(get(f"{base}.Ssh.AllowedIps") or ANY_IPV4, f"{base}.Ssh.AllowedIps"))
+        ssh.append(_ssh(doc, base))
         if _true(get(f"{base}.Dcv.Enabled")):
             features.setdefault("dcv", f"{base}.Dcv.Enabled")
     if pools:
@@ -225,12 +228,8 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
     scheduler = get("Scheduling.Scheduler")
     if scheduler == "awsbatch":
         features["awsbatch"] = "Scheduling.Scheduler"
-    amis = [
-        Located(str(get(f"{b}.Image.CustomAmi")), f"{b}.Image.CustomAmi")
-        for b in ("", *bases)
-        if get(f"{b}.Image.CustomAmi" if b else "Image.CustomAmi")
-    ]
-    amis = [Located(a.value, a.path.lstrip(".")) for a in amis]
+    ami_paths = ["Image.CustomAmi", *(f"{b}.Image.CustomAmi" for b in bases)]
+    amis = [Located(str(get(p)), p) for p in ami_paths if get(p)]
     dns = "Scheduling.SlurmSettings.Dns"
     return Facts(
         doc=doc,
@@ -251,6 +250,12 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
         custom_amis=tuple(amis),
         public_ips=tuple(public),
     )
+
+
+def _ssh(doc: ConfigDoc, base: str) -> Located:
+    """Where SSH is allowed from; ``default:`` marks the default (open to the world) when the key is absent."""
+    value = doc.get(f"{base}.Ssh.AllowedIps")
+    return Located(str(value) if value else f"default:{ANY_IPV4}", f"{base}.Ssh.AllowedIps")
 
 
 def _located(doc: ConfigDoc, path: str) -> Located | None:
@@ -348,7 +353,7 @@ def v2_cluster(doc: ConfigDoc, section: str, vpc: str | None, aws: str | None) -
     urls = [Located(str(get(k)), path(k)) for k in ("pre_install", "post_install", "template_url") if get(k)]
     types = [str(get("master_instance_type") or ""), str(get("compute_instance_type") or "")]
     proxy = get("proxy_server")
-    ssh_from = get("ssh_from", vpc) or ANY_IPV4
+    ssh_from = get("ssh_from", vpc) or f"default:{ANY_IPV4}"
     public = (
         [Located(str(get("use_public_ips", vpc)), path("use_public_ips", vpc))]
         if vpc and str(get("use_public_ips", vpc) or "true").lower() == "true"

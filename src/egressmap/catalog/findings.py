@@ -214,8 +214,10 @@ class SshOpen(Rule):
         f = ctx.facts
         has_ssm = "ssm" in f.features
         for item in f.ssh:
-            if item.value.strip() not in (ANY_IPV4, "::/0"):
+            value = item.value.removeprefix("default:").strip()
+            if value not in (ANY_IPV4, "::/0"):
                 continue
+            default = " (the default when the key is not set)" if item.value.startswith("default:") else ""
             already = (
                 f"Session Manager is already possible ({SSM_POLICY} is attached at {f.features['ssm']}): "
                 if has_ssm
@@ -225,7 +227,7 @@ class SshOpen(Rule):
                 ctx,
                 "warning",
                 item.path,
-                f"SSH (port 22) is open to {item.value} (the default when not set)",
+                f"SSH (port 22) is open to {value}{default}",
                 f"{already}log in with AWS Systems Manager Session Manager, restrict or remove the SSH rule "
                 f"(set it to a narrow CIDR), and create the interface endpoints {_region(ctx, SSM_ENDPOINTS)} "
                 "in an isolated network (a proxy for the SSM Agent must be HTTP, not HTTPS)",
@@ -297,8 +299,8 @@ class NeedsInternet(Rule):
                 ctx,
                 "info",
                 item.path,
-                "instances get public IP addresses: in a default-deny VPC they bypass nothing, but pcluster ssh "
-                "and dcv-connect prefer the public IP",
+                "instances get public IP addresses, which a private deployment does not need; pcluster ssh and "
+                "dcv-connect prefer the public IP when there is one",
                 "turn public IPs off for private subnets",
             )
 

@@ -184,8 +184,16 @@ def diff_text(label_a: str, label_b: str, changes: Sequence[Change]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _short(reason: str, width: int = 100) -> str:
+    """A reason without its catalog reference, cut to ``width`` (``--json`` has the whole text)."""
+    text = reason.removeprefix("predicted: ")
+    cut = text.rfind(" (", 0)
+    text = text[:cut] if cut > 0 and "catalog:" in text[cut:] else text
+    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
 def _entry_line(e: Entry) -> tuple[str, ...]:
-    why = e.reasons[0].removeprefix("predicted: ") if e.reasons else ""
+    why = _short(e.reasons[0]) if e.reasons else ""
     more = f" (+{len(e.reasons) - 1} more)" if len(e.reasons) > 1 else ""
     return (e.pattern, ",".join(map(str, e.ports)), e.classification.category, why + more)
 
