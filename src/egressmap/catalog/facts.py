@@ -104,6 +104,21 @@ def _scripts(doc: ConfigDoc, base: str) -> Iterator[Located]:
                 yield Located(step, f"{path}.Sequence[{i}].Script")
 
 
+DEV_PACKAGES = (
+    "DevSettings.Cookbook.ChefCookbook",
+    "DevSettings.NodePackage",
+    "DevSettings.AwsBatchCliPackage",
+)
+"""DevSettings keys whose URL (S3 or HTTPS) nodes download at boot."""
+
+
+def _strings(doc: ConfigDoc, paths: tuple[str, ...]) -> Iterator[Located]:
+    for path in paths:
+        value = doc.get(path)
+        if isinstance(value, str):
+            yield Located(value, path)
+
+
 def _policies(doc: ConfigDoc, base: str) -> Iterator[Located]:
     for i, _ in enumerate(_list(doc, f"{base}.Iam.AdditionalIamPolicies")):
         arn = doc.get(f"{base}.Iam.AdditionalIamPolicies[{i}].Policy")
@@ -181,14 +196,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
         features["login-nodes"] = "LoginNodes.Pools"
     for base in bases:
         urls.extend(_scripts(doc, base))
-    for path in (
-        "Scheduling.SlurmSettings.CustomSlurmSettingsIncludeFile",
-        "DevSettings.Cookbook.ChefCookbook",
-        "DevSettings.NodePackage",
-        "DevSettings.AwsBatchCliPackage",
-    ):
-        if isinstance(get(path), str):
-            urls.append(Located(get(path), path))
+    urls.extend(_strings(doc, ("Scheduling.SlurmSettings.CustomSlurmSettingsIncludeFile", *DEV_PACKAGES)))
     policies = [p for base in bases for p in _policies(doc, base)]
     if _true(get("HeadNode.Dcv.Enabled")):
         features["dcv"] = "HeadNode.Dcv.Enabled"
@@ -296,14 +304,7 @@ def v3_build_image(doc: ConfigDoc) -> Facts:
             and isinstance(comp.get("Value"), str)
         ):
             urls.append(Located(comp["Value"], f"Build.Components[{i}].Value"))
-    for path in (
-        "DevSettings.Cookbook.ChefCookbook",
-        "DevSettings.NodePackage",
-        "DevSettings.AwsBatchCliPackage",
-        "DevSettings.CincInstallerUrl",
-    ):
-        if isinstance(get(path), str):
-            urls.append(Located(get(path), path))
+    urls.extend(_strings(doc, (*DEV_PACKAGES, "DevSettings.CincInstallerUrl")))
     policies = list(_policies(doc, "Build"))
     return Facts(
         doc=doc,
