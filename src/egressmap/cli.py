@@ -20,7 +20,7 @@ from .aggregate import aggregate
 from .classify import warm_up
 from .errors import ConfigError, EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
-from .ingest import IngestReport, observe
+from .ingest import IngestReport, observe, split_configs
 from .model import Destination
 from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy
 from .report import (
@@ -35,7 +35,6 @@ from .report import (
 from .sources import FORMAT_NAMES, SourceOptions
 
 PHASES = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
-CONFIG_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".config", ".conf")
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
@@ -219,24 +218,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _split_configs(sources: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Cluster configs among the sources (by name, then by content) and the rest."""
-    configs, logs = [], []
-    for path in sources:
-        if path != "-" and path.lower().endswith(CONFIG_SUFFIXES) and Path(path).is_file():
-            from .catalog.configs import detect
-
-            try:
-                head = Path(path).read_text(encoding="utf-8", errors="replace")[:65536]
-            except OSError:
-                head = ""
-            if detect(head, path):
-                configs.append(path)
-                continue
-        logs.append(path)
-    return configs, logs
-
-
 def _predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
     """The catalog's predictions for --stack/--os/--feature and the configs (None when none was asked for)."""
     if not (args.stack or configs):
@@ -335,7 +316,7 @@ def _export_text(policy: object, args: argparse.Namespace) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    configs, logs = _split_configs(args.sources)
+    configs, logs = split_configs(args.sources)
     prediction = _predictions(args, configs)
     destinations, report = _ingest(args, logs)
     regions = expand_regions(args.region) if args.region else []
@@ -354,7 +335,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    configs, logs = _split_configs(args.sources)
+    configs, logs = split_configs(args.sources)
     prediction = _predictions(args, configs)
     destinations, report = _ingest(args, logs)
     rows = scan_rows(destinations.values())

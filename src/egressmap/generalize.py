@@ -17,11 +17,29 @@ from functools import lru_cache
 
 from .errors import ConfigError
 from .hostnames import normalize_host
-from .model import TIER_RANK, Entry, reason_key
+from .model import REGION_TOKEN, TIER_RANK, Entry, reason_key
 
-REGION_TOKEN = "{region}"
 # AWS-style region names, including ones botocore may not list yet (us-gov-, cn-, -iso-).
 _REGION_SHAPE = re.compile(r"(?<![a-z0-9])([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})(?![a-z0-9])")
+
+
+def check_pattern(pattern: str) -> None:
+    """Raise ValueError unless ``pattern`` is a host name in normal form, a ``{region}`` template or ``*.suffix``.
+
+    >>> check_pattern("ec2.{region}.amazonaws.com")
+    >>> check_pattern("GitHub.com")
+    Traceback (most recent call last):
+    ValueError: host pattern 'GitHub.com' is not a lower-case host name (only {region} may vary)
+    """
+    probe = pattern.removeprefix("*.").replace(REGION_TOKEN, "us-east-1")
+    try:
+        normal = normalize_host(probe)
+    except ValueError as exc:
+        raise ValueError(f"host pattern {pattern!r}: {exc}") from None
+    if normal != probe:
+        raise ValueError(
+            f"host pattern {pattern!r} is not a lower-case host name (only {REGION_TOKEN} may vary)"
+        )
 
 
 def region_template(host: str, known: Collection[str]) -> tuple[str, str] | None:

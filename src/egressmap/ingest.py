@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import InputError
 from .model import Observation, Skipped
@@ -113,8 +114,32 @@ def observe(
             stream.close()
 
 
+CONFIG_SUFFIXES = (".yaml", ".yml", ".ini", ".cfg", ".config", ".conf")
+"""File names that may hold a cluster config (anything else is read as evidence without a look)."""
+CONFIG_HEAD = 65536
+
+
+def split_configs(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split inputs into cluster configs (by name, then by their first 64 KiB) and evidence sources."""
+    configs, logs = [], []
+    for path in paths:
+        if path != "-" and path.lower().endswith(CONFIG_SUFFIXES) and Path(path).is_file():
+            from .catalog.configs import detect  # only when a candidate exists: scan start-up stays light
+
+            try:
+                with open(path, "rb") as f:
+                    head = f.read(CONFIG_HEAD).decode("utf-8", "replace")
+            except OSError:
+                head = ""
+            if detect(head, path):
+                configs.append(path)
+                continue
+        logs.append(path)
+    return configs, logs
+
+
 def _bind(progress: Progress, path: str) -> Callable[[int], None]:
     return lambda done: progress(path, done, None)
 
 
-__all__ = ["FORMAT_NAMES", "IngestReport", "InputReport", "observe"]
+__all__ = ["FORMAT_NAMES", "IngestReport", "InputReport", "observe", "split_configs"]

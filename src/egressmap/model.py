@@ -20,6 +20,9 @@ def reason_key(reason: str) -> tuple[int, str]:
     return TIER_RANK.get(reason.split(":", 1)[0], 9), reason
 
 
+REGION_TOKEN = "{region}"
+"""The placeholder a template pattern has where a region name goes."""
+
 PREDICTED = "predicted: "
 """Reason prefix of a catalog or cluster-config prediction."""
 
@@ -154,6 +157,18 @@ class Policy:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+def short_reason(reason: str, width: int | None = None) -> str:
+    """A prediction's words without its ``(... catalog: ...)`` reference, cut to ``width`` when given.
+
+    >>> short_reason("predicted: DNS (demo 1 catalog: r53, cluster-runtime, documented)")
+    'DNS'
+    """
+    text = reason.removeprefix(PREDICTED)
+    cut = text.rfind(" (")
+    text = text[:cut] if cut > 0 and "catalog:" in text[cut:] else text
+    return text if width is None or len(text) <= width else text[: width - 3].rstrip() + "..."
+
+
 def is_predicted(entry: Entry) -> bool:
     """True when the catalog or a cluster config predicted this entry."""
     return entry.tier == "predicted" or any(r.startswith(PREDICTED) for r in entry.reasons)
@@ -176,14 +191,14 @@ def pattern_covers(pattern: str, host: str) -> bool:
         return True
     if pattern.startswith("*."):
         return host.endswith(pattern[1:])
-    if "{region}" in pattern:
-        head, _, tail = pattern.partition("{region}")
+    if REGION_TOKEN in pattern:
+        head, _, tail = pattern.partition(REGION_TOKEN)
         middle = host[len(head) : len(host) - len(tail)] if len(host) > len(head) + len(tail) else ""
         return (
             host.startswith(head)
             and host.endswith(tail)
             and bool(middle)
             and "." not in middle
-            and "{region}" not in tail
+            and REGION_TOKEN not in tail
         )
     return False

@@ -13,10 +13,11 @@ from typing import Any
 
 from . import classify as classify_mod
 from .errors import ConfigError
-from .generalize import REGION_TOKEN, apply_wildcards, fold_regions
+from .generalize import apply_wildcards, check_pattern, fold_regions
 from .hostnames import normalize_host
 from .model import (
     PREDICTED,
+    REGION_TOKEN,
     TIER_RANK,
     Classification,
     Destination,
@@ -257,7 +258,7 @@ def _entry_from(raw: object, where: str) -> Entry:
         pattern = str(raw["pattern"])
         hosts = tuple(normalize_host(str(h)) for h in raw.get("hosts") or [])
         ports = tuple(int(p) for p in raw.get("ports") or [])
-        _check_pattern(pattern)
+        check_pattern(pattern)
         if any(not 0 < p < 65536 for p in ports) or not ports:
             raise ValueError("ports must be 1..65535 and not empty")
         tier, match = raw.get("tier", "observed"), raw.get("match", "exact")
@@ -296,10 +297,3 @@ def _entry_from(raw: object, where: str) -> Entry:
         raise ConfigError(f"{where}: missing field {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
-
-
-def _check_pattern(pattern: str) -> None:
-    body = pattern.removeprefix("*.")
-    probe = body.replace(REGION_TOKEN, "us-east-1")
-    if normalize_host(probe) != probe:
-        raise ValueError(f"pattern {pattern!r} is not in normal form")

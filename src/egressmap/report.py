@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from .classify import classify
 from .ingest import IngestReport
-from .model import TIER_RANK, Destination, Entry, pattern_covers
+from .model import TIER_RANK, Destination, Entry, pattern_covers, short_reason
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -83,8 +83,7 @@ def render_comparison(compared: dict[str, list[dict[str, Any]]]) -> str:
     unseen = compared["predicted_not_observed"]
     out.append(f"Predicted but never observed ({len(unseen)}): needed by the catalog, absent from the logs")
     for u in unseen:
-        why = u["reasons"][0].removeprefix("predicted: ") if u["reasons"] else ""
-        why = why[: why.rfind(" (")] if " (" in why and "catalog:" in why[why.rfind(" (") :] else why
+        why = short_reason(u["reasons"][0]) if u["reasons"] else ""
         out.append(f"  {u['pattern']}:{','.join(map(str, u['ports']))}  {why}")
     if not unseen:
         out.append("  none")

@@ -65,6 +65,11 @@ class Facts:
     public_ips: tuple[Located, ...] = ()
 
     @property
+    def managed_dns_off(self) -> bool:
+        """True when the config turns managed DNS (Route 53) off."""
+        return self.dns_disabled is not None and self.dns_disabled.value == "true"
+
+    @property
     def proxied(self) -> bool:
         """True when any node group goes through a proxy."""
         return any(g.proxy for g in self.groups)
@@ -119,6 +124,12 @@ def _strings(doc: ConfigDoc, paths: tuple[str, ...]) -> Iterator[Located]:
             yield Located(value, path)
 
 
+def _group(doc: ConfigDoc, kind: GroupKind, name: str, base: str) -> NodeGroup:
+    """A v3 node group and its proxy setting (``<base>.Networking.Proxy.HttpProxyAddress``)."""
+    path = f"{base}.Networking.Proxy.HttpProxyAddress"
+    return NodeGroup(kind, name, base, doc.get(path), path)
+
+
 def _policies(doc: ConfigDoc, base: str) -> Iterator[Located]:
     for i, _ in enumerate(_list(doc, f"{base}.Iam.AdditionalIamPolicies")):
         arn = doc.get(f"{base}.Iam.AdditionalIamPolicies[{i}].Policy")
@@ -130,15 +141,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
     """Facts of a ParallelCluster 3 cluster config."""
     get = doc.get
     features: dict[str, str] = {}
-    groups = [
-        NodeGroup(
-            "head node",
-            "HeadNode",
-            "HeadNode",
-            get("HeadNode.Networking.Proxy.HttpProxyAddress"),
-            "HeadNode.Networking.Proxy.HttpProxyAddress",
-        )
-    ]
+    groups = [_group(doc, "head node", "HeadNode", "HeadNode")]
     types = [get("HeadNode.InstanceType") or ""]
     bases = ["HeadNode"]
     urls: list[Located] = []
@@ -150,15 +153,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
         base = f"Scheduling.SlurmQueues[{i}]"
         bases.append(base)
         name = queue.get("Name", str(i)) if isinstance(queue, dict) else str(i)
-        groups.append(
-            NodeGroup(
-                "queue",
-                str(name),
-                base,
-                get(f"{base}.Networking.Proxy.HttpProxyAddress"),
-                f"{base}.Networking.Proxy.HttpProxyAddress",
-            )
-        )
+        groups.append(_group(doc, "queue", str(name), base))
         if _true(get(f"{base}.Networking.AssignPublicIp")):
             public.append(Located("true", f"{base}.Networking.AssignPublicIp"))
         for j, _ in enumerate(_list(doc, f"{base}.ComputeResources")):
@@ -179,15 +174,7 @@ def v3_cluster(doc: ConfigDoc) -> Facts:
         base = f"LoginNodes.Pools[{i}]"
         bases.append(base)
         name = pool.get("Name", str(i)) if isinstance(pool, dict) else str(i)
-        groups.append(
-            NodeGroup(
-                "login node pool",
-                str(name),
-                base,
-                get(f"{base}.Networking.Proxy.HttpProxyAddress"),
-                f"{base}.Networking.Proxy.HttpProxyAddress",
-            )
-        )
+        groups.append(_group(doc, "login node pool", str(name), base))
         types.append(get(f"{base}.InstanceType") or "")
         ssh.append(_ssh(doc, base))
         if _true(get(f"{base}.Dcv.Enabled")):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from packaging.version import Version
 
 from ..hostnames import normalize_host
+from ..model import REGION_TOKEN
 from .facts import ANY_IPV4, SSM_POLICY, Facts
 
 Severity = Literal["error", "warning", "info"]
@@ -73,7 +74,7 @@ class Rule(ABC):
 
 
 def _region(ctx: Context, text: str) -> str:
-    return text.replace("{region}", ctx.region) if ctx.region else text
+    return text.replace(REGION_TOKEN, ctx.region) if ctx.region else text
 
 
 class ManagedDns(Rule):
@@ -85,9 +86,8 @@ class ManagedDns(Rule):
         f = ctx.facts
         if ctx.network != "isolated" or f.groups and f.groups[0].kind == "build instance":
             return
-        disabled = f.dns_disabled is not None and f.dns_disabled.value == "true"
         if f.doc.kind == "pcluster-v2":
-            if not disabled:
+            if not f.managed_dns_off:
                 yield self.finding(
                     ctx,
                     "error",
@@ -98,7 +98,7 @@ class ManagedDns(Rule):
                 )
             return
         hostnames = f.ec2_hostnames is not None and f.ec2_hostnames.value == "true"
-        if not disabled:
+        if not f.managed_dns_off:
             yield self.finding(
                 ctx,
                 "error",

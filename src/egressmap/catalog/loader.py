@@ -19,9 +19,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ConfigError
-from ..hostnames import normalize_host
+from ..generalize import check_pattern
 from .model import (
-    REGION_TOKEN,
     CatalogEntry,
     Conditions,
     EndpointSpec,
@@ -30,7 +29,6 @@ from .model import (
     StackCatalog,
 )
 
-SCHEMA_ID = "egressmap.catalog/1"
 BUNDLED = ("repositories", "parallelcluster", "cyclecloud", "ssm-session-manager")
 """Bundled catalog files (``data/<name>.yaml``), shared repositories first (others refer to them)."""
 
@@ -105,7 +103,6 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
     for item in doc["entries"]:
         where = f"{origin}: entry {item['id']!r}"
         check_id(item, "entry")
-        when = _conditions(item.get("when", {}), where, oses, features)
         hosts, ports, protocol = _hosts_of(item, where, known)
         pe = item.get("private_endpoint")
         entries.append(
@@ -115,15 +112,10 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
                 hosts=hosts,
                 ports=ports,
                 protocol=protocol,
-                purpose=item["purpose"],
                 component=item["component"],
-                phase=item["phase"],
-                confidence=item["confidence"],
-                source=item["source"],
-                when=when,
                 private_endpoint=EndpointSpec(pe["service"], pe["type"], pe.get("name", "")) if pe else None,
-                notes=item.get("notes", ""),
                 ref=item.get("ref", ""),
+                **_common(item, where, oses, features),
             )
         )
     rules = []
@@ -143,12 +135,7 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
                 source_address=item["from"],
                 destination=item["to"],
                 action=item["action"],
-                purpose=item["purpose"],
-                confidence=item["confidence"],
-                source=item["source"],
-                when=_conditions(item.get("when", {}), where, oses, features),
-                phase=item.get("phase"),
-                notes=item.get("notes", ""),
+                **_common(item, where, oses, features),
             )
         )
     _check_priorities(rules, origin)
@@ -165,12 +152,7 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
                 destination_role=item["to"],
                 protocol=item["protocol"],
                 ports=tuple(item["ports"]),
-                purpose=item["purpose"],
-                confidence=item["confidence"],
-                source=item["source"],
-                when=_conditions(item.get("when", {}), where, oses, features),
-                phase=item.get("phase"),
-                notes=item.get("notes", ""),
+                **_common(item, where, oses, features),
             )
         )
     return StackCatalog(
@@ -186,6 +168,20 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
         flows=tuple(flows),
         description=doc.get("description", ""),
     )
+
+
+def _common(
+    item: dict[str, Any], where: str, oses: frozenset[str], features: Mapping[str, str]
+) -> dict[str, Any]:
+    """The fields every catalog line has: purpose, phase, conditions, confidence, source, notes."""
+    return {
+        "purpose": item["purpose"],
+        "phase": item.get("phase"),
+        "when": _conditions(item.get("when", {}), where, oses, features),
+        "confidence": item["confidence"],
+        "source": item["source"],
+        "notes": item.get("notes", ""),
+    }
 
 
 def _version(text: str, where: str) -> Version:
@@ -236,17 +232,11 @@ def _hosts_of(
 def _host(pattern: str, where: str) -> str:
     from ..classify.psl import is_public_suffix
 
-    body = pattern.removeprefix("*.")
-    probe = body.replace(REGION_TOKEN, "us-east-1")
     try:
-        normal = normalize_host(probe)
+        check_pattern(pattern)
     except ValueError as exc:
-        raise CatalogError(f"{where}: host {pattern!r}: {exc}") from None
-    if normal != probe or "{" in probe:
-        raise CatalogError(
-            f"{where}: host {pattern!r} is not a lower-case host name (only {{region}} may vary)"
-        )
-    if pattern.startswith("*.") and is_public_suffix(body):
+        raise CatalogError(f"{where}: {exc}") from None
+    if pattern.startswith("*.") and is_public_suffix(pattern[2:]):
         raise CatalogError(f"{where}: host {pattern!r} is a wildcard over a public suffix")
     return pattern
 

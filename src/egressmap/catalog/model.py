@@ -8,10 +8,11 @@ from typing import Literal
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from ..model import REGION_TOKEN
+
 Phase = Literal["cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access"]
 PHASES: tuple[Phase, ...] = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
 Confidence = Literal["documented", "observed", "inferred"]
-REGION_TOKEN = "{region}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,8 @@ def plan(
             f"ParallelCluster {version} (the newest the catalog knows; pass --stack to change)"
         )
     region = region or facts.region
-    if region is not None and region not in all_regions():
+    partitions = all_regions()
+    if region is not None and region not in partitions:
         raise ConfigError(f"{doc.origin}: region {region!r} is not one botocore knows")
     if region is None:
         assumptions.append("no Region in the config: {region} is left in host names (pass --region)")
@@ -130,10 +131,9 @@ def plan(
     phases = facts.phases
     if "non-bootstrapped-ami" in wanted and "image-build" not in phases:
         phases = (*phases, "image-build")
-    partition = all_regions().get(region, "aws") if region else "aws"
-    target = Target(version, os_name, facts.arches, frozenset(wanted), partition)
+    target = Target(version, os_name, facts.arches, frozenset(wanted), partitions.get(region or "", "aws"))
     selected = select(cat, target, phases)
-    if facts.dns_disabled is not None and facts.dns_disabled.value == "true":
+    if facts.managed_dns_off:
         # managed DNS off: nothing talks to Route 53 any more
         selected = [
             e for e in selected if not (e.private_endpoint and e.private_endpoint.service == "route53")

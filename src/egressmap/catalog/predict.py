@@ -1,7 +1,6 @@
 """Turn selected catalog entries into policy entries (tier ``predicted``) and a private-endpoint plan.
 
-Also merges predictions into entries built from evidence: an entry seen in the logs and predicted by the catalog
-keeps its observed tier and gains the catalog's reasons, so a reviewer sees both.
+Merging predictions with entries built from evidence is :func:`egressmap.policy.merge_predictions`.
 """
 
 from __future__ import annotations
@@ -10,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..classify import classify
-from ..model import PREDICTED, Classification, Entry, reason_key
-from .model import REGION_TOKEN, CatalogEntry
+from ..model import PREDICTED, REGION_TOKEN, Classification, Entry, reason_key
+from .model import CatalogEntry
 
 MAX_REASONS = 12
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import Entry
+from ..model import Entry, short_reason
 from .diff import Change
 from .model import PHASES, CatalogEntry, Flow, NsgRule, StackCatalog, Target
 from .planner import Plan
@@ -184,16 +184,8 @@ def diff_text(label_a: str, label_b: str, changes: Sequence[Change]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _short(reason: str, width: int = 100) -> str:
-    """A reason without its catalog reference, cut to ``width`` (``--json`` has the whole text)."""
-    text = reason.removeprefix("predicted: ")
-    cut = text.rfind(" (", 0)
-    text = text[:cut] if cut > 0 and "catalog:" in text[cut:] else text
-    return text if len(text) <= width else text[: width - 3].rstrip() + "..."
-
-
 def _entry_line(e: Entry) -> tuple[str, ...]:
-    why = _short(e.reasons[0]) if e.reasons else ""
+    why = short_reason(e.reasons[0], 100) if e.reasons else ""
     more = f" (+{len(e.reasons) - 1} more)" if len(e.reasons) > 1 else ""
     return (e.pattern, ",".join(map(str, e.ports)), e.classification.category, why + more)
 
