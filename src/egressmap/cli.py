@@ -98,6 +98,39 @@ def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
         metavar="R",
         help="expand {region} templates for this region (repeatable, or 'all')",
     )
+    p.add_argument("--full", action="store_true", help="squid: a complete squid.conf, not a fragment")
+    p.add_argument(
+        "--mode",
+        choices=("audit", "enforce"),
+        default="enforce",
+        help="squid --full: audit (log and allow all) or enforce (allowlist, deny the rest)",
+    )
+    p.add_argument(
+        "--sni", action="store_true", help="squid: also match the TLS server name (ssl::server_name)"
+    )
+    p.add_argument(
+        "--flavor",
+        choices=sorted({f for cls in EXPORTERS.values() for f in cls.flavors}),
+        help="syntax for targets that have several (default: the first the format lists)",
+    )
+    p.add_argument("--proxy", metavar="URL", help="proxy-config: the proxy URL nodes should use")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an exporter-specific setting (repeatable; see docs/exporters.md)",
+    )
+
+
+def _params(raw: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -308,10 +341,29 @@ def _write(text: str, output: str | None) -> None:
 def _export_text(policy: object, args: argparse.Namespace) -> str:
     exporter = EXPORTERS[args.to]()
     regions = expand_regions(args.region) if args.region else ()
-    rendered = exporter.render(policy, ExportOptions(args.scope, args.include_documentation, regions))  # type: ignore[arg-type]
-    for note in rendered.approximations:
-        if not args.quiet:
+    options = ExportOptions(
+        scope=args.scope,
+        include_documentation=args.include_documentation,
+        regions=regions,
+        full=args.full,
+        mode=args.mode,
+        sni=args.sni,
+        flavor=args.flavor,
+        proxy=args.proxy,
+        params=_params(args.param),
+    )
+    exporter.check_params(options)
+    rendered = exporter.render(policy, options)  # type: ignore[arg-type]
+    if not args.quiet:
+        for note in rendered.approximations:
             print(f"egressmap: {args.to}: {note}", file=sys.stderr)
+    for note in rendered.rejected:
+        print(f"egressmap: {args.to}: {note}", file=sys.stderr)
+    if rendered.rejected:
+        print(
+            f"egressmap: {args.to}: {len(rendered.rejected)} name(s) rejected and left out of the output",
+            file=sys.stderr,
+        )
     return rendered.text
 
 

@@ -10,6 +10,7 @@ Outcome = Literal["allowed", "denied", "failed", "unknown"]
 Tier = Literal["observed", "referenced", "predicted", "documentation"]
 Scope = Literal["internet", "cloud"]
 PrivateEndpoint = Literal["gateway", "interface", "none"]
+Match = Literal["exact", "subdomains", "apex-and-subdomains", "one-label"]
 
 #: Tiers from strongest to weakest evidence; an entry takes the strongest tier of its observations.
 TIER_RANK: dict[str, int] = {"observed": 0, "referenced": 1, "predicted": 2, "documentation": 3}
@@ -135,9 +136,9 @@ class Entry:
     reasons: tuple[str, ...]
     sources: tuple[str, ...]
     failed: int = 0
-    match: Literal["exact", "subdomains", "apex-and-subdomains"] = "exact"
-    """What ``pattern`` covers: exact names (templates expand to exact names), or ``*.suffix`` at any depth,
-    with or without the suffix itself."""
+    match: Match = "exact"
+    """What ``pattern`` covers: exact names (templates expand to exact names), ``*.suffix`` at any depth with
+    or without the suffix itself, or ``*.suffix`` as exactly one more label (``one-label``)."""
     broad: bool = False
     warnings: tuple[str, ...] = ()
 
@@ -202,3 +203,25 @@ def pattern_covers(pattern: str, host: str) -> bool:
             and REGION_TOKEN not in tail
         )
     return False
+
+
+def entry_covers(pattern: str, match: Match, host: str) -> bool:
+    """True when a policy entry (its ``pattern`` read with its ``match`` kind) allows ``host``.
+
+    This is the meaning every exporter translates; ``host`` must be normalised.
+
+    >>> entry_covers("*.example.com", "apex-and-subdomains", "example.com")
+    True
+    >>> entry_covers("*.example.com", "one-label", "a.b.example.com")
+    False
+    >>> entry_covers("*.example.com", "subdomains", "a.b.example.com")
+    True
+    """
+    if match == "exact" or not pattern.startswith("*."):
+        return pattern_covers(pattern, host)
+    suffix = pattern[2:]
+    if host == suffix:
+        return match == "apex-and-subdomains"
+    if not host.endswith("." + suffix):
+        return False
+    return match != "one-label" or "." not in host[: -len(suffix) - 1]

@@ -31,7 +31,7 @@ SCHEMA = "egressmap.policy/1"
 MAX_REASONS = 8
 MAX_SOURCES = 5
 _TIERS = set(TIER_RANK)
-_MATCHES = {"exact", "subdomains", "apex-and-subdomains"}
+_MATCHES = {"exact", "subdomains", "apex-and-subdomains", "one-label"}
 
 
 def entries_from(

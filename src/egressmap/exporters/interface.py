@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from ..errors import ConfigError
 from ..model import Entry, Policy
+from .rules import RuleSet, rules_for
 
 ScopeFilter = Literal["internet", "cloud", "all"]
 
@@ -20,6 +22,27 @@ class ExportOptions:
     """None means the exporter's own default."""
     include_documentation: bool = False
     regions: Sequence[str] = ()
+    full: bool = False
+    """A complete configuration rather than an include-able fragment (squid)."""
+    mode: Literal["audit", "enforce"] = "enforce"
+    """With ``full``: log and allow everything, or allow the policy and deny the rest."""
+    sni: bool = False
+    """Also match the TLS server name where the target can (squid ``ssl::server_name``)."""
+    flavor: str | None = None
+    """Which syntax for targets that have several (cloudformation/terraform, arm/cli); None for the first."""
+    proxy: str | None = None
+    """The HTTP proxy URL a generated node configuration points at."""
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Exporter-specific ``KEY=VALUE`` settings (see each exporter's ``params``)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """An exporter-specific setting: its default, what it means, and the type its value must parse as."""
+
+    default: str
+    help: str
+    kind: type[int] | type[float] | type[str] = str
 
 
 @dataclass(frozen=True)
@@ -28,6 +51,9 @@ class Rendered:
 
     text: str
     approximations: tuple[str, ...] = ()
+    """Where the target could not say exactly what the policy means, and what was written instead."""
+    rejected: tuple[str, ...] = ()
+    """Names refused at render time (not canonical host names): never written into the output."""
 
 
 class Exporter(ABC):
@@ -38,6 +64,10 @@ class Exporter(ABC):
     default_scope: ClassVar[ScopeFilter] = "all"
     every_tier: ClassVar[bool] = False
     """True for formats that are the policy itself (json): documentation entries always included."""
+    flavors: ClassVar[tuple[str, ...]] = ()
+    """Syntaxes this target can be written in; the first is the default."""
+    params: ClassVar[Mapping[str, Param]] = {}
+    """Exporter-specific settings accepted through ``ExportOptions.params``."""
 
     def select(self, policy: Policy, options: ExportOptions) -> list[Entry]:
         """The entries this export shows under ``options``."""
@@ -48,6 +78,43 @@ class Exporter(ABC):
             for e in policy.entries
             if (scope == "all" or e.scope == scope) and (keep_docs or e.tier != "documentation")
         ]
+
+    def rules(self, policy: Policy, options: ExportOptions) -> RuleSet:
+        """Validated rules for the selected entries, templates expanded for the regions asked for."""
+        return rules_for(self.select(policy, options), options.regions or policy.regions)
+
+    def flavor(self, options: ExportOptions) -> str:
+        """The syntax asked for, checked against ``flavors``."""
+        if not self.flavors:
+            if options.flavor:
+                raise ConfigError(f"{self.name}: there is only one syntax; drop --flavor {options.flavor}")
+            return ""
+        if options.flavor is None:
+            return self.flavors[0]
+        if options.flavor not in self.flavors:
+            raise ConfigError(
+                f"{self.name}: unknown flavor {options.flavor!r}; choose one of: {', '.join(self.flavors)}"
+            )
+        return options.flavor
+
+    def param(self, options: ExportOptions, key: str) -> str | int | float:
+        """The value of an exporter setting: from ``options.params`` or its default, parsed to its type."""
+        spec = self.params[key]
+        raw = options.params.get(key, spec.default)
+        try:
+            return spec.kind(raw)
+        except ValueError:
+            raise ConfigError(
+                f"{self.name}: --param {key}={raw!r} is not a valid {spec.kind.__name__}"
+            ) from None
+
+    def check_params(self, options: ExportOptions) -> None:
+        """Refuse settings this exporter does not know, and values that do not parse."""
+        for key in options.params:
+            if key not in self.params:
+                known = ", ".join(sorted(self.params)) or "none"
+                raise ConfigError(f"{self.name}: unknown --param {key!r} (known: {known})")
+            self.param(options, key)
 
     @abstractmethod
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
