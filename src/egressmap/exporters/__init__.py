@@ -8,10 +8,11 @@ from types import MappingProxyType
 from .interface import Exporter, ExportOptions, Rendered
 from .jsonfmt import JsonExport
 from .listing import ListExport
+from .squid import SquidExport
 from .table import CsvExport, MarkdownExport
 
 EXPORTERS: Mapping[str, type[Exporter]] = MappingProxyType(
-    {cls.name: cls for cls in (ListExport, JsonExport, CsvExport, MarkdownExport)}
+    {cls.name: cls for cls in (ListExport, JsonExport, CsvExport, MarkdownExport, SquidExport)}
 )
 
 __all__ = ["EXPORTERS", "ExportOptions", "Exporter", "Rendered"]

@@ -1,0 +1,199 @@
+"""The squid exporter's enforce config in a real Squid on loopback: allowed names pass, the rest get 403.
+
+Every wildcard kind is probed at its apex, one label below and two labels below; templates for the
+policy's regions and not for others; ports other than the allowed ones; case. Then the audit-mode log
+Squid wrote is read back with ``scan --squid-conf`` to show the generated logformat round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from egressmap.cli import main
+from egressmap.exporters import ExportOptions
+from egressmap.exporters.squid import SquidExport
+from egressmap.model import Classification, Entry, Match, Policy
+
+from .squidlab import (
+    _connect,
+    _effective_user,
+    _free_port,
+    _http,
+    _parse_conf,
+    _Squid,
+    _squid_binary,
+    _start_origins,
+    _tail,
+    _workdir,
+)
+
+pytestmark = pytest.mark.squid
+
+NAMES = (
+    "exact.egressmap.test sub.exact.egressmap.test xexact.egressmap.test "
+    "apex.egressmap.test a.apex.egressmap.test a.b.apex.egressmap.test "
+    "subs.egressmap.test a.subs.egressmap.test a.b.subs.egressmap.test "
+    "one.egressmap.test a.one.egressmap.test a.b.one.egressmap.test "
+    "svc.us-east-1.egressmap.test svc.eu-west-1.egressmap.test svc.ap-south-1.egressmap.test "
+    "onlyhttp.egressmap.test other.egressmap.test"
+).split()
+
+
+@dataclass
+class Lab:
+    """A running Squid with the exported config, and the two origin ports."""
+
+    squid: _Squid
+    conf: Path
+    workdir: Path
+    tls_port: int
+    http_port: int
+
+    def connect(self, host: str, port: int | None = None) -> int:
+        """CONNECT through Squid (payload echoed when allowed); the status Squid answered."""
+        return _connect(self.squid.port, f"{host}:{port or self.tls_port}", b"ping\n")
+
+    def get(self, host: str) -> int:
+        """GET an absolute http:// URL through Squid; the status."""
+        return _http(self.squid.port, "GET", f"http://{host}:{self.http_port}/file.tar.gz")
+
+
+def _policy(tls: int, http: int) -> Policy:
+    def entry(
+        pattern: str, match: Match = "exact", hosts: tuple[str, ...] = (), ports: tuple[int, ...] = ()
+    ) -> Entry:
+        return Entry(
+            pattern,
+            hosts or (pattern.removeprefix("*."),),
+            ports or (tls, http),
+            Classification(),
+            "observed",
+            1,
+            0,
+            ("observed: integration test",),
+            (),
+            match=match,
+        )
+
+    return Policy(
+        (
+            entry("exact.egressmap.test"),
+            entry("*.apex.egressmap.test", "apex-and-subdomains"),
+            entry("*.subs.egressmap.test", "subdomains"),
+            entry("*.one.egressmap.test", "one-label"),
+            entry("svc.{region}.egressmap.test", hosts=("svc.us-east-1.egressmap.test",)),
+            entry("onlyhttp.egressmap.test", ports=(http,)),
+        ),
+        regions=("eu-west-1", "us-east-1"),
+    )
+
+
+def _start(mode: str) -> Iterator[Lab]:
+    squid = _squid_binary()
+    assert squid, "squid is not installed: scripts/test installs it from apt"
+    workdir = _workdir()
+    origins = _start_origins()
+    try:
+        port = _free_port()
+        options = ExportOptions(
+            full=True,
+            mode=mode,  # type: ignore[arg-type]
+            params={
+                "listen": f"127.0.0.1:{port}",
+                "access_log": f"stdio:{workdir}/access.log",
+                "clients": "127.0.0.0/8",
+            },
+        )
+        text = SquidExport().render(_policy(origins.echo_port, origins.http_port), options).text
+        user = _effective_user()
+        local = [
+            *([f"cache_effective_user {user}"] if user else []),
+            f"pid_filename {workdir}/squid.pid",
+            f"cache_log {workdir}/cache.log",
+            f"coredump_dir {workdir}",
+            "netdb_filename none",
+            "pinger_enable off",
+            "shutdown_lifetime 0 seconds",
+            f"hosts_file {workdir}/hosts",
+            "dns_nameservers 127.0.0.1",
+        ]
+        (workdir / "hosts").write_text("127.0.0.1 " + " ".join(NAMES) + "\n")
+        (workdir / "hosts").chmod(0o644)
+        conf = workdir / "squid.conf"
+        conf.write_text(text + "\n".join(local) + "\n")
+        conf.chmod(0o644)
+        _parse_conf(squid, conf)
+        proxy = _Squid(squid, conf, port, workdir)
+        if not proxy.wait_listening():
+            pytest.fail("squid exited at startup; cache.log:\n" + _tail(workdir / "cache.log"))
+        try:
+            yield Lab(proxy, conf, workdir, origins.echo_port, origins.http_port)
+        finally:
+            proxy.stop()
+    finally:
+        origins.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def enforce() -> Iterator[Lab]:
+    """Squid running the enforce export of the test policy."""
+    yield from _start("enforce")
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("exact.egressmap.test", True),
+        ("EXACT.EgressMap.test", True),
+        ("sub.exact.egressmap.test", False),
+        ("xexact.egressmap.test", False),
+        ("apex.egressmap.test", True),
+        ("a.apex.egressmap.test", True),
+        ("a.b.apex.egressmap.test", True),
+        ("subs.egressmap.test", False),
+        ("a.subs.egressmap.test", True),
+        ("a.b.subs.egressmap.test", True),
+        ("one.egressmap.test", False),
+        ("a.one.egressmap.test", True),
+        ("a.b.one.egressmap.test", False),
+        ("svc.us-east-1.egressmap.test", True),
+        ("svc.eu-west-1.egressmap.test", True),
+        ("svc.ap-south-1.egressmap.test", False),
+        ("other.egressmap.test", False),
+    ],
+)
+def test_enforce_allows_exactly_the_policy(enforce: Lab, host: str, allowed: bool) -> None:
+    """CONNECT and plain GET both pass for allowed names and get 403 from Squid for the rest."""
+    want = 200 if allowed else 403
+    assert (enforce.connect(host), enforce.get(host)) == (want, want)
+
+
+def test_enforce_keeps_ports_per_entry(enforce: Lab) -> None:
+    """A name allowed on one port is denied on another, and an unlisted port is denied for every name."""
+    assert enforce.get("onlyhttp.egressmap.test") == 200
+    assert enforce.connect("onlyhttp.egressmap.test") == 403
+    assert (
+        enforce.connect("exact.egressmap.test", enforce.http_port + 1 if enforce.http_port < 65535 else 1025)
+        == 403
+    )
+
+
+def test_audit_allows_everything_and_logs_it_readably(capsys: pytest.CaptureFixture[str]) -> None:
+    """Audit mode passes names the policy lacks; scan reads the log through the exported logformat."""
+    for lab in _start("audit"):
+        assert lab.connect("other.egressmap.test") == 200
+        assert lab.get("a.b.one.egressmap.test") == 200
+        lab.squid.stop()
+        assert main(["scan", "--squid-conf", str(lab.conf), str(lab.workdir / "access.log"), "--json"]) == 0
+        rows = json.loads(capsys.readouterr().out)["destinations"]
+        seen = {(r["host"], r["port"]): r for r in rows}
+        assert ("other.egressmap.test", lab.tls_port) in seen
+        assert ("a.b.one.egressmap.test", lab.http_port) in seen
+        assert all(r["denied"] == 0 for r in rows)
