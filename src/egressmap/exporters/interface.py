@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from ..errors import ConfigError
 from ..model import Entry, Policy
-from .rules import RuleSet, rules_for
+from .rules import RuleSet, invalid_reason, rules_for
 
 ScopeFilter = Literal["internet", "cloud", "all"]
 
@@ -70,7 +70,14 @@ class Exporter(ABC):
     """Exporter-specific settings accepted through ``ExportOptions.params``."""
 
     def select(self, policy: Policy, options: ExportOptions) -> list[Entry]:
-        """The entries this export shows under ``options``."""
+        """The entries this export shows under ``options``; entries that fail validation are left out."""
+        return [e for e in self._scoped(policy, options) if invalid_reason(e) is None]
+
+    def rejections(self, policy: Policy, options: ExportOptions) -> tuple[str, ...]:
+        """A message for each entry in scope that ``select`` leaves out because a name in it is not valid."""
+        return tuple(r for e in self._scoped(policy, options) if (r := invalid_reason(e)) is not None)
+
+    def _scoped(self, policy: Policy, options: ExportOptions) -> list[Entry]:
         scope = options.scope or self.default_scope
         keep_docs = options.include_documentation or self.every_tier
         return [
@@ -81,7 +88,8 @@ class Exporter(ABC):
 
     def rules(self, policy: Policy, options: ExportOptions) -> RuleSet:
         """Validated rules for the selected entries, templates expanded for the regions asked for."""
-        return rules_for(self.select(policy, options), options.regions or policy.regions)
+        found = rules_for(self.select(policy, options), options.regions or policy.regions)
+        return RuleSet(found.rules, self.rejections(policy, options) + found.rejected)
 
     def flavor(self, options: ExportOptions) -> str:
         """The syntax asked for, checked against ``flavors``."""

@@ -16,4 +16,7 @@ class JsonExport(Exporter):
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
         """Render the JSON document."""
-        return Rendered(dump_json(policy_to_dict(policy, self.select(policy, options))))
+        return Rendered(
+            dump_json(policy_to_dict(policy, self.select(policy, options))),
+            rejected=self.rejections(policy, options),
+        )

@@ -47,7 +47,9 @@ class ListExport(Exporter):
             if lines:
                 out.append(titles[key])
                 out.extend(sorted(lines, key=_host_port_key))
-        return Rendered("\n".join(out) + ("\n" if out else ""), tuple(notes))
+        return Rendered(
+            "\n".join(out) + ("\n" if out else ""), tuple(notes), self.rejections(policy, options)
+        )
 
 
 def _host_port_key(line: str) -> tuple[str, int]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..generalize import check_pattern
 from ..hostnames import is_ip, normalize_host
 from ..model import REGION_TOKEN, Entry, Match
 from ..policy import concrete_hosts
 
-__all__ = ["Rule", "RuleSet", "checked_name", "rules_for", "safe_text"]
+__all__ = ["Rule", "RuleSet", "checked_name", "invalid_reason", "rules_for", "safe_text"]
 
 _MAX_SHOWN = 60
 _UNSAFE = frozenset("\"'`\\;#<>{}$|")
@@ -78,6 +79,19 @@ def checked_name(raw: str) -> str:
     if normal != raw:
         raise ValueError(f"{shown} is not in canonical form (expected {_shown(normal)})")
     return normal
+
+
+def invalid_reason(entry: Entry) -> str | None:
+    """Why an entry must not be rendered (its pattern or a host is not canonical), or None when it is fine."""
+    try:
+        check_pattern(entry.pattern)
+        if entry.pattern.startswith("*.") != (entry.match != "exact"):
+            raise ValueError(f"match {entry.match!r} does not fit pattern {_shown(entry.pattern)}")
+        for host in entry.hosts:
+            checked_name(host)
+    except ValueError as exc:
+        return f"rejected entry {_shown(entry.pattern)}: {exc}"
+    return None
 
 
 def rules_for(entries: Iterable[Entry], regions: Sequence[str]) -> RuleSet:

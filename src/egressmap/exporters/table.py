@@ -70,12 +70,13 @@ class CsvExport(Exporter):
         writer.writerow(COLUMNS)
         for row in rows(self.select(policy, options), list(options.regions or policy.regions)):
             writer.writerow([_defuse(cell) for cell in row])
-        return Rendered(buf.getvalue())
+        return Rendered(buf.getvalue(), rejected=self.rejections(policy, options))
 
 
 def _defuse(cell: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    """Keep spreadsheet programs from running a cell as a formula; one physical line per row."""
+    cell = cell.replace("\r", " ").replace("\n", " ")
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t") else cell
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!])")
@@ -113,7 +114,7 @@ class MarkdownExport(Exporter):
             lines.append("| " + " | ".join(cells) + " |")
         if any(is_predicted(e) for e in policy.entries):
             lines += _comparison(chosen)
-        return Rendered("\n".join(lines) + "\n")
+        return Rendered("\n".join(lines) + "\n", rejected=self.rejections(policy, options))
 
 
 def _comparison(entries: list[Entry]) -> list[str]:
