@@ -141,6 +141,21 @@ def test_wildcards_refused_over_public_suffix_and_flagged_over_shared(
     assert entry["warnings"] and "shared hosting" in entry["warnings"][0]
 
 
+def test_label_wildcard_takes_only_names_one_label_below(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--wildcard-label merges a.x.com and b.x.com into a one-label entry; x.com and c.d.x.com stay exact."""
+    log = tmp_path / "hosts.txt"
+    log.write_text("a.mirror.example.org\nb.mirror.example.org\nmirror.example.org\nc.d.mirror.example.org\n")
+    out = run(capsys, "build", str(log), "--wildcard-label", "mirror.example.org", "--to", "json")[1]
+    entries = {e["pattern"]: e for e in json.loads(out)["entries"]}
+    assert set(entries) == {"*.mirror.example.org", "mirror.example.org", "c.d.mirror.example.org"}
+    star = entries["*.mirror.example.org"]
+    assert (star["match"], star["hosts"]) == ("one-label", ["a.mirror.example.org", "b.mirror.example.org"])
+    code, _, err = run(capsys, "build", str(log), "--wildcard-label", "org")
+    assert code == 1 and "--wildcard-label 'org'" in err and "public suffix" in err
+
+
 def test_bad_inputs_get_one_clear_message_and_good_lines_are_used(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

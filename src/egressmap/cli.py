@@ -156,7 +156,14 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SUFFIX",
-        help="merge hosts under *.SUFFIX (refused over a public suffix)",
+        help="merge hosts under *.SUFFIX at any depth (refused over a public suffix)",
+    )
+    b.add_argument(
+        "--wildcard-label",
+        action="append",
+        default=[],
+        metavar="SUFFIX",
+        help="merge hosts exactly one label below SUFFIX into *.SUFFIX (match: one-label)",
     )
     _add_export(b, required=False)
 
@@ -378,6 +385,7 @@ def _build(args: argparse.Namespace) -> int:
         fold=args.fold_regions,
         regions=regions,
         wildcards=args.wildcard,
+        label_wildcards=args.wildcard_label,
         inputs=args.sources,
         skipped=skipped,
         predicted=prediction.entries if prediction else (),

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from .errors import ConfigError
 from .hostnames import normalize_host
-from .model import REGION_TOKEN, TIER_RANK, Entry, reason_key
+from .model import REGION_TOKEN, TIER_RANK, Entry, Match, reason_key
 
 # AWS-style region names, including ones botocore may not list yet (us-gov-, cn-, -iso-).
 _REGION_SHAPE = re.compile(r"(?<![a-z0-9])([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})(?![a-z0-9])")
@@ -119,30 +119,33 @@ def apply_wildcards(
     suffixes: Iterable[str],
     is_public_suffix: Callable[[str], bool],
     is_shared: Callable[[str], bool],
+    one_label: Iterable[str] = (),
 ) -> list[Entry]:
-    """Merge entries under each ``*.SUFFIX``; refuse public suffixes, flag shared hosting as broad."""
+    """Merge entries under each ``*.SUFFIX``; refuse public suffixes, flag shared hosting as broad.
+
+    ``suffixes`` reach any depth (the apex too when it was seen); ``one_label`` suffixes take only the names
+    exactly one label below them (``match: one-label``), leaving deeper names and the apex as they are.
+    """
     result = list(entries)
-    for raw in suffixes:
+    for raw, label in [*((s, False) for s in suffixes), *((s, True) for s in one_label)]:
+        flag = "--wildcard-label" if label else "--wildcard"
         try:
             suffix = normalize_host(raw.removeprefix("*.").removeprefix("."))
         except ValueError as exc:
-            raise ConfigError(f"--wildcard {raw!r}: {exc}") from None
+            raise ConfigError(f"{flag} {raw!r}: {exc}") from None
         if "." not in suffix or is_public_suffix(suffix):
             raise ConfigError(
-                f"--wildcard {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
+                f"{flag} {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
                 "it would allow every domain registered under it"
             )
         # documentation-only hosts stay exact: a wildcard must not turn a doc link into an allowed download port
-        inside = [
-            e
-            for e in result
-            if e.tier != "documentation" and any(h == suffix or h.endswith("." + suffix) for h in e.hosts)
-        ]
+        inside = [e for e in result if e.tier != "documentation" and _under(e, suffix, label)]
         if not inside:
             continue
         rest = [e for e in result if e not in inside]
         apex = any(suffix in e.hosts for e in inside)
-        merged = replace(merge(f"*.{suffix}", inside), match="apex-and-subdomains" if apex else "subdomains")
+        match: Match = "one-label" if label else "apex-and-subdomains" if apex else "subdomains"
+        merged = replace(merge(f"*.{suffix}", inside), match=match)
         if is_shared(suffix):
             merged = replace(
                 merged,
@@ -155,3 +158,12 @@ def apply_wildcards(
             )
         result = [*rest, merged]
     return result
+
+
+def _under(entry: Entry, suffix: str, one_label: bool) -> bool:
+    """True when every host of an exact entry sits under ``suffix`` (one label below it for ``one_label``)."""
+    if entry.match != "exact" or REGION_TOKEN in entry.pattern and one_label:
+        return False
+    if one_label:
+        return all(h.endswith("." + suffix) and "." not in h[: -len(suffix) - 1] for h in entry.hosts)
+    return any(h == suffix or h.endswith("." + suffix) for h in entry.hosts)

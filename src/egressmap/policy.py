@@ -73,6 +73,7 @@ def build_policy(
     fold: bool = False,
     regions: Sequence[str] = (),
     wildcards: Sequence[str] = (),
+    label_wildcards: Sequence[str] = (),
     inputs: Sequence[str] = (),
     skipped: Mapping[str, int] | None = None,
     predicted: Sequence[Entry] = (),
@@ -83,9 +84,13 @@ def build_policy(
         entries = merge_predictions(entries, predicted)
     if fold:
         entries = fold_regions(entries, classify_mod.all_regions())
-    if wildcards:
+    if wildcards or label_wildcards:
         entries = apply_wildcards(
-            entries, wildcards, classify_mod.psl.is_public_suffix, classify_mod.psl.is_shared_suffix
+            entries,
+            wildcards,
+            classify_mod.psl.is_public_suffix,
+            classify_mod.psl.is_shared_suffix,
+            one_label=label_wildcards,
         )
     return Policy(
         entries=tuple(sorted(entries, key=_entry_key)),
