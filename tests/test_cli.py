@@ -339,3 +339,33 @@ def test_build_with_a_stack_marks_predicted_and_observed(
     assert [r["host"] for r in data["observed_not_predicted"]] == ["unexpected.example.org"]
     assert [r["host"] for r in data["predicted_and_observed"]] == ["api.snapcraft.io"]
     assert "dashboard.snapcraft.io" in {u["pattern"] for u in data["predicted_not_observed"]}
+
+
+def test_export_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed or unknown --param, or a flavor the format lacks, is exit 1 with one message."""
+    policy = tmp_path / "policy.yaml"
+    assert run(capsys, "build", str(EXAMPLE), "-o", str(policy))[0] == 0
+    code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--param", "listen")
+    assert (code, out) == (1, "") and "expected KEY=VALUE" in err
+    code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--param", "colour=blue")
+    assert (code, out) == (1, "") and "unknown --param 'colour'" in err and "listen" in err
+    code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--flavor", "arm")
+    assert (code, out) == (1, "") and "only one syntax" in err
+    code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--full", "--param", "listen=x")
+    assert (code, out) == (1, "") and "listen" in err and "Traceback" not in err
+
+
+def test_export_reports_rejected_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An entry whose match does not fit its pattern is left out of the export and reported on stderr."""
+    policy = tmp_path / "policy.yaml"
+    assert run(capsys, "build", str(EXAMPLE), "-o", str(policy))[0] == 0
+    text = policy.read_text()
+    first = text.index("- pattern: ")
+    bad = (
+        text[:first]
+        + "- pattern: '*.evil.example'\n  match: exact\n  hosts: [evil.example]\n  ports: [443]\n"
+    )
+    policy.write_text(bad + text[first:])
+    code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--scope", "all")
+    assert code == 0 and "evil.example" not in out
+    assert "rejected entry '*.evil.example'" in err and "1 name(s) rejected" in err

@@ -117,7 +117,8 @@ class Exporter(ABC):
             ) from None
 
     def check_params(self, options: ExportOptions) -> None:
-        """Refuse settings this exporter does not know, and values that do not parse."""
+        """Refuse a flavor or settings this exporter does not know, and values that do not parse."""
+        self.flavor(options)
         for key in options.params:
             if key not in self.params:
                 known = ", ".join(sorted(self.params)) or "none"
