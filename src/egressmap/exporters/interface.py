@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from ..errors import ConfigError
-from ..model import Entry, Policy
+from ..model import REGION_TOKEN, Entry, Policy
 from .rules import RuleSet, invalid_reason, rules_for
 
 ScopeFilter = Literal["internet", "cloud", "all"]
@@ -137,6 +137,7 @@ def why(entry: Entry) -> str:
     what = " ".join(x for x in (c.provider, c.service) if x)
     if what:
         parts.insert(0, what)
-    parts.extend(c.notes[:2])
+    if REGION_TOKEN not in entry.pattern:  # a template's notes describe only the first host seen
+        parts.extend(c.notes[:2])
     parts.extend(entry.warnings)
     return "; ".join(parts)
