@@ -103,7 +103,7 @@ def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
         "--mode",
         choices=("audit", "enforce"),
         default="enforce",
-        help="squid --full: audit (log and allow all) or enforce (allowlist, deny the rest)",
+        help="squid --full, dns-firewall rule group: audit (log/alert, allow all) or enforce (deny the rest)",
     )
     p.add_argument(
         "--sni", action="store_true", help="squid: also match the TLS server name (ssl::server_name)"

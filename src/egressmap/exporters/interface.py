@@ -25,7 +25,8 @@ class ExportOptions:
     full: bool = False
     """A complete configuration rather than an include-able fragment (squid)."""
     mode: Literal["audit", "enforce"] = "enforce"
-    """With ``full``: log and allow everything, or allow the policy and deny the rest."""
+    """squid ``--full`` and dns-firewall's rule group: log (alert) and allow everything, or allow the policy and
+    deny the rest."""
     sni: bool = False
     """Also match the TLS server name where the target can (squid ``ssl::server_name``)."""
     flavor: str | None = None
