@@ -110,8 +110,9 @@ def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
     )
     p.add_argument(
         "--flavor",
-        choices=sorted({f for cls in EXPORTERS.values() for f in cls.flavors}),
-        help="syntax for targets that have several (default: the first the format lists)",
+        metavar="NAME",
+        help="syntax for targets that have several: cloudformation|terraform, arm|cli, text|cloudformation "
+        "(default: the first)",
     )
     p.add_argument("--proxy", metavar="URL", help="proxy-config: the proxy URL nodes should use")
     p.add_argument(

@@ -67,3 +67,9 @@ def test_unknown_flavor_and_param_are_refused(name: str) -> None:
 def test_every_exporter_module_is_registered() -> None:
     """The registry holds every target issue 4 names, plus the core formats."""
     assert set(EXPORTERS) >= {"list", "json", "csv", "markdown"}
+
+
+def test_registry_names_match_the_classes() -> None:
+    """Each registry key loads the class whose ``name`` it is (the registry imports modules lazily)."""
+    assert all(EXPORTERS[name].name == name for name in EXPORTERS)
+    assert len(EXPORTERS) == len(set(EXPORTERS)) == 15

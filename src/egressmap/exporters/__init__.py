@@ -1,46 +1,56 @@
-"""Export formats: an explicit, read-only registry."""
+"""Export formats: an explicit, read-only registry.
+
+Each format's module is imported the first time its class is looked up, so that commands which never export
+(``scan``) do not pay for the template, YAML and catalog machinery of a dozen targets at start-up.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+import importlib
+from collections.abc import Iterator, Mapping
 
-from .aws_network_firewall import AwsNetworkFirewallExport
-from .azure_firewall import AzureFirewallExport
-from .dns_firewall import DnsFirewallExport
-from .html import HtmlExport
 from .interface import Exporter, ExportOptions, Rendered
-from .jsonfmt import JsonExport
-from .listing import ListExport
-from .nsg import NsgExport
-from .panos import PanEdlDomainExport, PanEdlUrlExport
-from .proxy_config import ProxyConfigExport
-from .squid import SquidExport
-from .suricata import SuricataExport
-from .table import CsvExport, MarkdownExport
-from .vpc_endpoints import VpcEndpointsExport
 
-EXPORTERS: Mapping[str, type[Exporter]] = MappingProxyType(
-    {
-        cls.name: cls
-        for cls in (
-            ListExport,
-            JsonExport,
-            CsvExport,
-            MarkdownExport,
-            SquidExport,
-            HtmlExport,
-            PanEdlDomainExport,
-            PanEdlUrlExport,
-            AzureFirewallExport,
-            NsgExport,
-            VpcEndpointsExport,
-            AwsNetworkFirewallExport,
-            SuricataExport,
-            DnsFirewallExport,
-            ProxyConfigExport,
-        )
-    }
-)
+_WHERE: dict[str, tuple[str, str]] = {
+    "list": ("listing", "ListExport"),
+    "json": ("jsonfmt", "JsonExport"),
+    "csv": ("table", "CsvExport"),
+    "markdown": ("table", "MarkdownExport"),
+    "html": ("html", "HtmlExport"),
+    "squid": ("squid", "SquidExport"),
+    "pan-edl-domain": ("panos", "PanEdlDomainExport"),
+    "pan-edl-url": ("panos", "PanEdlUrlExport"),
+    "aws-network-firewall": ("aws_network_firewall", "AwsNetworkFirewallExport"),
+    "suricata": ("suricata", "SuricataExport"),
+    "dns-firewall": ("dns_firewall", "DnsFirewallExport"),
+    "azure-firewall": ("azure_firewall", "AzureFirewallExport"),
+    "nsg": ("nsg", "NsgExport"),
+    "vpc-endpoints": ("vpc_endpoints", "VpcEndpointsExport"),
+    "proxy-config": ("proxy_config", "ProxyConfigExport"),
+}
+
+
+class _Registry(Mapping[str, type[Exporter]]):
+    """Format name -> exporter class, importing the class's module on first use."""
+
+    def __init__(self, where: Mapping[str, tuple[str, str]]) -> None:
+        self._where = dict(where)
+        self._loaded: dict[str, type[Exporter]] = {}
+
+    def __getitem__(self, name: str) -> type[Exporter]:
+        if name not in self._loaded:
+            module, attr = self._where[name]
+            cls: type[Exporter] = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+            self._loaded[name] = cls
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+EXPORTERS: Mapping[str, type[Exporter]] = _Registry(_WHERE)
 
 __all__ = ["EXPORTERS", "ExportOptions", "Exporter", "Rendered"]
