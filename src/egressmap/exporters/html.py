@@ -13,12 +13,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..generalize import check_pattern
 from ..hostnames import is_ip
 from ..model import REGION_TOKEN, TIER_RANK, Entry, Policy
 from ..policy import concrete_hosts
 from .interface import Exporter, ExportOptions, Rendered, why
-from .rules import checked_name
+from .rules import checked_name, invalid_reason
 from .svgchart import Series, stacked_bars
 
 __all__ = ["CSP", "TIER_SERIES", "HtmlExport"]
@@ -82,7 +81,6 @@ class _Row:
     """An entry whose names passed validation, ready to show."""
 
     entry: Entry
-    pattern: str
     names: tuple[str, ...]
     """Validated names besides the pattern: a template's expansions, the hosts seen under a wildcard."""
 
@@ -131,33 +129,20 @@ def _checked(entry: Entry, regions: Sequence[str], rejected: list[str]) -> _Row 
     ``select`` already leaves out entries with bad names; this checks again what the page itself writes
     (a template's expansions for the regions asked for included), so no selection mistake reaches it.
     """
+    problem = invalid_reason(entry, hosts=False)
+    if problem is not None:
+        rejected.append(problem)
+        return None
     label = f"rejected entry {entry.pattern[:60]!r}"
-    if not entry.ports or any(not 0 < p < 65536 for p in entry.ports):
-        rejected.append(f"{label}: ports {list(entry.ports)!r}")
-        return None
-    wildcard = _is_wildcard(entry)
-    try:
-        if wildcard:
-            pattern = "*." + checked_name(entry.pattern[2:])
-            if is_ip(pattern[2:]):
-                raise ValueError("a wildcard over an IP address")
-        elif REGION_TOKEN in entry.pattern:
-            check_pattern(entry.pattern)
-            pattern = entry.pattern
-        else:
-            pattern = checked_name(entry.pattern)
-    except ValueError as exc:
-        rejected.append(f"{label}: {exc}")
-        return None
     names: list[str] = []
-    for raw in sorted(set(entry.hosts if wildcard else concrete_hosts(entry, regions))):
-        if REGION_TOKEN in raw or raw == pattern:
+    for raw in sorted(set(entry.hosts if _is_wildcard(entry) else concrete_hosts(entry, regions))):
+        if REGION_TOKEN in raw or raw == entry.pattern:
             continue
         try:
             names.append(checked_name(raw))
         except ValueError as exc:
             rejected.append(f"{label}: {exc}")
-    return _Row(entry, pattern, tuple(names))
+    return _Row(entry, tuple(names))
 
 
 def _is_wildcard(entry: Entry) -> bool:
@@ -223,7 +208,7 @@ def _scope_section(key: str, title: str, rows: list[_Row]) -> str:
 
 def _row(row: _Row) -> str:
     e, c = row.entry, row.entry.classification
-    dest = f'<code class="pattern">{_e(row.pattern)}</code>'
+    dest = f'<code class="pattern">{_e(row.entry.pattern)}</code>'
     if e.broad:
         dest += ' <span class="flag">broad</span>'
     dest += "".join(f'<p class="warn">\u26a0 {_e(w)}</p>' for w in e.warnings)
@@ -251,7 +236,7 @@ def _row(row: _Row) -> str:
 
 def _covers(row: _Row) -> str:
     """What the pattern lets through, in words, plus the names behind it."""
-    e, suffix = row.entry, _e(row.pattern[2:])
+    e, suffix = row.entry, _e(row.entry.pattern[2:])
     if _is_wildcard(e):
         text = {
             "apex-and-subdomains": f"{suffix} and every name under it, at any depth",
@@ -263,7 +248,7 @@ def _covers(row: _Row) -> str:
         if not row.names:
             return "one name per region; no region given, so nothing is allowed (use --region)"
         return f"one name per region, {len(row.names)} here:{_names(row.names)}"
-    text = "exactly this address" if is_ip(row.pattern) else "exactly this name"
+    text = "exactly this address" if is_ip(row.entry.pattern) else "exactly this name"
     return text + (f"; also:{_names(row.names)}" if row.names else "")
 
 

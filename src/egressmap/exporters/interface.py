@@ -70,13 +70,28 @@ class Exporter(ABC):
     params: ClassVar[Mapping[str, Param]] = {}
     """Exporter-specific settings accepted through ``ExportOptions.params``."""
 
+    def checked(self, policy: Policy, options: ExportOptions) -> tuple[list[Entry], tuple[str, ...]]:
+        """The entries this export shows, and why each other entry in scope was left out.
+
+        An entry is left out when it fails :func:`~egressmap.exporters.rules.invalid_reason`.
+        """
+        kept: list[Entry] = []
+        rejected: list[str] = []
+        for entry in self._scoped(policy, options):
+            problem = invalid_reason(entry)
+            if problem is None:
+                kept.append(entry)
+            else:
+                rejected.append(problem)
+        return kept, tuple(rejected)
+
     def select(self, policy: Policy, options: ExportOptions) -> list[Entry]:
         """The entries this export shows under ``options``; entries that fail validation are left out."""
-        return [e for e in self._scoped(policy, options) if invalid_reason(e) is None]
+        return self.checked(policy, options)[0]
 
     def rejections(self, policy: Policy, options: ExportOptions) -> tuple[str, ...]:
-        """A message for each entry in scope that ``select`` leaves out because a name in it is not valid."""
-        return tuple(r for e in self._scoped(policy, options) if (r := invalid_reason(e)) is not None)
+        """A message for each entry in scope that ``select`` leaves out because it fails validation."""
+        return self.checked(policy, options)[1]
 
     def _scoped(self, policy: Policy, options: ExportOptions) -> list[Entry]:
         scope = options.scope or self.default_scope
@@ -89,8 +104,7 @@ class Exporter(ABC):
 
     def rules(self, policy: Policy, options: ExportOptions) -> RuleSet:
         """Validated rules for the selected entries, templates expanded for the regions asked for."""
-        found = rules_for(self.select(policy, options), options.regions or policy.regions)
-        return RuleSet(found.rules, self.rejections(policy, options) + found.rejected)
+        return rules_for(self._scoped(policy, options), options.regions or policy.regions)
 
     def flavor(self, options: ExportOptions) -> str:
         """The syntax asked for, checked against ``flavors``."""

@@ -16,7 +16,5 @@ class JsonExport(Exporter):
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
         """Render the JSON document."""
-        return Rendered(
-            dump_json(policy_to_dict(policy, self.select(policy, options))),
-            rejected=self.rejections(policy, options),
-        )
+        chosen, rejected = self.checked(policy, options)
+        return Rendered(dump_json(policy_to_dict(policy, chosen)), rejected=rejected)

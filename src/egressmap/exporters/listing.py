@@ -19,7 +19,8 @@ class ListExport(Exporter):
         regions = options.regions or policy.regions
         sections: dict[str, set[str]] = {"HTTP": set(), "HTTPS": set(), "Other": set()}
         notes: list[str] = []
-        for entry in self.select(policy, options):
+        chosen, rejected = self.checked(policy, options)
+        for entry in chosen:
             if entry.match == "exact":
                 names = concrete_hosts(entry, regions)
             else:
@@ -47,9 +48,7 @@ class ListExport(Exporter):
             if lines:
                 out.append(titles[key])
                 out.extend(sorted(lines, key=_host_port_key))
-        return Rendered(
-            "\n".join(out) + ("\n" if out else ""), tuple(notes), self.rejections(policy, options)
-        )
+        return Rendered("\n".join(out) + ("\n" if out else ""), tuple(notes), rejected)
 
 
 def _host_port_key(line: str) -> tuple[str, int]:

@@ -81,13 +81,22 @@ def checked_name(raw: str) -> str:
     return normal
 
 
-def invalid_reason(entry: Entry) -> str | None:
-    """Why an entry must not be rendered (its pattern or a host is not canonical), or None when it is fine."""
+def invalid_reason(entry: Entry, *, hosts: bool = True) -> str | None:
+    """Why an entry must not be rendered, or None when it is fine.
+
+    Checked: ports in range, the pattern (canonical name, ``{region}`` template or ``*.suffix``), a match kind
+    that fits the pattern, no wildcard over an IP address and, unless ``hosts`` is False, every host seen.
+    """
     try:
+        if not entry.ports or any(not 0 < p < 65536 for p in entry.ports):
+            raise ValueError(f"ports {list(entry.ports)!r}")
         check_pattern(entry.pattern)
-        if entry.pattern.startswith("*.") != (entry.match != "exact"):
+        wildcard = entry.pattern.startswith("*.")
+        if wildcard != (entry.match != "exact"):
             raise ValueError(f"match {entry.match!r} does not fit pattern {_shown(entry.pattern)}")
-        for host in entry.hosts:
+        if wildcard and is_ip(entry.pattern[2:]):
+            raise ValueError("a wildcard over an IP address")
+        for host in entry.hosts if hosts else ():
             checked_name(host)
     except ValueError as exc:
         return f"rejected entry {_shown(entry.pattern)}: {exc}"
@@ -97,17 +106,19 @@ def invalid_reason(entry: Entry) -> str | None:
 def rules_for(entries: Iterable[Entry], regions: Sequence[str]) -> RuleSet:
     """Rules for ``entries``: templates expanded to exact names, wildcard entries kept as one rule each.
 
-    Rules come out sorted by name then kind, with ports merged for the same name and kind.
+    Entries that fail :func:`invalid_reason`, and template expansions that are not canonical names, are
+    left out with a message. Rules come out sorted by name then kind, with ports merged for the same name
+    and kind.
     """
     merged: dict[tuple[str, Match], tuple[set[int], Entry]] = {}
     rejected: list[str] = []
     for entry in entries:
-        wildcard = entry.match != "exact" and entry.pattern.startswith("*.")
-        names = [entry.pattern[2:]] if wildcard else concrete_hosts(entry, regions)
-        match: Match = entry.match if wildcard else "exact"
-        if not entry.ports or any(not 0 < p < 65536 for p in entry.ports):
-            rejected.append(f"rejected entry {_shown(entry.pattern)}: ports {list(entry.ports)!r}")
+        problem = invalid_reason(entry)
+        if problem is not None:
+            rejected.append(problem)
             continue
+        wildcard = entry.match != "exact"
+        names = [entry.pattern[2:]] if wildcard else concrete_hosts(entry, regions)
         for raw in names:
             if REGION_TOKEN in raw:
                 continue  # a template with no region to expand it; its observed hosts stand for it
@@ -116,10 +127,7 @@ def rules_for(entries: Iterable[Entry], regions: Sequence[str]) -> RuleSet:
             except ValueError as exc:
                 rejected.append(f"rejected entry {_shown(entry.pattern)}: {exc}")
                 continue
-            if wildcard and is_ip(name):
-                rejected.append(f"rejected entry {_shown(entry.pattern)}: a wildcard over an IP address")
-                continue
-            ports, _ = merged.setdefault((name, match), (set(), entry))
+            ports, _ = merged.setdefault((name, entry.match), (set(), entry))
             ports.update(entry.ports)
     rules = tuple(
         Rule(name, match, tuple(sorted(ports)), entry)

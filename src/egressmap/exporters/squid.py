@@ -148,7 +148,9 @@ def _fragment(ruleset: RuleSet, sni: bool, extend_ssl_ports: bool) -> tuple[list
             lines += _chunked(f"acl {PREFIX}_re_{port} dstdom_regex -n -i", regexes)
             lines.append(f"http_access allow {PREFIX}_port_{port} {PREFIX}_re_{port}")
         if sni and port != 80:
-            names = [d for d in domains if not _is_ip_value(d, rules)]
+            names = _uncovered(
+                [r for r in rules if r.match in ("exact", "apex-and-subdomains") and not r.is_ip]
+            )
             if names:
                 lines += _chunked(f"acl {PREFIX}_sni_{port} ssl::server_name", names)
                 sni_acls.append(f"{PREFIX}_port_{port} {PREFIX}_sni_{port}")
@@ -180,10 +182,6 @@ def _uncovered(rules: list[Rule]) -> list[str]:
             continue
         out.append(_domain(rule))
     return out
-
-
-def _is_ip_value(value: str, rules: list[Rule]) -> bool:
-    return any(r.is_ip and r.name == value for r in rules)
 
 
 def _domain(rule: Rule) -> str:

@@ -68,9 +68,10 @@ class CsvExport(Exporter):
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(COLUMNS)
-        for row in rows(self.select(policy, options), list(options.regions or policy.regions)):
+        chosen, rejected = self.checked(policy, options)
+        for row in rows(chosen, list(options.regions or policy.regions)):
             writer.writerow([_defuse(cell) for cell in row])
-        return Rendered(buf.getvalue(), rejected=self.rejections(policy, options))
+        return Rendered(buf.getvalue(), rejected=rejected)
 
 
 def _defuse(cell: str) -> str:
@@ -104,7 +105,7 @@ class MarkdownExport(Exporter):
             "Evidence",
         )
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-        chosen = self.select(policy, options)
+        chosen, rejected = self.checked(policy, options)
         for r in rows(chosen, list(options.regions or policy.regions)):
             service = " ".join(x for x in (r[4], r[5], r[6]) if x)
             cells = [
@@ -114,7 +115,7 @@ class MarkdownExport(Exporter):
             lines.append("| " + " | ".join(cells) + " |")
         if any(is_predicted(e) for e in policy.entries):
             lines += _comparison(chosen)
-        return Rendered("\n".join(lines) + "\n", rejected=self.rejections(policy, options))
+        return Rendered("\n".join(lines) + "\n", rejected=rejected)
 
 
 def _comparison(entries: list[Entry]) -> list[str]:
