@@ -21,12 +21,16 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from egressmap.exporters import ExportOptions
+from egressmap.exporters.squid import SquidExport
+from egressmap.model import Policy
 
 TIMEOUT = 5.0
 """Seconds for any one socket operation."""
@@ -447,5 +451,57 @@ def run_squid_lab() -> Iterator[SquidLab]:
         origins.close()
     try:
         yield lab
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def exported_squid(
+    policy: Policy, names: Sequence[str], mode: str = "enforce"
+) -> Iterator[tuple[_Squid, Path, Path]]:
+    """A real Squid running the squid exporter's ``--full`` config for ``policy`` on a free loopback port.
+
+    ``names`` resolve to 127.0.0.1 through Squid's ``hosts_file``. Yields (squid, squid.conf, workdir).
+    """
+    squid = _squid_binary()
+    assert squid, "squid is not installed: scripts/test installs it from apt"
+    workdir = _workdir()
+    try:
+        port = _free_port()
+        options = ExportOptions(
+            full=True,
+            mode=mode,  # type: ignore[arg-type]
+            params={
+                "listen": f"127.0.0.1:{port}",
+                "access_log": f"stdio:{workdir}/access.log",
+                "clients": "127.0.0.0/8",
+            },
+        )
+        text = SquidExport().render(policy, options).text
+        user = _effective_user()
+        local = [
+            *([f"cache_effective_user {user}"] if user else []),
+            f"pid_filename {workdir}/squid.pid",
+            f"cache_log {workdir}/cache.log",
+            f"coredump_dir {workdir}",
+            "netdb_filename none",
+            "pinger_enable off",
+            "shutdown_lifetime 0 seconds",
+            f"hosts_file {workdir}/hosts",
+            "dns_nameservers 127.0.0.1",
+        ]
+        (workdir / "hosts").write_text("127.0.0.1 " + " ".join(names) + "\n")
+        (workdir / "hosts").chmod(0o644)
+        conf = workdir / "squid.conf"
+        conf.write_text(text + "\n".join(local) + "\n")
+        conf.chmod(0o644)
+        _parse_conf(squid, conf)
+        proxy = _Squid(squid, conf, port, workdir)
+        if not proxy.wait_listening():
+            pytest.fail("squid exited at startup; cache.log:\n" + _tail(workdir / "cache.log"))
+        try:
+            yield proxy, conf, workdir
+        finally:
+            proxy.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -8,7 +8,6 @@ Squid wrote is read back with ``scan --squid-conf`` to show the generated logfor
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,22 +15,9 @@ from pathlib import Path
 import pytest
 
 from egressmap.cli import main
-from egressmap.exporters import ExportOptions
-from egressmap.exporters.squid import SquidExport
 from egressmap.model import Classification, Entry, Match, Policy
 
-from .squidlab import (
-    _connect,
-    _effective_user,
-    _free_port,
-    _http,
-    _parse_conf,
-    _Squid,
-    _squid_binary,
-    _start_origins,
-    _tail,
-    _workdir,
-)
+from .squidlab import _connect, _http, _Squid, _start_origins, exported_squid
 
 pytestmark = pytest.mark.squid
 
@@ -95,50 +81,13 @@ def _policy(tls: int, http: int) -> Policy:
 
 
 def _start(mode: str) -> Iterator[Lab]:
-    squid = _squid_binary()
-    assert squid, "squid is not installed: scripts/test installs it from apt"
-    workdir = _workdir()
     origins = _start_origins()
     try:
-        port = _free_port()
-        options = ExportOptions(
-            full=True,
-            mode=mode,  # type: ignore[arg-type]
-            params={
-                "listen": f"127.0.0.1:{port}",
-                "access_log": f"stdio:{workdir}/access.log",
-                "clients": "127.0.0.0/8",
-            },
-        )
-        text = SquidExport().render(_policy(origins.echo_port, origins.http_port), options).text
-        user = _effective_user()
-        local = [
-            *([f"cache_effective_user {user}"] if user else []),
-            f"pid_filename {workdir}/squid.pid",
-            f"cache_log {workdir}/cache.log",
-            f"coredump_dir {workdir}",
-            "netdb_filename none",
-            "pinger_enable off",
-            "shutdown_lifetime 0 seconds",
-            f"hosts_file {workdir}/hosts",
-            "dns_nameservers 127.0.0.1",
-        ]
-        (workdir / "hosts").write_text("127.0.0.1 " + " ".join(NAMES) + "\n")
-        (workdir / "hosts").chmod(0o644)
-        conf = workdir / "squid.conf"
-        conf.write_text(text + "\n".join(local) + "\n")
-        conf.chmod(0o644)
-        _parse_conf(squid, conf)
-        proxy = _Squid(squid, conf, port, workdir)
-        if not proxy.wait_listening():
-            pytest.fail("squid exited at startup; cache.log:\n" + _tail(workdir / "cache.log"))
-        try:
+        policy = _policy(origins.echo_port, origins.http_port)
+        with exported_squid(policy, NAMES, mode) as (proxy, conf, workdir):
             yield Lab(proxy, conf, workdir, origins.echo_port, origins.http_port)
-        finally:
-            proxy.stop()
     finally:
         origins.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

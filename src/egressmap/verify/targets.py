@@ -1,0 +1,192 @@
+"""What to probe: the entries of a policy (or the lines of a plain list), plus what must stay blocked.
+
+Policy entries go through the exporters' own validation and template expansion (``rules_for``), so verify
+probes exactly the names a firewall export would carry. A list line that cannot be read is reported with its
+line number and the rest of the list is still used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError, InputError
+from ..exporters.rules import rules_for
+from ..hostnames import normalize_host, split_host_port
+from ..model import REGION_TOKEN, Match, Policy, entry_covers
+from ..policy import policy_from_dict
+from .interface import Protocol, Target
+from .samples import parse_protocols, parse_samples, protocol_for, representative
+
+__all__ = ["CANARY", "TargetPlan", "plan_targets", "read_input"]
+
+CANARY = "example.com"
+"""Probed by default and expected blocked: a default-deny network must not reach it."""
+
+
+@dataclass
+class TargetPlan:
+    """The targets of a run, the entries that cannot be probed, and problems met while reading."""
+
+    targets: list[Target] = field(default_factory=list)
+    skipped: list[tuple[Target, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    regions: tuple[str, ...] = ()
+    allows: list[tuple[str, Match]] = field(default_factory=list)
+    """Every pattern the input allows, with its match kind."""
+
+    def covers(self, host: str) -> bool:
+        """True when the input allows ``host`` (on some port)."""
+        return any(entry_covers(p, m, host) for p, m in self.allows)
+
+    def add(self, target: Target) -> None:
+        """Add a target unless the same name, port and expectation is already there."""
+        key = (target.host, target.port, target.expect)
+        if all((t.host, t.port, t.expect) != key for t in self.targets):
+            self.targets.append(target)
+
+
+def read_input(path: str) -> Policy | list[tuple[int, str]]:
+    """A policy file, or the numbered lines of a plain list."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    if "schema:" in text or text.lstrip().startswith("{"):
+        import yaml
+
+        try:
+            data: Any = yaml.safe_load(text)
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict) and "schema" in data:
+            return policy_from_dict(data, path)
+    return list(enumerate(text.splitlines(), 1))
+
+
+def plan_targets(
+    source: Policy | list[tuple[int, str]],
+    origin: str,
+    *,
+    regions: Sequence[str] = (),
+    samples: Sequence[str] = (),
+    expect_blocked: Sequence[str] = (),
+    canary: bool = True,
+    include_documentation: bool = False,
+    protocols: Sequence[str] = (),
+) -> TargetPlan:
+    """Everything one ``verify`` run probes; ``protocols`` (``PORT=KIND``) overrides how a port is probed."""
+    try:
+        wanted = parse_samples(samples)
+        by_port = parse_protocols(protocols)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if isinstance(source, Policy):
+        plan = TargetPlan(regions=tuple(regions or source.regions))
+        _from_policy(plan, source, wanted, include_documentation)
+    else:
+        plan = TargetPlan(regions=tuple(regions))
+        _from_list(plan, source, origin, wanted)
+    for value in expect_blocked:
+        host, port, protocol = _destination(value, "--expect-blocked")
+        if any(t.host == host and t.port == port for t in plan.targets):
+            raise ConfigError(f"--expect-blocked {value!r}: the input allows {host}:{port}")
+        plan.add(Target(host, port, protocol, "blocked", value, "--expect-blocked"))
+    if canary and not plan.covers(CANARY) and not any(t.host == CANARY for t in plan.targets):
+        plan.add(
+            Target(CANARY, 443, "https", "blocked", CANARY, "default canary (--no-canary leaves it out)")
+        )
+    if by_port:
+        plan.targets = [replace(t, protocol=by_port.get(t.port, t.protocol)) for t in plan.targets]
+    return plan
+
+
+def _from_policy(
+    plan: TargetPlan, policy: Policy, samples: Sequence[tuple[str | None, str]], include_documentation: bool
+) -> None:
+    entries = [e for e in policy.entries if include_documentation or e.tier != "documentation"]
+    ruleset = rules_for(entries, plan.regions)
+    plan.problems.extend(ruleset.rejected)
+    for entry in entries:
+        if REGION_TOKEN in entry.pattern and not plan.regions:
+            plan.problems.append(f"{entry.pattern}: a region template; give --region to probe it")
+    for rule in ruleset.rules:
+        plan.allows.append((f"*.{rule.name}" if rule.wildcard else rule.name, rule.match))
+        for port in rule.ports:
+            if not rule.wildcard:
+                plan.add(
+                    Target(
+                        rule.name,
+                        port,
+                        protocol_for(rule.name, port, plan.regions),
+                        "allowed",
+                        rule.entry.pattern,
+                    )
+                )
+                continue
+            _add_wildcard(plan, f"*.{rule.name}", rule.match, port, rule.entry.hosts, samples)
+
+
+def _add_wildcard(
+    plan: TargetPlan,
+    pattern: str,
+    match: Match,
+    port: int,
+    seen: Sequence[str],
+    samples: Sequence[tuple[str | None, str]],
+) -> None:
+    found = representative(pattern, match, seen, samples, plan.regions)
+    if found is None:
+        why = f"no name to probe for {pattern}; give --sample '{pattern}=NAME'"
+        plan.skipped.append((Target(pattern[2:], port, "tcp", "allowed", pattern), why))
+        return
+    host, how = found
+    plan.add(Target(host, port, protocol_for(host, port, plan.regions), "allowed", pattern, how))
+
+
+def _from_list(
+    plan: TargetPlan, lines: list[tuple[int, str]], origin: str, samples: Sequence[tuple[str | None, str]]
+) -> None:
+    for lineno, line in lines:
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            if text.startswith(("*.", ".")):
+                raw, port = split_host_port(text.removeprefix("*").removeprefix("."))
+                match: Match = "subdomains" if text.startswith("*.") else "apex-and-subdomains"
+                pattern = "*." + normalize_host(raw)
+                plan.allows.append((pattern, match))
+                _add_wildcard(plan, pattern, match, port, (), samples)
+                continue
+            host, port, protocol = _destination(text, "list line")
+        except ConfigError as exc:
+            plan.problems.append(f"{origin}:{lineno}: {exc}")
+            continue
+        except ValueError as exc:
+            plan.problems.append(f"{origin}:{lineno}: {text[:80]!r}: {exc}")
+            continue
+        plan.allows.append((host, "exact"))
+        plan.add(Target(host, port, protocol, "allowed", text))
+
+
+def _destination(value: str, what: str) -> tuple[str, int, Protocol]:
+    """``HOST``, ``HOST:PORT`` or ``http(s)://HOST[:PORT]/...`` -> (host, port, protocol)."""
+    text = value.strip()
+    try:
+        if "://" in text:
+            parts = urlsplit(text)
+            scheme = parts.scheme.lower()
+            if scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("only http:// and https:// URLs")
+            port = parts.port or (443 if scheme == "https" else 80)
+            protocol: Protocol = "https" if scheme == "https" else "http"
+            return normalize_host(parts.hostname), port, protocol
+        raw, port = split_host_port(text)
+        host = normalize_host(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{what} {text[:80]!r}: {exc}") from None
+    return host, port, protocol_for(host, port)

@@ -1,0 +1,150 @@
+"""End to end against real loopback servers: every stage succeeds for real, and every stage fails for real."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from egressmap.verify import ProxyChoice, Resolver, Settings, Target, Verifier
+from egressmap.verify.runner import PROBES
+
+from .helpers import by_target, lab_flags, run_json
+from .servers import Lab
+
+
+def _list(tmp_path: Path, *lines: str) -> str:
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_allowed_https_and_http_pass_every_stage(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A TLS origin goes dns -> tcp -> tls -> http; a plain one dns -> tcp -> http; exit 0."""
+    tls = f"allowed.egressmap.test:{lab.tls_port}"
+    plain = f"allowed.egressmap.test:{lab.http_port}"
+    code, doc = run_json(capsys, _list(tmp_path, tls, f"http://{plain}/"), *lab_flags(lab), "--no-canary")
+    results = by_target(doc)
+    assert code == 0 and doc["passed"] is True
+    assert [s["stage"] for s in results[tls]["stages"]] == ["dns", "tcp", "tls", "http"]
+    assert results[tls]["stages"][2]["detail"].endswith("certificate valid")
+    assert results[tls]["stages"][3]["detail"] == "HTTP 200 OK"
+    assert [s["stage"] for s in results[plain]["stages"]] == ["dns", "tcp", "http"]
+    assert results[tls]["addresses"] == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("line", "stage", "detail"),
+    [
+        ("missing.egressmap.test:443", "dns", "NXDOMAIN"),
+        ("servfail.egressmap.test:443", "dns", "SERVFAIL (no server answered usefully)"),
+        ("allowed.egressmap.test:{closed}", "tcp", "connection refused"),
+        ("allowed.egressmap.test:{reset}", "tls", "handshake reset"),
+        ("allowed.egressmap.test:{silent}", "tls", "timeout after 0.5s"),
+    ],
+)
+def test_each_failure_stage_is_reported_where_it_happened(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, stage: str, detail: str
+) -> None:
+    """Unresolvable name, closed port, a server that resets the handshake, one that never answers."""
+    target = line.format(closed=lab.closed_port, reset=lab.reset_port, silent=lab.silent_port)
+    flags = [*lab_flags(lab, lab.reset_port, lab.silent_port), "--timeout", "0.5", "--no-canary"]
+    code, doc = run_json(capsys, _list(tmp_path, target), *flags)
+    (result,) = doc["results"]
+    assert code == 1 and result["passed"] is False
+    assert (result["stopped_at"], result["stages"][-1]["detail"]) == (stage, detail)
+    assert result["summary"] == f"{stage}: {detail}"
+
+
+def test_untrusted_and_mismatched_certificates_are_warnings_not_failures(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TLS works through the path, so the target passes; the certificate problem is reported."""
+    untrusted = f"allowed.egressmap.test:{lab.untrusted_tls_port}"
+    mismatch = f"nocert.egressmap.test:{lab.tls_port}"
+    flags = [*lab_flags(lab, lab.untrusted_tls_port), "--resolve", "nocert.egressmap.test:127.0.0.1"]
+    code, doc = run_json(capsys, _list(tmp_path, untrusted, mismatch), *flags, "--no-canary")
+    results = by_target(doc)
+    assert code == 0
+    assert "certificate not valid: unable to get local issuer certificate" in results[untrusted]["summary"]
+    assert "Hostname mismatch" in results[mismatch]["stages"][2]["warning"]
+    assert results[mismatch]["stages"][0]["detail"] == "1 A, 0 AAAA (from --resolve)"
+
+
+def test_expect_blocked_passes_when_blocked_and_fails_when_reachable(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Default deny is proven by failure: a reachable expected-blocked host fails the run."""
+    blocked = f"allowed.egressmap.test:{lab.closed_port}"
+    reachable = f"other.egressmap.test:{lab.tls_port}"
+    args = [_list(tmp_path, "# nothing allowed"), *lab_flags(lab), "--expect-blocked", blocked]
+    code, doc = run_json(capsys, *args, "--expect-blocked", reachable)
+    results = by_target(doc)
+    assert code == 1
+    assert results[blocked]["passed"] is True and results[blocked]["expect"] == "blocked"
+    assert results[reachable]["passed"] is False and results[reachable]["reached"] is True
+    assert results["example.com:443"]["passed"] is True  # the default canary: NXDOMAIN here
+    assert results["example.com:443"]["summary"] == "dns: NXDOMAIN"
+
+
+def test_resolve_overrides_dns_for_a_name_and_port(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """curl's HOST:PORT:ADDR form applies to that port only; other ports still use DNS."""
+    name = "only-in-resolve.egressmap.test"
+    lines = [f"{name}:{lab.http_port}", f"{name}:{lab.closed_port}"]
+    flags = [*lab_flags(lab), "--resolve", f"{name}:{lab.http_port}:127.0.0.1", "--no-canary"]
+    code, doc = run_json(capsys, _list(tmp_path, *lines), "--protocol", f"{lab.http_port}=http", *flags)
+    results = by_target(doc)
+    assert code == 1
+    assert results[lines[0]]["passed"] is True
+    assert results[lines[1]]["summary"] == "dns: NXDOMAIN"
+
+
+def test_no_descriptor_leaks_across_many_probes(lab: Lab) -> None:
+    """Successes, refusals, resets and timeouts all close their sockets."""
+    resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
+    verifier = Verifier(Settings(resolver, timeout=0.3, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 100)
+    ports = [
+        (lab.tls_port, "https"),
+        (lab.http_port, "http"),
+        (lab.closed_port, "tcp"),
+        (lab.reset_port, "https"),
+        (lab.silent_port, "https"),
+        (lab.untrusted_tls_port, "https"),
+    ]
+    targets = [
+        Target("allowed.egressmap.test", port, kind)  # type: ignore[arg-type]
+        for port, kind in ports
+        for _ in range(50)
+    ]
+    before = len(os.listdir("/proc/self/fd"))
+    results = asyncio.run(verifier.run(targets))
+    assert len(results) == 300
+    assert sum(r.reached for r in results) == 150
+    assert len(os.listdir("/proc/self/fd")) <= before  # the servers run in another process
+
+
+def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One misbehaving probe is isolated: its stage fails with 'internal error', the run goes on."""
+
+    async def broken(*_: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(PROBES["http"], "attempt", broken)
+    resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
+    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    (result,) = asyncio.run(verifier.run([Target("allowed.egressmap.test", lab.http_port, "http")]))
+    assert result.summary == "http: internal error: RuntimeError: boom"
+
+
+def test_tcp_only_ports_stop_after_connect(lab: Lab) -> None:
+    """A port that is not HTTP(S) is proven by its TCP connect alone."""
+    resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
+    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    (result,) = asyncio.run(verifier.run([Target("allowed.egressmap.test", lab.http_port, "tcp")]))
+    assert [r.stage for r in result.stages] == ["dns", "tcp"] and result.passed
