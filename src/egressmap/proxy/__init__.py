@@ -1,0 +1,2 @@
+"""egressmap's recording and enforcing proxy: sans-io cores (:mod:`.protocol`, :mod:`.transparent`) and an
+asyncio server (:mod:`.server`). Importing this package loads nothing heavy."""
