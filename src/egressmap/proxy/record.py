@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import IO, Literal
 
 __all__ = ["SCHEMA", "Record", "RecordWriter"]
 
 SCHEMA = "egressmap.record/1"
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 """The value of every line's ``record`` key."""
 
 RecordOutcome = Literal["allowed", "denied", "failed"]
@@ -56,10 +57,25 @@ class Record:
 
     def to_json(self) -> str:
         """One line of the record file (no newline)."""
-        data = {"record": SCHEMA, **asdict(self)}
-        data["duration"] = round(self.duration, 6)
-        data["time"] = round(self.time, 6)
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=True)
+        data = {
+            "record": SCHEMA,
+            "host": self.host,
+            "port": self.port,
+            "method": self.method,
+            "client": self.client,
+            "mode": self.mode,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "status": self.status,
+            "url": self.url,
+            "sni": self.sni,
+            "sni_mismatch": self.sni_mismatch,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "duration": round(self.duration, 6),
+            "time": round(self.time, 6),
+        }
+        return _encode(data)
 
 
 class RecordWriter:

@@ -87,64 +87,54 @@ def parse_client_hello(data: bytes) -> SniResult:
     if len(hs) < 4 + length:
         return NEED_MORE if len(data) < MAX_HELLO + 64 else _bad("ClientHello never ends")
     try:
-        return SniResult("ok", sni=_server_name(memoryview(hs)[4 : 4 + length]))
+        return SniResult("ok", sni=_server_name(hs[4 : 4 + length]))
     except (IndexError, ValueError) as exc:
         return _bad(str(exc) or "truncated ClientHello")
 
 
-class _Reader:
-    """A cursor over a bytes view that raises IndexError when a field runs past the end."""
-
-    def __init__(self, view: memoryview) -> None:
-        self.view, self.pos = view, 0
-
-    def take(self, n: int) -> memoryview:
-        if self.pos + n > len(self.view):
-            raise IndexError("field runs past the end of the ClientHello")
-        part = self.view[self.pos : self.pos + n]
-        self.pos += n
-        return part
-
-    def number(self, size: int) -> int:
-        return int.from_bytes(self.take(size), "big")
-
-    def vector(self, size: int) -> memoryview:
-        return self.take(self.number(size))
-
-    @property
-    def left(self) -> int:
-        return len(self.view) - self.pos
+def _vector(data: bytes, pos: int, size: int, limit: int = -1) -> tuple[int, int]:
+    """Start and end of the length-prefixed field at ``pos`` (``size``-byte length); IndexError past the end."""
+    limit = len(data) if limit < 0 else limit
+    start = pos + size
+    if start > limit:
+        raise IndexError("field runs past the end of the ClientHello")
+    end = start + int.from_bytes(data[pos:start], "big")
+    if end > limit:
+        raise IndexError("field runs past the end of the ClientHello")
+    return start, end
 
 
-def _server_name(body: memoryview) -> str | None:
+def _server_name(body: bytes) -> str | None:
     """The host_name of the server_name extension of a ClientHello body, None when absent."""
-    r = _Reader(body)
-    r.take(2 + 32)  # legacy_version, random
-    r.vector(1)  # legacy_session_id
-    r.vector(2)  # cipher_suites
-    r.vector(1)  # legacy_compression_methods
-    if r.left == 0:
+    pos = 2 + 32  # legacy_version, random
+    _, pos = _vector(body, pos, 1)  # legacy_session_id
+    _, pos = _vector(body, pos, 2)  # cipher_suites
+    _, pos = _vector(body, pos, 1)  # legacy_compression_methods
+    if pos == len(body):
         return None  # no extensions at all (SSLv3-style hello)
-    extensions = _Reader(r.vector(2))
+    pos, end = _vector(body, pos, 2)
     found: str | None = None
     seen: set[int] = set()
-    while extensions.left:
-        kind = extensions.number(2)
-        data = extensions.vector(2)
+    while pos < end:
+        if pos + 4 > end:
+            raise IndexError("truncated extension header")
+        kind = int.from_bytes(body[pos : pos + 2], "big")
+        start, pos = _vector(body, pos + 2, 2, end)
         if kind in seen:
             raise ValueError(f"extension {kind} appears twice")
         seen.add(kind)
         if kind == _SERVER_NAME:
-            found = _host_name(_Reader(data))
+            found = _host_name(body[start:pos])
     return found
 
 
-def _host_name(ext: _Reader) -> str | None:
-    names = _Reader(ext.vector(2))
+def _host_name(ext: bytes) -> str | None:
+    pos, end = _vector(ext, 0, 2)
     host: str | None = None
-    while names.left:
-        name_type = names.number(1)
-        name = bytes(names.vector(2))
+    while pos < end:
+        name_type = ext[pos]
+        start, pos = _vector(ext, pos + 1, 2, end)
+        name = ext[start:pos]
         if name_type == _HOST_NAME:
             if host is not None:
                 raise ValueError("two host_name entries in server_name")
