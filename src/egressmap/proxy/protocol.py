@@ -115,6 +115,9 @@ class ForwardCore:
         self.current = record
         if len(req.headers) > self.limits.max_headers:
             return self._refuse(431, f"more than {self.limits.max_headers} header fields", close=True)
+        # h11 bounds only a head that arrives in pieces; one that arrives whole is measured here
+        if len(req.target) + sum(len(k) + len(v) + 4 for k, v in req.headers) > self.limits.max_header_bytes:
+            return self._refuse(431, f"request head over {self.limits.max_header_bytes} bytes", close=True)
         target = req.target.decode("ascii", "replace")
         if method == "CONNECT":
             raw, _, port_text = target.rpartition(":")
