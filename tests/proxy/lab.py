@@ -69,8 +69,13 @@ async def _http_origin(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
             elif isinstance(event, h11.EndOfMessage):
                 host = dict(request.headers).get(b"host", b"-").decode()
                 text = f"{request.method.decode()} {request.target.decode()} host={host} body={body.decode()}"
+                if request.target == b"/slow":
+                    await asyncio.sleep(0.5)
                 if request.target == b"/chunked":
-                    writer.write(conn.send(h11.Response(status_code=200, headers=[(b"transfer-encoding", b"chunked")])) or b"")
+                    writer.write(
+                        conn.send(h11.Response(status_code=200, headers=[(b"transfer-encoding", b"chunked")]))
+                        or b""
+                    )
                     for part in (b"one,", b"two,", b"three"):
                         writer.write(conn.send(h11.Data(data=part)) or b"")
                 else:

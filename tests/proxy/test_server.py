@@ -144,7 +144,9 @@ def test_enforce_allows_policy_and_denies_the_rest_with_403() -> None:
     run(scenario())
 
 
-async def _enforced_connect(target: str, allowed_port_key: str = "echo", extra_port: bool = False) -> tuple[int, list[Record]]:
+async def _enforced_connect(
+    target: str, allowed_port_key: str = "echo", extra_port: bool = False
+) -> tuple[int, list[Record]]:
     async with origins() as o:
         ports = [o[allowed_port_key]]
         policy = make_policy(("allowed.test", ports, "exact"), ("xn--mnchen-3ya.test", ports, "exact"))

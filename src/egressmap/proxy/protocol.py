@@ -10,6 +10,7 @@ whose SNI names another host than the CONNECT is closed and recorded as denied.
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import h11
@@ -188,7 +189,9 @@ class ForwardCore:
             headers.append((b"connection", b"close"))
         out: list[Command] = []
         try:
-            out.append(SendClient(self.c.send(h11.Response(status_code=status, headers=headers)) or b""))
+            phrase = HTTPStatus(status).phrase.encode("ascii")
+            response = h11.Response(status_code=status, headers=headers, reason=phrase)
+            out.append(SendClient(self.c.send(response) or b""))
             out.append(SendClient(self.c.send(h11.Data(data=body)) or b""))
             out.append(SendClient(self.c.send(h11.EndOfMessage()) or b""))
         except h11.LocalProtocolError:

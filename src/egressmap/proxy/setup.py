@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from ..errors import ConfigError
-from ..hostnames import normalize_host, split_host_port
+from ..hostnames import normalize_host
 from .allow import Allowlist
 from .commands import Limits
 from .server import LOOPBACK, IPNetwork, ProxyConfig, ProxyServer, serve
@@ -27,14 +27,15 @@ def parse_listen(text: str) -> tuple[str, int]:
     """
     if text.isdigit():
         text = f"127.0.0.1:{text}"
+    host, _, port_text = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
-        host, port = split_host_port(text, -1)
-        host = host.strip("[]")
         ipaddress.ip_address(host)
     except ValueError as exc:
         raise ConfigError(f"--listen {text!r}: expected ADDR:PORT with an IP address ({exc})") from None
-    if not 0 <= port < 65536:
-        raise ConfigError(f"--listen {text!r}: a port is needed")
+    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise ConfigError(f"--listen {text!r}: expected a port 0..65535 after the address")
+    port = int(port_text)
     return host, port
 
 
