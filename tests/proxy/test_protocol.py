@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from egressmap.proxy.allow import Verdict
 from egressmap.proxy.commands import (
     CloseClient,
     CloseUpstream,
@@ -93,9 +94,7 @@ def test_denied_request_gets_403_and_keeps_the_connection() -> None:
     assert OpenUpstream("ok.example", 80) in out
 
 
-def _deny(host: str) -> object:
-    from egressmap.proxy.allow import Verdict
-
+def _deny(host: str) -> Verdict:
     return Verdict(False, host, f"{host} is not allowed")
 
 
