@@ -537,6 +537,9 @@ def _add_proxy(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-header-bytes", type=int, default=16384, metavar="N", help="request head size (16384)"
     )
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes sharing the port (default 1)"
+    )
 
 
 def _proxy(args: argparse.Namespace) -> int:
@@ -557,7 +560,10 @@ def _proxy(args: argparse.Namespace) -> int:
     )
     for note in rejected:
         print(f"egressmap: proxy: {note}", file=sys.stderr)
-    summary = run(config, live=sys.stdout.isatty() and not args.quiet)
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    live = sys.stdout.isatty() and not args.quiet and args.workers == 1
+    summary = run(config, live=live, workers=args.workers)
     if not args.quiet:
         print(f"egressmap: proxy stopped: {summary}", file=sys.stderr)
     return EXIT_OK

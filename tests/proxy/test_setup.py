@@ -59,8 +59,9 @@ def test_hosts_file_and_bad_lines(tmp_path: Path) -> None:
         read_hosts(str(hosts))
 
 
-def test_sigterm_flushes_every_record(tmp_path: Path) -> None:
-    """`python -m egressmap proxy`, SIGTERM with a request in progress and tunnels open: one record each."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_flushes_every_record(tmp_path: Path, workers: int) -> None:
+    """`python -m egressmap proxy [--workers 2]`, SIGTERM mid-request with tunnels open: one record each."""
     hosts, record = tmp_path / "hosts", tmp_path / "record.jsonl"
     hosts.write_text("127.0.0.1 " + " ".join(NAMES) + "\n")
 
@@ -69,7 +70,7 @@ def test_sigterm_flushes_every_record(tmp_path: Path) -> None:
             env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "egressmap", "proxy", "-q", "--listen", "127.0.0.1:0",
-                "--record", str(record), "--hosts-file", str(hosts),
+                "--record", str(record), "--hosts-file", str(hosts), "--workers", str(workers),
                 stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, env=env,
             )  # fmt: skip
             assert proc.stderr is not None
@@ -83,7 +84,7 @@ def test_sigterm_flushes_every_record(tmp_path: Path) -> None:
                 sent += 1
             tunnels = []
             for _ in range(5):
-                r, w, status = await connect(port, f"allowed.test:{o['echo']}")
+                r, w, _ = await connect(port, f"allowed.test:{o['echo']}")
                 w.write(b"hi")
                 await r.readexactly(2)
                 tunnels.append(w)

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import Literal
 
 __all__ = ["SCHEMA", "Record", "RecordWriter"]
 
@@ -87,32 +87,34 @@ class RecordWriter:
         self.count = 0
         """Records accepted so far."""
         self._pending: list[str] = []
-        self._file: IO[str] | None = open(path, "a", encoding="ascii") if path else None  # noqa: SIM115
+        # O_APPEND and one write() per flush: workers sharing the file never interleave inside a line
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if path else None
 
     def add(self, record: Record) -> None:
         """Queue one record; it reaches the file at the next :meth:`flush`."""
         self.count += 1
-        if self._file is not None:
+        if self._fd is not None:
             self._pending.append(record.to_json())
 
     def flush(self) -> None:
         """Write every queued record and flush the file."""
-        if self._file is None or not self._pending:
+        if self._fd is None or not self._pending:
             return
         lines, self._pending = self._pending, []
-        self._file.write("\n".join(lines) + "\n")
-        self._file.flush()
+        data = memoryview(("\n".join(lines) + "\n").encode("ascii"))
+        while data:
+            data = data[os.write(self._fd, data) :]
 
     def close(self) -> None:
         """Flush, fsync and close the file."""
         self.flush()
-        if self._file is not None:
+        if self._fd is not None:
             try:
-                os.fsync(self._file.fileno())
+                os.fsync(self._fd)
             except OSError:
                 pass
-            self._file.close()
-            self._file = None
+            os.close(self._fd)
+            self._fd = None
 
 
 def now() -> float:

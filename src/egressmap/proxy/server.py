@@ -61,6 +61,8 @@ class ProxyConfig:
     """Seconds requests in progress get to finish at shutdown."""
     hosts: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Static name -> addresses, looked up before DNS (like Squid's hosts_file)."""
+    reuse_port: bool = False
+    """Bind with SO_REUSEPORT (several worker processes share the port; the kernel spreads connections)."""
 
 
 @dataclass
@@ -97,7 +99,12 @@ class ProxyServer:
         """Listen; return the bound address (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: ClientSide(self), self.config.host, self.config.port, backlog=4096, reuse_address=True
+            lambda: ClientSide(self),
+            self.config.host,
+            self.config.port,
+            backlog=4096,
+            reuse_address=True,
+            reuse_port=self.config.reuse_port or None,
         )
         bound = self._server.sockets[0].getsockname()
         self._own = {(s.getsockname()[0], s.getsockname()[1]) for s in self._server.sockets}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
+import signal
+import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -120,17 +124,22 @@ def build_config(
 
 
 def run(
-    config: ProxyConfig, *, live: bool = False, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    config: ProxyConfig,
+    *,
+    live: bool = False,
+    workers: int = 1,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
 ) -> str:
-    """Serve until SIGTERM/SIGINT; return the closing summary line."""
+    """Serve until SIGTERM/SIGINT; return the closing summary line. ``workers`` > 1 forks that many."""
+    if workers > 1:
+        return _run_workers(config, workers, err)
     server = ProxyServer(config)
 
     def ready(address: tuple[str, int]) -> None:
-        shown = f"[{address[0]}]:{address[1]}" if ":" in address[0] else f"{address[0]}:{address[1]}"
-        mode = "enforce" if config.enforce else "audit"
-        print(f"egressmap: proxy listening on {shown} ({config.mode}, {mode} mode)", file=err, flush=True)
+        _announce(config, address, err)
         if live:
-            spawn(_live(server, shown, out), name="live-summary")
+            spawn(_live(server, _shown(address), out), name="live-summary")
 
     try:
         asyncio.run(serve(server, ready))
@@ -139,6 +148,78 @@ def run(
     from .summary import closing_line
 
     return closing_line(server.stats)
+
+
+def _shown(address: tuple[str, int]) -> str:
+    return f"[{address[0]}]:{address[1]}" if ":" in address[0] else f"{address[0]}:{address[1]}"
+
+
+def _announce(config: ProxyConfig, address: tuple[str, int], err: TextIO, extra: str = "") -> None:
+    mode = "enforce" if config.enforce else "audit"
+    line = f"egressmap: proxy listening on {_shown(address)} ({config.mode}, {mode} mode{extra})"
+    print(line, file=err, flush=True)
+
+
+def _run_workers(config: ProxyConfig, workers: int, err: TextIO) -> str:
+    """Fork ``workers`` processes that share the port (SO_REUSEPORT) and the record file (O_APPEND)."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    reserve = socket.socket(family, socket.SOCK_STREAM)  # holds the port (bound, never listening)
+    try:
+        reserve.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserve.bind((config.host, config.port))
+    except OSError as exc:
+        reserve.close()
+        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
+    config = replace(config, port=reserve.getsockname()[1], reuse_port=True)
+    ready_r, ready_w = os.pipe()
+    pids: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the child serves, then exits without returning into the CLI
+            os.close(ready_r)
+            reserve.close()
+            code = 0
+            try:
+                asyncio.run(serve(ProxyServer(config), lambda _: _signal_ready(ready_w)))
+            except BaseException:
+                code = 1
+            os._exit(code)
+        pids.append(pid)
+    os.close(ready_w)
+    started = 0
+    while started < workers and (chunk := os.read(ready_r, workers)):
+        started += len(chunk)
+    os.close(ready_r)
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if started == workers:
+        _announce(config, (config.host, config.port), err, f", {workers} workers")
+    else:
+        forward(signal.SIGTERM, None)
+    failed = 0
+    try:
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            failed += os.waitstatus_to_exitcode(status) != 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        reserve.close()
+    if started < workers or failed:
+        raise ConfigError(f"{failed or workers - started} of {workers} proxy workers failed")
+    return f"{workers} workers stopped"
+
+
+def _signal_ready(fd: int) -> None:
+    os.write(fd, b"r")
+    os.close(fd)
 
 
 async def _live(server: ProxyServer, shown: str, out: TextIO) -> None:
