@@ -112,6 +112,8 @@ class ClientSide(asyncio.Protocol):
         self.up_bytes = self.down = 0
         self.last = self.phase = time.monotonic()
         self.phase_set = True
+        self._opening: object = None
+        """Marks the latest upstream connection attempt (an older one that completes late is closed)."""
         """``phase`` is when the client started owing us something (a request head, a ClientHello)."""
 
     # --- client events ---------------------------------------------------------------------------

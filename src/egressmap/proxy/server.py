@@ -205,7 +205,9 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         error: OSError = OSError("no address")
         for address in addresses:
-            if (address, port) in self._own or (self.config.host in ("0.0.0.0", "::") and port == self.port):
+            if (address, port) in self._own or (
+                port == self.port and _local_wildcard(self.config.host, address)
+            ):
                 error = OSError("refusing to connect to the proxy itself")
                 continue
             try:
@@ -270,3 +272,11 @@ async def serve(server: ProxyServer, ready: Callable[[tuple[str, int]], None] | 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await server.shutdown()
+
+
+def _local_wildcard(listen: str, address: str) -> bool:
+    """True when the proxy listens on every address and ``address`` is this machine's loopback or any."""
+    if listen not in ("0.0.0.0", "::"):
+        return False
+    ip = ipaddress.ip_address(address)
+    return ip.is_loopback or ip.is_unspecified
