@@ -17,4 +17,4 @@ def test_table_lists_destinations_and_denials() -> None:
     Console(file=out, width=100).print(table(stats, "127.0.0.1:3128"))
     text = out.getvalue()
     assert "pypi.org:443" in text and "x.org:80" in text and "5 records (2 denied)" in text
-    assert closing_line(stats).startswith("5 records (2 denied), 1 destinations allowed, 1 denied")
+    assert closing_line(stats).startswith("5 records (2 denied), 1 destinations reached or tried, 1 denied")

@@ -16,10 +16,10 @@ def closing_line(stats: Stats) -> str:
     """One line for the end of a run.
 
     >>> closing_line(Stats(connections=3, records=4, denied=1, destinations={("a.org", 443): 3}))
-    '4 records (1 denied), 1 destinations allowed, 0 denied, 3 connections, 0 clients refused'
+    '4 records (1 denied), 1 destinations reached or tried, 0 denied, 3 connections, 0 clients refused'
     """
     return (
-        f"{stats.records} records ({stats.denied} denied), {len(stats.destinations)} destinations allowed, "
+        f"{stats.records} records ({stats.denied} denied), {len(stats.destinations)} destinations reached or tried, "
         f"{len(stats.denied_destinations)} denied, {stats.connections} connections, "
         f"{stats.refused} clients refused"
     )
