@@ -369,3 +369,11 @@ def test_export_reports_rejected_entries(tmp_path: Path, capsys: pytest.CaptureF
     code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--scope", "all")
     assert code == 0 and "evil.example" not in out
     assert "rejected entry '*.evil.example'" in err and "1 name(s) rejected" in err
+
+
+def test_proxy_refuses_to_be_an_open_proxy(capsys: pytest.CaptureFixture[str]) -> None:
+    """Listening beyond loopback without --allow-client is an error with the next step."""
+    code, _, err = run(capsys, "proxy", "--listen", "0.0.0.0:3128")
+    assert code == 1 and "needs --allow-client CIDR" in err
+    code, _, err = run(capsys, "proxy", "--listen", "proxy.example:3128")
+    assert code == 1 and "--listen" in err

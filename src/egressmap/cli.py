@@ -230,6 +230,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     _add_export(e, required=True)
     _add_verify(sub, common)
+    _add_proxy(sub, common)
     return top
 
 
@@ -297,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "plan": _plan,
         "catalog": _catalog,
         "verify": _verify,
+        "proxy": _proxy,
     }
     try:
         return commands[args.command](args)
@@ -592,3 +594,65 @@ def _verify(args: argparse.Namespace) -> int:
         v.render_rich(outcome, sys.stdout)
     strict_fail = args.strict and (outcome.problems or outcome.skipped)
     return EXIT_ERROR if not outcome.passed or strict_fail else EXIT_OK
+
+
+# --- proxy (issue 6) --------------------------------------------------------------------------------------
+
+
+def _add_proxy(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("proxy", parents=[common], help="a recording (audit) or enforcing forward proxy")
+    p.add_argument("--listen", default="127.0.0.1:3128", metavar="ADDR:PORT", help="default 127.0.0.1:3128")
+    p.add_argument("--record", metavar="FILE", help="append a JSON Lines record (scan/build read it)")
+    p.add_argument("--enforce", metavar="POLICY", help="allow only what this policy allows (default: audit)")
+    p.add_argument(
+        "--region", action="append", metavar="R", help="expand {region} templates (default: the policy's)"
+    )
+    p.add_argument(
+        "--allow-client",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="clients allowed (default: loopback)",
+    )
+    p.add_argument(
+        "--transparent", action="store_true", help="accept iptables/nftables-redirected connections"
+    )
+    p.add_argument("--hosts-file", metavar="FILE", help="resolve these names first (ADDRESS NAME... lines)")
+    p.add_argument("--max-connections", type=int, default=8192, metavar="N", help="client connections (8192)")
+    p.add_argument(
+        "--handshake-timeout", type=float, default=10.0, metavar="S", help="request head/hello (10)"
+    )
+    p.add_argument("--idle-timeout", type=float, default=300.0, metavar="S", help="no bytes either way (300)")
+    p.add_argument(
+        "--max-header-bytes", type=int, default=16384, metavar="N", help="request head size (16384)"
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes sharing the port (default 1)"
+    )
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from .proxy.setup import build_config, run
+
+    config, rejected = build_config(
+        listen=args.listen,
+        record=args.record,
+        enforce=args.enforce,
+        regions=args.region,
+        allow_clients=args.allow_client,
+        mode="transparent" if args.transparent else "forward",
+        hosts_file=args.hosts_file,
+        max_connections=args.max_connections,
+        handshake_timeout=args.handshake_timeout,
+        idle_timeout=args.idle_timeout,
+        max_header_bytes=args.max_header_bytes,
+    )
+    for note in rejected:
+        print(f"egressmap: proxy: {note}", file=sys.stderr)
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    live = sys.stdout.isatty() and not args.quiet and args.workers == 1
+    summary = run(config, live=live, workers=args.workers)
+    if not args.quiet:
+        print(f"egressmap: proxy stopped: {summary}", file=sys.stderr)
+    return EXIT_OK

@@ -11,6 +11,7 @@ from ..errors import UnknownFormat
 from .freetext import FreeText
 from .interface import Item, Source
 from .plainlist import PlainList
+from .record import ProxyRecord
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 
@@ -18,7 +19,15 @@ __all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "build_sources", "
 
 log = logging.getLogger("egressmap")
 
-FORMAT_NAMES: tuple[str, ...] = ("squid", "squid-common", "squid-combined", "squid-custom", "text", "list")
+FORMAT_NAMES: tuple[str, ...] = (
+    "squid",
+    "squid-common",
+    "squid-combined",
+    "squid-custom",
+    "text",
+    "list",
+    "record",
+)
 """What ``--format`` accepts besides ``auto``."""
 
 
@@ -57,6 +66,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
             continue
         key = f"squid-custom:{name}"
         sources[key] = SquidLog(LogFormat(name, spec), key)
+    sources["record"] = ProxyRecord()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources

@@ -1,0 +1,95 @@
+"""Enforce mode's decision: is ``host:port`` allowed by a policy, read exactly as the exporters read it.
+
+The policy is turned into rules with :func:`egressmap.exporters.rules.rules_for` (templates expanded for the
+regions, entries re-validated, the same function every firewall export uses), and a host is compared with
+:func:`egressmap.model.entry_covers` after :func:`egressmap.hostnames.normalize_host`: case, a trailing dot and
+IDN U-labels therefore cannot dodge a rule, and IP literals only ever match IP entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..exporters.rules import Rule, RuleSet, rules_for
+from ..hostnames import is_ip, normalize_host
+from ..model import Policy, entry_covers
+
+__all__ = ["Allowlist", "Verdict", "normalized"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer for one destination."""
+
+    allowed: bool
+    host: str
+    """The normalised host (the raw text, shortened, when it is not a valid name)."""
+    reason: str = ""
+    """Why it is denied, or which rule allowed it."""
+
+
+def normalized(raw: str) -> str | None:
+    """The canonical host for ``raw``, or None when it is not a valid host name or IP literal.
+
+    >>> normalized("PyPI.org."), normalized("[::1]"), normalized("a b")
+    ('pypi.org', '::1', None)
+    """
+    try:
+        return normalize_host(raw)
+    except ValueError:
+        return None
+
+
+class Allowlist:
+    """Rules indexed for fast lookups: exact names, IP literals, and wildcard suffixes."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        """Index ``rules`` (exact names and IPs in a dict, wildcards by suffix)."""
+        self.rules = rules
+        self._exact: dict[str, frozenset[int]] = {}
+        self._wild: dict[str, list[Rule]] = {}
+        for rule in rules.rules:
+            if rule.match == "exact":
+                self._exact[rule.name] = self._exact.get(rule.name, frozenset()) | frozenset(rule.ports)
+            else:
+                self._wild.setdefault(rule.name, []).append(rule)
+
+    @classmethod
+    def from_policy(cls, policy: Policy, regions: Sequence[str] | None = None) -> Allowlist:
+        """The allowlist of a policy; ``regions`` default to the policy's own."""
+        return cls(rules_for(policy.entries, policy.regions if regions is None else regions))
+
+    @property
+    def rejected(self) -> tuple[str, ...]:
+        """Messages for policy entries that could not become rules (they allow nothing)."""
+        return self.rules.rejected
+
+    def check(self, raw_host: str, port: int) -> Verdict:
+        """Allowed or denied, with the reason; ``raw_host`` is anything a client sent."""
+        host = normalized(raw_host)
+        if host is None:
+            return Verdict(False, raw_host[:80], "not a valid host name")
+        ports = self._exact.get(host)
+        if ports is not None:
+            if port in ports:
+                return Verdict(True, host, f"allowed by {host}")
+            return Verdict(False, host, f"port {port} not allowed for {host} (allowed: {_ports(ports)})")
+        if is_ip(host):
+            return Verdict(False, host, f"IP address {host} is not in the policy")
+        wrong_port: set[int] = set()
+        labels = host.split(".")
+        for i in range(len(labels)):
+            suffix = ".".join(labels[i:])
+            for rule in self._wild.get(suffix, ()):
+                if entry_covers("*." + rule.name, rule.match, host):
+                    if port in rule.ports:
+                        return Verdict(True, host, f"allowed by *.{rule.name} ({rule.match})")
+                    wrong_port.update(rule.ports)
+        if wrong_port:
+            return Verdict(False, host, f"port {port} not allowed for {host} (allowed: {_ports(wrong_port)})")
+        return Verdict(False, host, f"{host} is not in the policy")
+
+
+def _ports(ports: frozenset[int] | set[int]) -> str:
+    return ",".join(str(p) for p in sorted(ports))
