@@ -377,3 +377,44 @@ def test_proxy_refuses_to_be_an_open_proxy(capsys: pytest.CaptureFixture[str]) -
     assert code == 1 and "needs --allow-client CIDR" in err
     code, _, err = run(capsys, "proxy", "--listen", "proxy.example:3128")
     assert code == 1 and "--listen" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--resolve", "pypi.org"], "--resolve 'pypi.org': expected HOST:ADDR or HOST:PORT:ADDR"),
+        (["--proxy", "https://p:3128"], "only http:// proxies"),
+        (["--protocol", "443=ftp"], "--protocol '443=ftp'"),
+        (["--sample", "x=y.test"], "must start with '*.'"),
+        (["--dns-server", "resolver.example"], "--dns-server 'resolver.example'"),
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--region", "mars-1"], "--region 'mars-1'"),
+        (["--expect-blocked", "pypi.org"], "the input allows pypi.org:443"),
+    ],
+)
+def test_verify_bad_flags_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    """Every bad verify flag ends in one stderr line and exit 1, before anything is probed."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("pypi.org\n")
+    assert main(["verify", str(listing), "--no-canary", *flags]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("egressmap: error: ") and message in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_verify_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing policy or list is named."""
+    assert main(["verify", str(tmp_path / "nope.yaml")]) == 1
+    assert "nope.yaml: cannot read" in capsys.readouterr().err
+
+
+def test_verify_strict_fails_on_unprobed_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A wildcard with no name to probe is skipped (exit 0), and fails the run under --strict."""
+    listing = tmp_path / "list.txt"
+    listing.write_text("*.locker.egressmap.test\n")
+    assert main(["verify", str(listing), "--no-canary"]) == 0
+    assert "SKIP" in capsys.readouterr().out
+    assert main(["verify", str(listing), "--no-canary", "--strict"]) == 1

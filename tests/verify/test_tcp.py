@@ -1,0 +1,25 @@
+"""The TCP stage tries each address in turn and names each failure."""
+
+from __future__ import annotations
+
+import asyncio
+
+from egressmap.verify import ProxyChoice, Resolver, Settings, Target, Verifier
+
+from .servers import Lab
+
+
+def _run(port: int, addresses: tuple[str, ...]) -> str:
+    resolver = Resolver(overrides={("multi.test", None): addresses})
+    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    (result,) = asyncio.run(verifier.run([Target("multi.test", port, "tcp")]))
+    return result.summary
+
+
+def test_falls_back_to_the_next_address(lab: Lab) -> None:
+    """IPv4 goes first; when it refuses, the IPv6 address is tried (and here also refuses: nothing on ::1)."""
+    assert _run(lab.http_port, ("::1", "127.0.0.1")) == "tcp: connected to 127.0.0.1"
+    assert _run(lab.closed_port, ("127.0.0.1", "::1")) == (
+        "tcp: 127.0.0.1: connection refused; ::1: connection refused"
+    )
+    assert _run(lab.closed_port, ("127.0.0.1",)) == "tcp: connection refused"
