@@ -31,7 +31,7 @@ from .commands import (
 from .record import Record, now
 from .sni import parse_client_hello
 
-__all__ = ["ForwardCore", "HOP_BY_HOP"]
+__all__ = ["HOP_BY_HOP", "ForwardCore", "proxy_status"]
 
 HOP_BY_HOP = frozenset(
     b"connection keep-alive proxy-connection proxy-authorization proxy-authenticate te trailer upgrade".split()
@@ -184,7 +184,11 @@ class ForwardCore:
         """Answer with an error and record it; the request body, if any, is read and dropped."""
         record = self.current
         body = f"egressmap proxy: {reason}\n".encode("ascii", "replace")
-        headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"text/plain"),
+            (b"content-length", str(len(body)).encode()),
+            (b"proxy-status", proxy_status(status)),
+        ]
         if close:
             headers.append((b"connection", b"close"))
         out: list[Command] = []
@@ -384,3 +388,22 @@ def _listed(event: h11.Request | h11.Response) -> set[bytes]:
 
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+_PROXY_ERRORS = {
+    403: b"http_request_denied",
+    502: b"destination_unavailable",
+    504: b"connection_timeout",
+    400: b"http_request_error",
+    431: b"http_request_error",
+    503: b"connection_limit_reached",
+}
+
+
+def proxy_status(status: int) -> bytes:
+    """The RFC 9209 ``Proxy-Status`` value of a refusal, so clients can tell it from the origin's answer.
+
+    >>> proxy_status(403)
+    b'egressmap; error=http_request_denied'
+    """
+    return b"egressmap; error=" + _PROXY_ERRORS.get(status, b"proxy_internal_error")
