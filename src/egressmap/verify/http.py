@@ -13,7 +13,7 @@ import h11
 
 from .probe import Context, Probe, Step
 
-__all__ = ["HttpProbe", "proxy_refusal", "read_response", "request_bytes", "responder"]
+__all__ = ["HttpProbe", "exchange", "proxy_refusal", "read_response", "request_bytes", "responder"]
 
 _MAX_HEAD = 64 * 1024
 
@@ -43,6 +43,24 @@ async def read_response(conn: h11.Connection, reader: asyncio.StreamReader) -> h
         elif isinstance(event, h11.ConnectionClosed):
             raise EOFError("connection closed before a response")
         # InformationalResponse (1xx): keep reading
+
+
+async def exchange(
+    ctx: Context, method: str, target: str, headers: list[tuple[str, str]], *, to_proxy: bool
+) -> tuple[h11.Response, bytes]:
+    """Send one request with no body on the open connection and read the response head.
+
+    Adds the proxy's credentials when the request is for the proxy. Returns the response and any bytes that
+    followed its head; raises ValueError for an answer that is not HTTP, EOFError when the peer closes.
+    """
+    assert ctx.reader is not None and ctx.writer is not None
+    if to_proxy and ctx.proxy is not None and ctx.proxy.authorization:
+        headers = [*headers, ("Proxy-Authorization", ctx.proxy.authorization)]
+    conn, data = request_bytes(method, target, headers)
+    ctx.writer.write(data)
+    await ctx.writer.drain()
+    response = await read_response(conn, ctx.reader)
+    return response, conn.trailing_data[0]
 
 
 def _header(response: h11.Response, name: bytes) -> str:
@@ -91,7 +109,6 @@ class HttpProbe(Probe):
 
     async def attempt(self, ctx: Context) -> Step:
         """Send the request and read the response head."""
-        assert ctx.reader is not None and ctx.writer is not None
         target = ctx.target
         host = f"[{target.host}]" if ":" in target.host else target.host
         default = 443 if ctx.tls else 80
@@ -99,14 +116,9 @@ class HttpProbe(Probe):
         via_proxy = ctx.proxy is not None and not ctx.tls
         path = f"http://{authority}/" if via_proxy else "/"
         headers = [("Host", authority), ("User-Agent", ctx.settings.user_agent), ("Accept", "*/*")]
-        headers.append(("Connection", "close"))
-        if via_proxy and ctx.proxy is not None and ctx.proxy.authorization:
-            headers.append(("Proxy-Authorization", ctx.proxy.authorization))
-        conn, data = request_bytes("HEAD", path, headers)
-        ctx.writer.write(data)
-        await ctx.writer.drain()
+        headers.append(("Connection", "close"))  # one request per probe
         try:
-            response = await read_response(conn, ctx.reader)
+            response, _ = await exchange(ctx, "HEAD", path, headers, to_proxy=via_proxy)
         except ValueError as exc:
             return Step(False, str(exc))
         if via_proxy and _from_proxy(response):
