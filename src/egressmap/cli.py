@@ -582,7 +582,7 @@ def _verify(args: argparse.Namespace) -> int:
     settings = v.Settings(resolver=resolver, timeout=args.timeout, ca_file=args.ca_file)
     proxies = v.ProxyChoice(args.proxy, os.environ, use_env=not args.no_env_proxy)
     outcome = v.run_plan(plan, v.Verifier(settings, proxies, args.concurrency))
-    for problem in outcome.problems:
+    for problem in () if args.quiet else outcome.problems:
         print(f"egressmap: verify: {problem}", file=sys.stderr)
     if args.junit:
         _write(v.to_junit(outcome), args.junit)
