@@ -23,7 +23,15 @@ from functools import lru_cache
 
 import idna
 
-__all__ = ["drop_reason", "is_ip", "is_private_ip", "normalize_host", "split_host_port", "placeholder_reason"]
+__all__ = [
+    "drop_reason",
+    "is_ip",
+    "is_private_ip",
+    "normalize_host",
+    "parse_hosts_file",
+    "placeholder_reason",
+    "split_host_port",
+]
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ASCII_LDH = re.compile(r"^[a-z0-9.-]+$")
@@ -220,3 +228,31 @@ def split_host_port(authority: str, default: int = 443) -> tuple[str, int]:
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError(f"invalid port {port_text[:20]!r}")
     return host, int(port_text)
+
+
+def parse_hosts_file(text: str) -> tuple[dict[str, list[str]], list[tuple[int, str]]]:
+    r"""A hosts file (``ADDRESS NAME...`` lines, ``#`` comments) as name -> addresses, with its problems.
+
+    Addresses keep file order; each address or name that cannot be read is reported as (line number,
+    problem) and the rest of the file is kept.
+
+    >>> parse_hosts_file("127.0.0.1 Mirror.Test. # lab\n::1 mirror.test\n999.1.1.1 x.test\n")
+    ({'mirror.test': ['127.0.0.1', '::1']}, [(3, "'999.1.1.1' does not appear to be an IPv4 or IPv6 address")])
+    """
+    table: dict[str, list[str]] = {}
+    problems: list[tuple[int, str]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        try:
+            address = ipaddress.ip_address(fields[0]).compressed
+        except ValueError as exc:
+            problems.append((lineno, str(exc)))
+            continue
+        for name in fields[1:]:
+            try:
+                table.setdefault(normalize_host(name), []).append(address)
+            except ValueError as exc:
+                problems.append((lineno, str(exc)))
+    return table, problems

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from ..errors import ConfigError
-from ..hostnames import normalize_host
+from ..hostnames import parse_hosts_file
 from .allow import Allowlist
 from .commands import Limits
 from .server import LOOPBACK, IPNetwork, ProxyConfig, ProxyServer, serve
@@ -44,22 +44,15 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def read_hosts(path: str) -> dict[str, list[str]]:
-    """A hosts file (``ADDRESS NAME...`` lines, ``#`` comments) as name -> addresses."""
+    """A hosts file (``ADDRESS NAME...`` lines, ``#`` comments) as name -> addresses; a bad line is an error."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"--hosts-file {path}: cannot read ({exc})") from None
-    table: dict[str, list[str]] = {}
-    for lineno, line in enumerate(text.splitlines(), 1):
-        fields = line.split("#", 1)[0].split()
-        if not fields:
-            continue
-        try:
-            address = str(ipaddress.ip_address(fields[0]))
-            for name in fields[1:]:
-                table.setdefault(normalize_host(name), []).append(address)
-        except ValueError as exc:
-            raise ConfigError(f"--hosts-file {path}:{lineno}: {exc}") from None
+    table, problems = parse_hosts_file(text)
+    if problems:
+        lineno, problem = problems[0]
+        raise ConfigError(f"--hosts-file {path}:{lineno}: {problem}")
     return table
 
 

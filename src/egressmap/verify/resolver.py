@@ -19,7 +19,7 @@ import dns.exception
 import dns.resolver
 
 from ..errors import ConfigError
-from ..hostnames import is_ip, normalize_host
+from ..hostnames import is_ip, normalize_host, parse_hosts_file
 from .interface import ProbeResult
 
 __all__ = ["Resolution", "Resolver", "parse_nameserver", "parse_resolve"]
@@ -190,24 +190,12 @@ class Resolver:
 
 
 def _read_hosts(path: str) -> dict[str, tuple[str, ...]]:
-    table: dict[str, list[str]] = {}
+    """The node's hosts file as the C library reads it: unreadable lines and names are passed over."""
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split()
-        if len(fields) < 2:
-            continue
-        try:
-            addr = _ip(fields[0])
-        except ValueError:
-            continue
-        for name in fields[1:]:
-            try:
-                table.setdefault(normalize_host(name), []).append(addr)
-            except ValueError:
-                continue
+    table, _ = parse_hosts_file(text)
     return {k: tuple(v) for k, v in table.items()}
 
 
