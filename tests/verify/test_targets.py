@@ -109,7 +109,8 @@ def test_list_lines_keep_going_past_bad_ones(tmp_path: Path) -> None:
 def test_expect_blocked_and_the_canary() -> None:
     """Expected-blocked names are added; one the input allows is refused; the canary stays out when allowed."""
     policy = Policy((_entry("*.com", match="subdomains"),))
-    plan = plan_targets(policy, "p", expect_blocked=["http://evil.test/x", "other.test:22"])
+    plan = plan_targets(policy, "p", expect_blocked=["http://evil.test/x", "other.test:22", "other.test:22"])
+    assert [t.host for t in plan.targets].count("other.test") == 1  # a repeated value is one target
     assert ("evil.test", 80, "http", "blocked") in _keys(plan) and (
         "other.test",
         22,

@@ -178,21 +178,16 @@ def render_plain(outcome: Outcome) -> str:
 def render_rich(outcome: Outcome, file: Any) -> None:
     """The same table with colours, for a terminal."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*_HEADERS, box=None, header_style="bold")
     colours = {"PASS": "green", "FAIL": "bold red", "SKIP": "yellow"}
     for row in to_rows(outcome):
-        table.add_row(f"[{colours[row[0]]}]{row[0]}[/]", *(_escape(c) for c in row[1:]))
+        table.add_row(f"[{colours[row[0]]}]{row[0]}[/]", *(escape(c) for c in row[1:]))
     console = Console(file=file)
     console.print(table)
     console.print(verdict_line(outcome), markup=False)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def verdict_line(outcome: Outcome) -> str:

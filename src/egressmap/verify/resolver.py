@@ -137,7 +137,7 @@ class Resolver:
             return Resolution(ProbeResult("dns", False, _gai_detail(exc), _since(start)))
 
     def _done(self, start: float, addresses: Sequence[str], how: str) -> Resolution:
-        ordered = tuple(sorted(set(addresses), key=lambda a: (":" in a, addresses.index(a))))
+        ordered = tuple(sorted(dict.fromkeys(addresses), key=lambda a: ":" in a))  # IPv4 first, stable
         v4 = sum(":" not in a for a in ordered)
         counts = f"{v4} A, {len(ordered) - v4} AAAA"
         detail = f"{counts} ({how})" if how else counts

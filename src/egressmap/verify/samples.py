@@ -38,6 +38,12 @@ def catalog_protocols(regions: tuple[str, ...]) -> Mapping[tuple[str, int], Prot
     return out
 
 
+@lru_cache(maxsize=8)
+def _catalog_names(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Every concrete catalog name, shortest first (the most general sample under a wildcard)."""
+    return tuple(sorted({h for h, _ in catalog_protocols(regions)}, key=lambda h: (len(h), h)))
+
+
 def protocol_for(host: str, port: int, regions: Sequence[str] = ()) -> Protocol:
     """How far to probe: the catalog's protocol for this name and port, else one guessed from the port.
 
@@ -95,8 +101,7 @@ def representative(
     for host in sorted(seen, key=lambda h: (len(h), h)):
         if entry_covers(pattern, match, host):
             return host, "sample the policy saw"
-    known = sorted({h for h, _ in catalog_protocols(tuple(regions))}, key=lambda h: (len(h), h))
-    for host in known:
+    for host in _catalog_names(tuple(regions)):
         if entry_covers(pattern, match, host):
             return host, "sample from the catalog"
     if match == "apex-and-subdomains":

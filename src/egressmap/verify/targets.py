@@ -37,6 +37,7 @@ class TargetPlan:
     regions: tuple[str, ...] = ()
     allows: list[tuple[str, Match]] = field(default_factory=list)
     """Every pattern the input allows, with its match kind."""
+    _keys: set[tuple[str, int, str]] = field(default_factory=set, repr=False)
 
     def covers(self, host: str) -> bool:
         """True when the input allows ``host`` (on some port)."""
@@ -45,8 +46,13 @@ class TargetPlan:
     def add(self, target: Target) -> None:
         """Add a target unless the same name, port and expectation is already there."""
         key = (target.host, target.port, target.expect)
-        if all((t.host, t.port, t.expect) != key for t in self.targets):
+        if key not in self._keys:
+            self._keys.add(key)
             self.targets.append(target)
+
+    def allowed(self, host: str, port: int) -> bool:
+        """True when ``host:port`` is already a target that must be reachable."""
+        return (host, port, "allowed") in self._keys
 
 
 def read_input(path: str) -> Policy | list[tuple[int, str]]:
@@ -92,7 +98,7 @@ def plan_targets(
         _from_list(plan, source, origin, wanted)
     for value in expect_blocked:
         host, port, protocol = _destination(value, "--expect-blocked")
-        if any(t.host == host and t.port == port for t in plan.targets):
+        if plan.allowed(host, port):
             raise ConfigError(f"--expect-blocked {value!r}: the input allows {host}:{port}")
         plan.add(Target(host, port, protocol, "blocked", value, "--expect-blocked"))
     if canary and not plan.covers(CANARY) and not any(t.host == CANARY for t in plan.targets):
