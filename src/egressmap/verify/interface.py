@@ -6,7 +6,7 @@ stage ends the target's run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = ["Expect", "Protocol", "ProbeResult", "Stage", "Target", "TargetResult"]
@@ -65,7 +65,7 @@ class TargetResult:
     """``direct`` or ``proxy http://host:port`` (the way the tools on the node would go)."""
     skipped: str = ""
     """Why the target was not probed at all (no representative host for a wildcard entry)."""
-    addresses: tuple[str, ...] = field(default=())
+    addresses: tuple[str, ...] = ()
     """What the name resolved to (A and AAAA), when resolved locally."""
 
     @property
