@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .interface import ProbeResult
 from .probe import Context, Probe, Step
 
 __all__ = ["DnsProbe"]
@@ -13,14 +12,10 @@ class DnsProbe(Probe):
 
     stage = "dns"
 
-    async def run(self, ctx: Context) -> ProbeResult:
-        """The resolver bounds its own time and never raises."""
+    async def attempt(self, ctx: Context) -> Step:
+        """Resolve, leaving the addresses for the TCP stage (the resolver never raises)."""
         resolution = await ctx.settings.resolver.resolve(
             ctx.target.host, ctx.target.port, ctx.settings.timeout
         )
         ctx.addresses = resolution.addresses
-        return resolution.result
-
-    async def attempt(self, ctx: Context) -> Step:  # pragma: no cover - run() does the work
-        """Not used: :meth:`run` is overridden."""
-        raise NotImplementedError
+        return Step(resolution.result.ok, resolution.result.detail)
