@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 error (nothing written) or ``--strict`` found bad lines
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -344,7 +345,7 @@ def _ingest(
     if not sources:
         return {}, report
     with _progress(sources) as progress:
-        destinations = aggregate(observe(sources, report, args.format, options, progress, warm_up))
+        destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
@@ -354,6 +355,12 @@ def _ingest(
     if report.failed_inputs and len(report.failed_inputs) == len(report.inputs):
         raise EgressmapError("no input could be read")
     return destinations, report
+
+
+def _warm_up() -> None:
+    """Load classification data; it lives until exit, so the garbage collector stops walking it."""
+    warm_up()
+    gc.freeze()
 
 
 class _progress:

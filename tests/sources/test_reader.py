@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from egressmap.errors import InputError
-from egressmap.sources.reader import MAX_LINE, InputStream
+from egressmap.model import Skipped
+from egressmap.sources.reader import MAX_LINE, InputStream, read_range, read_raw
 
 
 def _read(path: Path) -> tuple[list[str], InputStream]:
@@ -67,3 +70,50 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", fake)
     stream = InputStream("-")
     assert (stream.origin, list(stream.lines())) == ("<stdin>", ["a", "b"])
+
+
+def _range_lines(path: Path, start: int, end: int) -> list[bytes]:
+    blocks = list(read_range(str(path), "f", start, end, []))
+    return [line for block in blocks for line in block.split(b"\n")]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"x")), min_size=1, max_size=30),
+    final_newline=st.booleans(),
+    cuts=st.lists(st.floats(0, 1), max_size=3),
+)
+def test_read_range_gives_every_line_to_exactly_one_part(
+    tmp_path: Path, lines: list[bytes], final_newline: bool, cuts: list[float]
+) -> None:
+    """Cut anywhere (a line start, mid-line, just after a newline), the parts' lines are the file's lines."""
+    data = b"\n".join(lines) + (b"\n" if final_newline else b"")
+    path = tmp_path / "cut.log"
+    path.write_bytes(data)
+    offsets = sorted({0, len(data), *(int(c * len(data)) for c in cuts)})
+    parts = [_range_lines(path, a, b) for a, b in zip(offsets, offsets[1:], strict=False)]
+    got = [line for part in parts for line in part]
+    with path.open("rb") as f:
+        whole = [line for block in read_raw(f, "f", []) for line in block.split(b"\n")]
+    assert got == whole
+
+
+def test_read_range_cut_exactly_at_a_line_start(tmp_path: Path) -> None:
+    """The line that begins at the cut belongs to the second part (it was once read by neither)."""
+    path = tmp_path / "a.log"
+    path.write_bytes(b"one\ntwo\nthree\n")
+    assert _range_lines(path, 0, 4) == [b"one"]
+    assert _range_lines(path, 4, 14) == [b"two", b"three"]
+    assert _range_lines(path, 5, 14) == [b"three"]
+    assert _range_lines(path, 0, 5) == [b"one", b"two"]
+
+
+def test_read_range_skips_the_rest_of_an_over_long_line_in_bounded_steps(tmp_path: Path) -> None:
+    """A part starting inside a line longer than MAX_LINE steps over it; the first part reports it once."""
+    path = tmp_path / "long.log"
+    path.write_bytes(b"a\n" + b"x" * (MAX_LINE + 10) + b"\nb\n")
+    first_problems: list[Skipped] = []
+    first = list(read_range(str(path), "f", 0, 100, first_problems))
+    assert [p.lineno for p in first_problems] == [2]
+    assert b"a" in first[0].split(b"\n")
+    assert _range_lines(path, 100, path.stat().st_size) == [b"b"]

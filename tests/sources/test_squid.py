@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from egressmap.model import Observation, Skipped
-from egressmap.sources import SourceOptions, build_sources, choose
+from egressmap.sources import SourceOptions, build_sources, choose, parallel, squid_native
+from egressmap.sources.reader import read_raw
 from egressmap.sources.squid import SquidLog
 from egressmap.sources.squid_format import BUILTIN, LogFormat
 
@@ -147,3 +153,53 @@ def test_native_parser_on_near_valid_lines(lines: list[str]) -> None:
     """Lines shaped like native squid lines with arbitrary fields never raise."""
     for item in _native().read(lines, "f"):
         assert isinstance(item, Observation | Skipped)
+
+
+def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts, first/last times, line numbers of bad lines and unusable rows: the same either way."""
+    lines: list[bytes] = []
+    for i in range(400):
+        host = f"h{i % 23}.example.com"
+        lines.append(
+            f"{1732186800 + i}.000 {i % 97:6d} 10.0.0.{i % 5} TCP_TUNNEL/200 {i} CONNECT {host}:443 - "
+            f"HIER_DIRECT/192.0.2.1 -".encode()
+        )
+        if i % 50 == 7:
+            lines.append(b"garbage line %d" % i)
+        if i % 60 == 3:
+            lines.append(b"# comment")
+            lines.append(
+                b"1732186900.000 1 10.0.0.9 TCP_MISS/200 5 GET http://caf\xe9.example/x - HIER_NONE/- -"
+            )
+            lines.append(b"1732186900.000 1 10.0.0.9 NONE_NONE/000 0 - error:invalid-request - HIER_NONE/- -")
+            lines.append(
+                b"1732186901.000 1 10.0.0.9 TCP_MISS/200 5 GET http://mirror.example.org/p/%d - - -" % i
+            )
+    path = tmp_path / "access.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    src = _native()
+    with path.open("rb") as f:
+        one = list(src.read_raw(read_raw(f, str(path), []), str(path)))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    calls: list[str] = []
+
+    def spy(path: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
+        return parallel.split_work(path, *args, **kwargs)
+
+    monkeypatch.setattr(squid_native, "split_work", spy)
+    two = list(src.read_raw([], str(path), path=str(path)))
+    assert calls == [str(path)]
+    assert two == one
+    observed = [o for o in two if isinstance(o, Observation)]
+    assert sum(o.count for o in observed) == 400 + 7
+    assert {s.lineno for s in two if isinstance(s, Skipped) and "fewer than 7" in s.reason} == {
+        n for n, line in enumerate(lines, 1) if line.startswith(b"garbage")
+    }
+    bad_utf8 = [s for s in two if isinstance(s, Skipped) and "UTF-8" in s.reason]
+    assert [(s.lineno, s.count) for s in bad_utf8] == [
+        (next(n for n, line in enumerate(lines, 1) if b"caf\xe9" in line), 7)
+    ]

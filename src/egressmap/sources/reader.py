@@ -96,6 +96,24 @@ def read_raw(
             progress()
 
 
+def read_range(path: str, origin: str, start: int, end: int, problems: list[Skipped]) -> Iterator[bytes]:
+    """Blocks (as :func:`read_raw`) of the lines of a plain file that begin at a byte offset in [start, end).
+
+    Cutting a file at any offsets this way gives every line to exactly one part. Line numbers in reports count
+    from the part's first line.
+    """
+    with open(path, "rb") as f:
+        if start > 0:  # step over the rest of the line that crosses ``start`` (none if a line begins there)
+            f.seek(start - 1)
+            while True:
+                piece = f.readline(CHUNK)
+                start += len(piece)
+                if not piece or piece.endswith(b"\n"):
+                    break
+            start -= 1
+        yield from read_raw(f, origin, problems, limit=max(0, end - start))
+
+
 def _clean(block: bytes, origin: str, first: int, problems: list[Skipped]) -> bytes:
     if b"\x00" not in block and b"\r" not in block and len(block) <= MAX_LINE:
         return block

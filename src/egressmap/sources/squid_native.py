@@ -4,22 +4,25 @@ It works on raw bytes (decoding only each distinct destination at the end). Per 
 the URL down to ``scheme://authority`` and bumps a counter keyed by
 (destination, result/status, method); times are kept as the first and last raw timestamps. Clients are a
 sample: those of each key's first ``CLIENT_SAMPLE`` requests (the report keeps at most 50 per destination).
-A big plain file is split in two at a line boundary: a forked child parses the second half while this
-process parses the first (measured in ``bench/ingest``).
+Each distinct row is then decoded, its URL split and its outcome mapped, into a :class:`.squid_tally.Tally`.
+A big plain file is split between two processes by :mod:`.parallel`, each doing both steps on its part; the
+parent joins the two results (measured in ``bench/ingest``).
 """
 
 from __future__ import annotations
 
-import os
-import pickle
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from ..model import Skipped
-from .reader import read_raw
+from .interface import Item
+from .parallel import split_work
+from .reader import read_range
+from .squid_tally import Tally, outcome_of, split_url
 
 CLIENT_SAMPLE = 16
-PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 
 # key (url, code, method) -> [count, first lineno, first ts, last ts, clients, sample url], all bytes
 Rows = dict[tuple[bytes, bytes, bytes], list[Any]]
@@ -32,113 +35,160 @@ def tally_native(
     rows: Rows = {}
     get = rows.get
     skipped: list[Skipped] = []
-    lineno = first_lineno - 1
+    base = first_lineno
     sample = CLIENT_SAMPLE
     for block in blocks:
-        for line in block.split(b"\n"):
-            lineno += 1
-            parts = line.split(None, 7)
-            if len(parts) < 7:
-                if parts and parts[0][:1] != b"#":
-                    skipped.append(
-                        Skipped(origin, lineno, "not a native squid log line (fewer than 7 fields)")
-                    )
-                continue
-            url = parts[6]
-            method = parts[5]
+        lines = block.split(b"\n")
+        for lineno, line in enumerate(lines, base):
+            try:  # a native line has 10 fields; unpacking the first 7 and the rest is the fastest split
+                ts, _, client, code, _, method, url, _ = line.split(None, 7)
+            except ValueError:
+                parts = line.split(None, 7)
+                if len(parts) < 7:
+                    if parts and parts[0][:1] != b"#":
+                        skipped.append(
+                            Skipped(origin, lineno, "not a native squid log line (fewer than 7 fields)")
+                        )
+                    continue
+                ts, _, client, code, _, method, url = parts
             if method != b"CONNECT":
                 sep = url.find(b"://")
                 if sep > 0:
                     end = url.find(b"/", sep + 3)
                     if end > 0:
                         url = url[:end]
-            key = (url, parts[3], method)
+            key = (url, code, method)
             row = get(key)
-            if row is None:
-                rows[key] = [1, lineno, parts[0], parts[0], {parts[2]}, parts[6][:200]]
+            if row is None:  # rare: the first request of its kind (the full URL is split out again)
+                rows[key] = [1, lineno, ts, ts, {client}, line.split(None, 7)[6][:200]]
             else:
-                row[0] += 1
-                row[3] = parts[0]
-                if row[0] < sample:
-                    row[4].add(parts[2])
-    return rows, skipped, lineno - first_lineno + 1
+                row[3] = ts
+                count = row[0] = row[0] + 1
+                if count < sample:
+                    row[4].add(client)
+        base += len(lines)
+    return rows, skipped, base - first_lineno
 
 
-def merge_rows(into: Rows, other: Rows) -> None:
-    """Fold ``other`` (a later part of the same file) into ``into``."""
-    for key, row in other.items():
-        mine = into.get(key)
-        if mine is None:
-            into[key] = row
-        else:
-            mine[0] += row[0]
-            mine[3] = row[3]
-            mine[4].update(row[4])
+def tally_range(path: str, origin: str, start: int, end: int) -> tuple[Rows, list[Skipped], int]:
+    """Tally the lines of ``path`` that begin at a byte offset in [start, end).
 
-
-def _tally_range(path: str, origin: str, start: int, end: int) -> tuple[Rows, list[Skipped], int]:
+    Line numbers count from the range's first line (the caller adds the lines before it).
+    """
     problems: list[Skipped] = []
-    with open(path, "rb") as f:
-        f.seek(start)
-        skip = len(f.readline()) if start else 0  # the line crossing the boundary belongs to the first half
-        rows, skipped, count = tally_native(
-            read_raw(f, origin, problems, limit=max(0, end - start - skip)), origin
-        )
+    rows, skipped, count = tally_native(read_range(path, origin, start, end, problems), origin)
     return rows, [*skipped, *problems], count
-
-
-def _share_clients(rows: Rows) -> None:
-    """Make equal client names one object, so the pickle holds each once (a log has few distinct clients)."""
-    seen: dict[bytes, bytes] = {}
-    share = seen.setdefault
-    for row in rows.values():
-        row[4] = {share(c, c) for c in row[4]}
-
-
-CHILD_SHARE = 0.52
-"""The child's share of the file: the parent also runs ``meanwhile`` (loading classification data)."""
-
-
-def tally_native_file(
-    path: str, origin: str, meanwhile: Callable[[], None] | None = None
-) -> tuple[Rows, list[Skipped], int] | None:
-    """Tally a big plain file in two processes; None when that is not worth it or not possible here."""
-    size = os.path.getsize(path)
-    if size < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
-        return None
-    mid = int(size * (1 - CHILD_SHARE))
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent's tests
-        status = 1
-        try:
-            os.close(read_end)
-            result = _tally_range(path, origin, mid, size)
-            _share_clients(result[0])
-            with os.fdopen(write_end, "wb") as out:
-                out.write(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        rows, skipped, count = _tally_range(path, origin, 0, mid)
-        with os.fdopen(read_end, "rb") as inp:
-            data = inp.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return None  # the child failed: the caller reads the file the ordinary way
-    second_rows, second_skipped, second_count = pickle.loads(data)  # noqa: S301 - our own child's output
-    for row in second_rows.values():
-        row[1] += count
-    merge_rows(rows, second_rows)
-    skipped.extend(Skipped(s.origin, s.lineno + count, s.reason, s.kind, s.count) for s in second_skipped)
-    return rows, skipped, count + second_count
 
 
 def rows_in_order(rows: Rows) -> Iterator[tuple[tuple[bytes, bytes, bytes], list[Any]]]:
     """Rows by first line number, so output order follows the log."""
     return iter(sorted(rows.items(), key=lambda kv: int(kv[1][1])))
+
+
+def _seconds(raw: bytes) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+CHILD_SHARE = 0.52
+"""The forked child's share of a big native log: the parent also loads classification data meanwhile."""
+
+
+@dataclass
+class _Part:
+    """A native log (or one part of it), parsed and converted: what :func:`read_native` yields."""
+
+    tally: Tally
+    skipped: list[Skipped]
+    """Bad lines, in line order."""
+    unusable: dict[tuple[bytes, bytes, bytes], Skipped]
+    """Distinct requests that name no usable destination, by their raw (url, code, method)."""
+    lines: int
+
+    def join(self, later: _Part) -> None:
+        """Fold in the next part of the same file (its line numbers count from its own start)."""
+        offset = self.lines
+        self.skipped.extend(replace(s, lineno=s.lineno + offset) for s in later.skipped)
+        for key, bad in later.unusable.items():
+            mine = self.unusable.get(key)
+            self.unusable[key] = (
+                replace(bad, lineno=bad.lineno + offset)
+                if mine is None
+                else replace(mine, count=mine.count + bad.count)
+            )
+        self.tally.absorb(later.tally, offset)
+        self.lines += later.lines
+
+
+def _native_part(path: str, origin: str, start: int, end: int) -> _Part:
+    return _convert(*tally_range(path, origin, start, end), origin)
+
+
+def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
+    """Decode and classify the tallied rows of a native log (each distinct request once)."""
+    tally = Tally(origin)
+    unusable: dict[tuple[bytes, bytes, bytes], Skipped] = {}
+    words: dict[bytes, str] = {}  # status codes and methods: few distinct values, decoded once each
+    hosts: dict[bytes, str] = {}  # clients, likewise (and equal names become one object to pickle)
+    for key, row in rows_in_order(rows):
+        raw_url, raw_code, raw_method = key
+        count, lineno, first, last, clients, sample = row
+        try:
+            url = raw_url.decode("utf-8")
+            code = words.get(raw_code) or words.setdefault(raw_code, raw_code.decode("utf-8"))
+            method = words.get(raw_method) or words.setdefault(raw_method, raw_method.decode("utf-8"))
+        except UnicodeDecodeError:
+            unusable[key] = Skipped(
+                origin, lineno, "invalid UTF-8 in the destination or status fields", count=count
+            )
+            continue
+        result, _, status = code.partition("/")
+        where = split_url(method, url)
+        if where is None:
+            unusable[key] = Skipped(
+                origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
+            )
+            continue
+        sample_url = (
+            where[2]
+            if sample == raw_url
+            else (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+        )
+        names = [hosts.get(c) or hosts.setdefault(c, c.decode("utf-8", "replace")) for c in clients]
+        tally.add(
+            lineno,
+            method,
+            where[0],
+            where[1],
+            outcome_of(result, status),
+            names,
+            _seconds(first),
+            _seconds(last),
+            sample_url,
+            count,
+        )
+    return _Part(tally, skipped, unusable, lines)
+
+
+def read_native(
+    blocks: Iterable[bytes],
+    origin: str,
+    path: str | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Iterator[Item]:
+    """Bad lines, unusable requests, then one observation per distinct request kind of a native log.
+
+    A big plain file (given by ``path``) is parsed and converted in two processes (:mod:`.parallel`);
+    ``meanwhile`` runs in this one while the child works.
+    """
+    parts = split_work(path, partial(_native_part, path, origin), CHILD_SHARE, meanwhile) if path else None
+    if parts is None:
+        part = _convert(*tally_native(blocks, origin), origin)
+    else:
+        part = parts[0]
+        part.join(parts[1])
+    yield from part.skipped
+    yield from part.unusable.values()
+    yield from part.tally.flush()

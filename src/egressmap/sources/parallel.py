@@ -1,0 +1,67 @@
+"""Work on a big plain file in two processes: a forked child takes the second part, this process the first.
+
+The file is cut at a byte offset; ``work(start, end)`` runs in both processes and handles the lines that begin
+in its byte range (:func:`.reader.read_range` reads exactly those, so every line belongs to one part). Its
+result must be picklable: the child's comes back through a pipe. Nothing here knows about log formats:
+:mod:`.squid` passes a function that parses and converts one part.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PARALLEL_MIN_BYTES = 48 * 1024 * 1024
+"""Files smaller than this are read in one process: forking and passing the result back would cost more."""
+
+
+def split_work(
+    path: str,
+    work: Callable[[int, int], T],
+    child_share: float = 0.5,
+    meanwhile: Callable[[], None] | None = None,
+    min_bytes: int | None = None,
+) -> tuple[T, T] | None:
+    """Run ``work(start, end)`` on the file's two parts at once; None when not worth it or not possible.
+
+    The child takes the last ``child_share`` of the bytes. ``meanwhile`` runs in this process before its own
+    part (so a larger child share can make up for it). When the child fails the result is None and the caller
+    reads the file the ordinary way.
+    """
+    size = os.path.getsize(path)
+    threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
+    if size < max(threshold, 2) or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        return None
+    mid = int(size * (1 - child_share))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent's tests
+        status = 1
+        try:
+            os.close(read_end)
+            data = pickle.dumps(work(mid, size), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as inp:
+            if meanwhile is not None:
+                meanwhile()
+            first = work(0, mid)
+            data = inp.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return None
+    second: T = pickle.loads(data)  # noqa: S301 - our own child's output
+    return first, second
+
+
+__all__ = ["PARALLEL_MIN_BYTES", "split_work"]

@@ -1,0 +1,158 @@
+"""Counting identical Squid requests in place, and turning each distinct one into an Observation.
+
+Shared by every Squid logformat: the generic parser adds one line at a time, the native fast path
+(:mod:`.squid_native`) adds rows it has already counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any, cast
+
+from ..hostnames import default_port, drop_reason, normalize_host, split_host_port
+from ..model import Observation, Outcome, Skipped
+from .interface import Item
+
+MAX_CLIENTS = 50
+"""Clients kept per observation (a sample; see :data:`.squid_native.CLIENT_SAMPLE`)."""
+_FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
+
+
+@lru_cache(maxsize=4096)
+def outcome_of(result: str, status: str) -> Outcome:
+    """Map Squid's result code and HTTP status to allowed / denied / failed / unknown.
+
+    >>> outcome_of("TCP_DENIED", "403"), outcome_of("TCP_MISS", "503")
+    ('denied', 'failed')
+    >>> outcome_of("TCP_TUNNEL", "200"), outcome_of("TCP_MISS", "304")
+    ('allowed', 'allowed')
+
+    A gateway error (502/503/504, or no status) counts as failed whatever ``%Sh`` says: Squid logs a refused
+    upstream connection as ``TCP_MISS/503 ... HIER_DIRECT``, and formats without ``%Sh`` must agree.
+    """
+    if "DENIED" in result or status == "407":
+        return "denied"
+    if "ABORTED" in result or result.startswith("ERR") or result == "NONE_NONE":
+        return "failed"
+    if status in _FAILED_STATUS:
+        return "failed"
+    if not result and not status:
+        return "unknown"
+    return "allowed"
+
+
+class Tally:
+    """Counts identical requests; turns each distinct one into an Observation at the end."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        # (method, scheme, authority, outcome) -> [count, first lineno, first time, last time, url, clients]
+        self.rows: dict[tuple[str, str | None, str, str], list[Any]] = {}
+
+    def add(
+        self,
+        lineno: int,
+        method: str,
+        scheme: str | None,
+        authority: str,
+        outcome: str,
+        clients: Iterable[str | bytes],
+        first: float | None,
+        last: float | None,
+        url: str,
+        count: int = 1,
+    ) -> None:
+        """Count ``count`` requests (lines at and after ``lineno``)."""
+        key = (method, scheme, authority, outcome)
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [count, lineno, first, last, url, set(clients)]
+            return
+        row[0] += count
+        if last is not None:
+            row[3] = last
+        if len(row[5]) < MAX_CLIENTS:
+            row[5].update(clients)
+
+    def absorb(self, later: Tally, offset: int) -> None:
+        """Count in the rows of a later part of the same input, whose line numbers start after ``offset``."""
+        for (method, scheme, authority, outcome), row in later.rows.items():
+            count, lineno, first, last, url, clients = row
+            self.add(lineno + offset, method, scheme, authority, outcome, clients, first, last, url, count)
+
+    def flush(self) -> Iterator[Item]:
+        """One observation per distinct request kind, in order of first appearance."""
+        origin = self.origin
+        decoded: dict[str | bytes, str] = {}  # a log has few distinct clients: decode each once
+        for (method, scheme, authority, outcome), row in self.rows.items():
+            count, lineno, first, last, url, clients = row
+            try:
+                raw, port = split_host_port(authority, default_port(scheme))
+                host = normalize_host(raw)
+            except ValueError as exc:
+                yield Skipped(origin, lineno, f"{exc}: {authority[:80]!r}", count=count)
+                continue
+            why = drop_reason(host)
+            if why:
+                yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
+                continue
+            verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
+            reason = f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
+            yield Observation(
+                host=host,
+                port=port,
+                kind="connect",
+                tier="observed",
+                reason=reason,
+                source=f"{origin}:{lineno}",
+                scheme=scheme or ("https" if port == 443 else None),
+                outcome=cast(Outcome, outcome),
+                clients=_client_names(clients, decoded),
+                time=first,
+                last_time=last,
+                url=url or None,
+                count=count,
+            )
+
+
+def _client_names(clients: Iterable[str | bytes], decoded: dict[str | bytes, str]) -> tuple[str, ...]:
+    names = {decoded.get(c) or decoded.setdefault(c, _text(c)) for c in clients}
+    names.discard("")
+    names.discard("-")
+    return tuple(sorted(names))[:MAX_CLIENTS]
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
+    """(scheme, authority, sample URL) of a logged request URL; None when it names no destination.
+
+    >>> split_url("CONNECT", "pypi.org:443")
+    (None, 'pypi.org:443', '')
+    >>> split_url("GET", "http://user:pw@mirror.example.com:8080/ubuntu/dists?x=1")
+    ('http', 'mirror.example.com:8080', 'http://mirror.example.com:8080/ubuntu/dists')
+    """
+    sep = url.find("://")
+    if sep < 0 and url.startswith(("error:", "cache_object:", "-")):
+        return None
+    if sep < 0:
+        if method == "CONNECT" or (url and url[0] != "/" and ":" in url and " " not in url):
+            return None, url, ""
+        return None
+    scheme = url[:sep].lower()
+    rest = url[sep + 3 :]
+    slash = rest.find("/")
+    authority = rest if slash < 0 else rest[:slash]
+    path = "" if slash < 0 else rest[slash:]
+    for mark in "?#":
+        if mark in authority:
+            authority, _, tail = authority.partition(mark)
+            path = ""
+        if mark in path:
+            path = path.split(mark, 1)[0]
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    return scheme, authority, f"{scheme}://{authority}{path[:200]}"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from egressmap.sources import parallel
+from egressmap.sources.parallel import split_work
+from egressmap.sources.reader import read_range
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork")
+
+
+def _lines_of(path: Path):  # type: ignore[no-untyped-def]
+    def work(start: int, end: int) -> tuple[int, list[bytes]]:
+        blocks = read_range(str(path), "f", start, end, [])
+        return os.getpid(), [line for block in blocks for line in block.split(b"\n")]
+
+    return work
+
+
+@pytest.fixture
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+
+@pytest.mark.usefixtures("two_cpus")
+@pytest.mark.parametrize("share", [0.1, 0.5, 0.9])
+def test_two_processes_share_the_lines(tmp_path: Path, share: float) -> None:
+    """The child (another process) and the parent together read every line once, in order."""
+    path = tmp_path / "big.log"
+    lines = [f"line {i} {'x' * (i % 7)}".encode() for i in range(500)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    done = split_work(str(path), _lines_of(path), share, min_bytes=1)
+    assert done is not None
+    (first_pid, first), (second_pid, second) = done
+    assert first_pid == os.getpid() != second_pid
+    assert first and second
+    assert first + second == lines
+
+
+@pytest.mark.usefixtures("two_cpus")
+def test_meanwhile_runs_in_the_parent(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    path.write_bytes(b"a\nb\nc\n")
+    seen: list[int] = []
+    assert split_work(str(path), _lines_of(path), meanwhile=lambda: seen.append(os.getpid()), min_bytes=1)
+    assert seen == [os.getpid()]
+
+
+@pytest.mark.usefixtures("two_cpus")
+def test_a_failing_child_means_no_result(tmp_path: Path) -> None:
+    """When the child's work raises, the caller gets None (and reads the file the ordinary way)."""
+    path = tmp_path / "big.log"
+    path.write_bytes(b"a\nb\nc\nd\n")
+
+    def work(start: int, end: int) -> int:
+        if start > 0:
+            raise RuntimeError("child fails")
+        return end
+
+    assert split_work(str(path), work, min_bytes=1) is None
+
+
+def test_small_files_and_one_cpu_stay_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "small.log"
+    path.write_bytes(b"a\nb\n")
+    assert split_work(str(path), _lines_of(path)) is None  # under PARALLEL_MIN_BYTES
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert split_work(str(path), _lines_of(path), min_bytes=1) is None
+    assert parallel.PARALLEL_MIN_BYTES >= 1024 * 1024
