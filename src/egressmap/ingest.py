@@ -94,9 +94,7 @@ def observe(
             rep.format = source.name
             counted = 0
             items = (
-                source.read_raw(
-                    stream.raw_blocks(), stream.origin, stream.path if stream.plain_file else None, warm_up
-                )
+                source.read_input(stream, warm_up)
                 if isinstance(source, SquidLog) and source.native
                 else source.read(stream.lines(), stream.origin)
             )

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from egressmap.model import Observation, Skipped
 from egressmap.sources import SourceOptions, build_sources, choose, parallel, squid_native
-from egressmap.sources.reader import read_raw
+from egressmap.sources.reader import InputStream, read_raw
 from egressmap.sources.squid import SquidLog
 from egressmap.sources.squid_format import BUILTIN, LogFormat
 
@@ -181,7 +181,7 @@ def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
     path.write_bytes(b"\n".join(lines) + b"\n")
     src = _native()
     with path.open("rb") as f:
-        one = list(src.read_raw(read_raw(f, str(path), []), str(path)))
+        one = list(squid_native.read_native(read_raw(f, str(path), []), str(path)))
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     calls: list[str] = []
@@ -191,8 +191,13 @@ def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
         return parallel.split_work(path, *args, **kwargs)
 
     monkeypatch.setattr(squid_native, "split_work", spy)
-    two = list(src.read_raw([], str(path), path=str(path)))
+    ticks: list[int] = []
+    stream = InputStream(str(path), progress=ticks.append)
+    two = list(src.read_input(stream))
+    stream.close()
+    assert stream.lines_read == len(lines)
     assert calls == [str(path)]
+    assert ticks == sorted(ticks) and ticks[-1] == path.stat().st_size  # the parent's share, scaled
     assert two == one
     observed = [o for o in two if isinstance(o, Observation)]
     assert sum(o.count for o in observed) == 400 + 7

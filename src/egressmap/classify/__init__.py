@@ -23,12 +23,11 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from egressmap.classify import aws_data, categories, psl
-from egressmap.classify.aws import classify_aws
-from egressmap.classify.azure import classify_azure
-from egressmap.classify.gcp import classify_gcp
 from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
+
+# The provider modules and their data load on first use (about 20 ms): importing this package stays cheap, so
+# the CLI starts its work (and its parsing child process) before the classification data is needed.
 
 __all__ = ["all_regions", "classify", "partition_regions"]
 
@@ -40,6 +39,11 @@ def classify(host: str) -> Classification:
     >>> classify("10.1.2.3").category, classify("8.8.8.8").category
     ('internal', 'other')
     """
+    from egressmap.classify import categories, psl
+    from egressmap.classify.aws import classify_aws
+    from egressmap.classify.azure import classify_azure
+    from egressmap.classify.gcp import classify_gcp
+
     if is_ip(host):
         if is_private_ip(host):
             return Classification(category="internal", notes=("private-range address",))
@@ -62,6 +66,8 @@ def all_regions() -> dict[str, str]:
     >>> all_regions()["us-gov-west-1"]
     'aws-us-gov'
     """
+    from egressmap.classify import aws_data
+
     return dict(aws_data.region_partitions())
 
 
@@ -71,6 +77,8 @@ def partition_regions(partition: str) -> list[str]:
     >>> partition_regions("aws-cn")
     ['cn-north-1', 'cn-northwest-1']
     """
+    from egressmap.classify import aws_data
+
     regions = aws_data.region_partitions()
     found = sorted(region for region, owner in regions.items() if owner == partition)
     if not found:

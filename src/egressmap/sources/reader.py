@@ -96,11 +96,18 @@ def read_raw(
             progress()
 
 
-def read_range(path: str, origin: str, start: int, end: int, problems: list[Skipped]) -> Iterator[bytes]:
+def read_range(
+    path: str,
+    origin: str,
+    start: int,
+    end: int,
+    problems: list[Skipped],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
     """Blocks (as :func:`read_raw`) of the lines of a plain file that begin at a byte offset in [start, end).
 
     Cutting a file at any offsets this way gives every line to exactly one part. Line numbers in reports count
-    from the part's first line.
+    from the part's first line. ``progress`` gets the file position after each block.
     """
     with open(path, "rb") as f:
         if start > 0:  # step over the rest of the line that crosses ``start`` (none if a line begins there)
@@ -111,7 +118,8 @@ def read_range(path: str, origin: str, start: int, end: int, problems: list[Skip
                 if not piece or piece.endswith(b"\n"):
                     break
             start -= 1
-        yield from read_raw(f, origin, problems, limit=max(0, end - start))
+        tick = None if progress is None else lambda: progress(f.tell())
+        yield from read_raw(f, origin, problems, limit=max(0, end - start), progress=tick)
 
 
 def _clean(block: bytes, origin: str, first: int, problems: list[Skipped]) -> bytes:
@@ -162,7 +170,8 @@ class InputStream:
         self.problems: list[Skipped] = []
         self.size: int | None = None
         self.lines_read = 0
-        self._progress = progress
+        self.progress = progress
+        """Told the bytes consumed so far (for a progress bar), when the caller asked."""
         raw: BinaryIO
         try:
             if path == "-":
@@ -198,8 +207,8 @@ class InputStream:
         self.plain_file = path != "-" and not self.compressed
 
     def _tick(self) -> None:
-        assert self._progress is not None
-        self._progress(self.position())
+        assert self.progress is not None
+        self.progress(self.position())
 
     def lines(self) -> Iterator[str]:
         """Every line, the head included; a skipped line comes back as an empty string to keep numbering."""

@@ -14,8 +14,9 @@ from functools import lru_cache
 
 from ..model import Skipped
 from .interface import Item, Source, match_ratio
+from .reader import InputStream
 from .squid_format import BUILTIN, LogFormat
-from .squid_native import read_native
+from .squid_native import read_native, read_native_input
 from .squid_tally import Tally, outcome_of, split_url
 
 _NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?\d+\s+\S+\s+\S+")
@@ -49,7 +50,7 @@ class SquidLog(Source):
         """Stream the log; bad lines come out at once, observations at the end of the input."""
         if self._native:
             block = "\n".join(lines).encode("utf-8", "surrogateescape")
-            yield from self.read_raw([block] if block else [], origin)
+            yield from read_native([block] if block else [], origin)
             return
         tally = Tally(origin)
         yield from self._read_generic(lines, origin, tally)
@@ -57,22 +58,15 @@ class SquidLog(Source):
 
     @property
     def native(self) -> bool:
-        """True for Squid's native format, which has a byte-level fast path (:meth:`read_raw`)."""
+        """True for Squid's native format, which has a byte-level fast path (:meth:`read_input`)."""
         return self._native
 
-    def read_raw(
-        self,
-        blocks: Iterable[bytes],
-        origin: str,
-        path: str | None = None,
-        meanwhile: Callable[[], None] | None = None,
-    ) -> Iterator[Item]:
-        """Native format only: the fast path over raw blocks (or, for a big plain file, its path).
+    def read_input(self, stream: InputStream, meanwhile: Callable[[], None] | None = None) -> Iterator[Item]:
+        """Native format only: the byte-level fast path over an opened input (two processes for a big file).
 
-        A big file is parsed and converted in two processes (:mod:`.parallel`); ``meanwhile`` runs while the
-        child works (the caller warms up what it needs next).
+        ``meanwhile`` runs while a child process works (the caller warms up what it needs next).
         """
-        return read_native(blocks, origin, path, meanwhile)
+        return read_native_input(stream, meanwhile)
 
     def _read_generic(self, lines: Iterable[str], origin: str, tally: Tally) -> Iterator[Item]:
         parse = self.fmt.parse

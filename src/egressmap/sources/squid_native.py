@@ -11,6 +11,7 @@ parent joins the two results (measured in ``bench/ingest``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -19,7 +20,7 @@ from typing import Any
 from ..model import Skipped
 from .interface import Item
 from .parallel import split_work
-from .reader import read_range
+from .reader import InputStream, read_range
 from .squid_tally import Tally, outcome_of, split_url
 
 CLIENT_SAMPLE = 16
@@ -70,13 +71,15 @@ def tally_native(
     return rows, skipped, base - first_lineno
 
 
-def tally_range(path: str, origin: str, start: int, end: int) -> tuple[Rows, list[Skipped], int]:
+def tally_range(
+    path: str, origin: str, start: int, end: int, progress: Callable[[int], None] | None = None
+) -> tuple[Rows, list[Skipped], int]:
     """Tally the lines of ``path`` that begin at a byte offset in [start, end).
 
     Line numbers count from the range's first line (the caller adds the lines before it).
     """
     problems: list[Skipped] = []
-    rows, skipped, count = tally_native(read_range(path, origin, start, end, problems), origin)
+    rows, skipped, count = tally_native(read_range(path, origin, start, end, problems, progress), origin)
     return rows, [*skipped, *problems], count
 
 
@@ -122,8 +125,17 @@ class _Part:
         self.lines += later.lines
 
 
-def _native_part(path: str, origin: str, start: int, end: int) -> _Part:
-    return _convert(*tally_range(path, origin, start, end), origin)
+def _native_part(
+    path: str, origin: str, progress: Callable[[int], None] | None, start: int, end: int
+) -> _Part:
+    if progress is None or start > 0 or end <= 0:
+        return _convert(*tally_range(path, origin, start, end), origin)
+    # only this process can draw the bar: its part (the file's first) stands for the whole, scaled
+    size = os.path.getsize(path)
+    done = progress
+    return _convert(
+        *tally_range(path, origin, start, end, lambda pos: done(min(size, pos * size // end))), origin
+    )
 
 
 def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
@@ -172,23 +184,31 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
     return _Part(tally, skipped, unusable, lines)
 
 
-def read_native(
-    blocks: Iterable[bytes],
-    origin: str,
-    path: str | None = None,
-    meanwhile: Callable[[], None] | None = None,
-) -> Iterator[Item]:
-    """Bad lines, unusable requests, then one observation per distinct request kind of a native log.
+def read_native(blocks: Iterable[bytes], origin: str) -> Iterator[Item]:
+    """Bad lines, unusable requests, then one observation per distinct request kind of a native log."""
+    yield from _items(_convert(*tally_native(blocks, origin), origin))
 
-    A big plain file (given by ``path``) is parsed and converted in two processes (:mod:`.parallel`);
-    ``meanwhile`` runs in this one while the child works.
+
+def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None = None) -> Iterator[Item]:
+    """:func:`read_native` over an opened input; a big plain file is done in two processes (:mod:`.parallel`).
+
+    ``meanwhile`` runs in this process while the child works. The stream's progress callback gets an estimate
+    of the bytes done (this process's share of its part, scaled to the file) and its line count is set.
     """
-    parts = split_work(path, partial(_native_part, path, origin), CHILD_SHARE, meanwhile) if path else None
+    parts = None
+    if stream.plain_file:
+        work = partial(_native_part, stream.path, stream.origin, stream.progress)
+        parts = split_work(stream.path, work, CHILD_SHARE, meanwhile)
     if parts is None:
-        part = _convert(*tally_native(blocks, origin), origin)
-    else:
-        part = parts[0]
-        part.join(parts[1])
+        yield from read_native(stream.raw_blocks(), stream.origin)
+        return
+    part = parts[0]
+    part.join(parts[1])
+    stream.lines_read = part.lines
+    yield from _items(part)
+
+
+def _items(part: _Part) -> Iterator[Item]:
     yield from part.skipped
     yield from part.unusable.values()
     yield from part.tally.flush()

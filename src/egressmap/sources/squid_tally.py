@@ -16,6 +16,7 @@ from .interface import Item
 
 MAX_CLIENTS = 50
 """Clients kept per observation (a sample; see :data:`.squid_native.CLIENT_SAMPLE`)."""
+_NO_CLIENT = frozenset({"", "-"})
 _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
 
 
@@ -57,7 +58,7 @@ class Tally:
         scheme: str | None,
         authority: str,
         outcome: str,
-        clients: Iterable[str | bytes],
+        clients: Iterable[str],
         first: float | None,
         last: float | None,
         url: str,
@@ -84,7 +85,6 @@ class Tally:
     def flush(self) -> Iterator[Item]:
         """One observation per distinct request kind, in order of first appearance."""
         origin = self.origin
-        decoded: dict[str | bytes, str] = {}  # a log has few distinct clients: decode each once
         for (method, scheme, authority, outcome), row in self.rows.items():
             count, lineno, first, last, url, clients = row
             try:
@@ -108,23 +108,12 @@ class Tally:
                 source=f"{origin}:{lineno}",
                 scheme=scheme or ("https" if port == 443 else None),
                 outcome=cast(Outcome, outcome),
-                clients=_client_names(clients, decoded),
+                clients=tuple(sorted(clients - _NO_CLIENT))[:MAX_CLIENTS],
                 time=first,
                 last_time=last,
                 url=url or None,
                 count=count,
             )
-
-
-def _client_names(clients: Iterable[str | bytes], decoded: dict[str | bytes, str]) -> tuple[str, ...]:
-    names = {decoded.get(c) or decoded.setdefault(c, _text(c)) for c in clients}
-    names.discard("")
-    names.discard("-")
-    return tuple(sorted(names))[:MAX_CLIENTS]
-
-
-def _text(value: str | bytes) -> str:
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
