@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ def test_progress_reaches_the_file_size(
     size = path.stat().st_size
     if two_processes:
         monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
-        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     calls: list[tuple[str, int, int | None]] = []
     warmed: list[bool] = []
     report = IngestReport()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ def _lines_of(path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
 
 
 @pytest.mark.usefixtures("two_cpus")
@@ -67,6 +69,17 @@ def test_small_files_and_one_cpu_stay_in_one_process(tmp_path: Path, monkeypatch
     path = tmp_path / "small.log"
     path.write_bytes(b"a\nb\n")
     assert split_work(str(path), _lines_of(path)) is None  # under PARALLEL_MIN_BYTES
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
     assert split_work(str(path), _lines_of(path), min_bytes=1) is None
     assert parallel.PARALLEL_MIN_BYTES >= 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_usable_cpus_follows_the_affinity_mask() -> None:
+    """Pinned to one CPU (as taskset or a container would), the parse stays in one process."""
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from egressmap.sources.parallel import usable_cpus; print(usable_cpus())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "1"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +182,7 @@ def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
     with path.open("rb") as f:
         one = list(squid_native.read_native(read_raw(f, str(path), []), str(path)))
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     calls: list[str] = []
 
     def spy(path: str, *args: Any, **kwargs: Any) -> Any:

@@ -19,6 +19,14 @@ PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Files smaller than this are read in one process: forking and passing the result back would cost more."""
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which taskset and container limits narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def split_work(
     path: str,
     work: Callable[[int, int], T],
@@ -34,7 +42,7 @@ def split_work(
     """
     size = os.path.getsize(path)
     threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
-    if size < max(threshold, 2) or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+    if size < max(threshold, 2) or usable_cpus() < 2 or not hasattr(os, "fork"):
         return None
     mid = int(size * (1 - child_share))
     read_end, write_end = os.pipe()
@@ -64,4 +72,4 @@ def split_work(
     return first, second
 
 
-__all__ = ["PARALLEL_MIN_BYTES", "split_work"]
+__all__ = ["PARALLEL_MIN_BYTES", "split_work", "usable_cpus"]
