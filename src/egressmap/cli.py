@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +40,7 @@ PHASES = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "ac
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+REFRESH_SECONDS = 0.1
 log = logging.getLogger("egressmap")
 
 
@@ -383,11 +385,16 @@ class _progress:
         bar.start()
         self.bar = bar
 
+        last = [0.0]
+
         def update(path: str, done: int, total: int | None) -> None:
             if path not in self.tasks:
                 self.tasks[path] = bar.add_task(path, total=total)
             bar.update(self.tasks[path], completed=done)  # type: ignore[arg-type]
-            bar.refresh()
+            now = time.monotonic()
+            if now - last[0] >= REFRESH_SECONDS:  # drawing on every block would cost more than the parse
+                last[0] = now
+                bar.refresh()
 
         return update
 
