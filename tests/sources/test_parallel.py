@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from egressmap.sources.reader import read_range
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork")
 
 
-def _lines_of(path: Path):  # type: ignore[no-untyped-def]
+def _lines_of(path: Path) -> Callable[[int, int], tuple[int, list[bytes]]]:
     def work(start: int, end: int) -> tuple[int, list[bytes]]:
         blocks = read_range(str(path), "f", start, end, [])
         return os.getpid(), [line for block in blocks for line in block.split(b"\n")]
@@ -24,6 +25,8 @@ def _lines_of(path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any file is big enough, and two CPUs are there."""
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
 
 
@@ -34,7 +37,7 @@ def test_two_processes_share_the_lines(tmp_path: Path, share: float) -> None:
     path = tmp_path / "big.log"
     lines = [f"line {i} {'x' * (i % 7)}".encode() for i in range(500)]
     path.write_bytes(b"\n".join(lines) + b"\n")
-    done = split_work(str(path), _lines_of(path), share, min_bytes=1)
+    done = split_work(str(path), _lines_of(path), share)
     assert done is not None
     (first_pid, first), (second_pid, second) = done
     assert first_pid == os.getpid() != second_pid
@@ -47,7 +50,7 @@ def test_meanwhile_runs_in_the_parent(tmp_path: Path) -> None:
     path = tmp_path / "big.log"
     path.write_bytes(b"a\nb\nc\n")
     seen: list[int] = []
-    assert split_work(str(path), _lines_of(path), meanwhile=lambda: seen.append(os.getpid()), min_bytes=1)
+    assert split_work(str(path), _lines_of(path), meanwhile=lambda: seen.append(os.getpid()))
     assert seen == [os.getpid()]
 
 
@@ -62,16 +65,19 @@ def test_a_failing_child_means_no_result(tmp_path: Path) -> None:
             raise RuntimeError("child fails")
         return end
 
-    assert split_work(str(path), work, min_bytes=1) is None
+    assert split_work(str(path), work) is None
 
 
 def test_small_files_and_one_cpu_stay_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "small.log"
     path.write_bytes(b"a\nb\n")
-    assert split_work(str(path), _lines_of(path)) is None  # under PARALLEL_MIN_BYTES
-    monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
-    assert split_work(str(path), _lines_of(path), min_bytes=1) is None
     assert parallel.PARALLEL_MIN_BYTES >= 1024 * 1024
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    assert split_work(str(path), _lines_of(path)) is None  # under PARALLEL_MIN_BYTES
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    assert split_work(str(path), _lines_of(path)) is not None  # the control: big enough, two CPUs
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 1)
+    assert split_work(str(path), _lines_of(path)) is None
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")

@@ -3,7 +3,7 @@
 The file is cut at a byte offset; ``work(start, end)`` runs in both processes and handles the lines that begin
 in its byte range (:func:`.reader.read_range` reads exactly those, so every line belongs to one part). Its
 result must be picklable: the child's comes back through a pipe. Nothing here knows about log formats:
-:mod:`.squid` passes a function that parses and converts one part.
+:mod:`.squid_native` passes a function that parses and converts one part.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ def split_work(
     work: Callable[[int, int], T],
     child_share: float = 0.5,
     meanwhile: Callable[[], None] | None = None,
-    min_bytes: int | None = None,
 ) -> tuple[T, T] | None:
     """Run ``work(start, end)`` on the file's two parts at once; None when not worth it or not possible.
 
@@ -41,8 +40,7 @@ def split_work(
     reads the file the ordinary way.
     """
     size = os.path.getsize(path)
-    threshold = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
-    if size < max(threshold, 2) or usable_cpus() < 2 or not hasattr(os, "fork"):
+    if size < PARALLEL_MIN_BYTES or usable_cpus() < 2 or not hasattr(os, "fork"):
         return None
     mid = int(size * (1 - child_share))
     read_end, write_end = os.pipe()

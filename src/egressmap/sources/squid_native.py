@@ -132,10 +132,11 @@ def _native_part(
         return _convert(*tally_range(path, origin, start, end), origin)
     # only this process can draw the bar: its part (the file's first) stands for the whole, scaled
     size = os.path.getsize(path)
-    done = progress
-    return _convert(
-        *tally_range(path, origin, start, end, lambda pos: done(min(size, pos * size // end))), origin
-    )
+
+    def scaled(pos: int) -> None:
+        progress(min(size, pos * size // end))
+
+    return _convert(*tally_range(path, origin, start, end, scaled), origin)
 
 
 def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
