@@ -1,9 +1,9 @@
 """Load catalog files: JSON Schema first (``data/schema.json``), then the rules a schema cannot say.
 
 Rules checked after the schema: ids unique in a file; every host a valid name once ``{region}`` is filled in
-and a leading ``*.`` removed, never a wildcard over a public suffix; ``when`` only uses the file's own OS and
-feature names and valid PEP 440 specifiers; ``ref`` points at an entry of a loaded file. Every message names the
-file and the entry.
+and a leading ``*.`` removed, never a wildcard over a public suffix; ``match`` only beside a ``*.`` host;
+``when`` only uses the file's own OS and feature names and valid PEP 440 specifiers; ``ref`` points at an
+entry of a loaded file. Every message names the file and the entry.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .model import (
     Flow,
     NsgRule,
     StackCatalog,
+    WildcardMatch,
 )
 
 BUNDLED = ("repositories", "parallelcluster", "cyclecloud", "ssm-session-manager")
@@ -103,7 +104,7 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
     for item in doc["entries"]:
         where = f"{origin}: entry {item['id']!r}"
         check_id(item, "entry")
-        hosts, ports, protocol = _hosts_of(item, where, known)
+        hosts, ports, protocol, match = _hosts_of(item, where, known)
         pe = item.get("private_endpoint")
         entries.append(
             CatalogEntry(
@@ -115,6 +116,7 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
                 component=item["component"],
                 private_endpoint=EndpointSpec(pe["service"], pe["type"], pe.get("name", "")) if pe else None,
                 ref=item.get("ref", ""),
+                match=match,
                 **_common(item, where, oses, features),
             )
         )
@@ -219,14 +221,19 @@ def _conditions(
 
 def _hosts_of(
     item: dict[str, Any], where: str, known: Mapping[str, StackCatalog]
-) -> tuple[tuple[str, ...], tuple[int, ...], str]:
+) -> tuple[tuple[str, ...], tuple[int, ...], str, WildcardMatch]:
+    """Hosts, ports, protocol and wildcard reach, from the entry itself or from the entry its ``ref`` names."""
     if "ref" in item:
         stack, _, ident = str(item["ref"]).partition("/")
         target = next((e for e in known[stack].entries if e.id == ident), None) if stack in known else None
         if target is None:
             raise CatalogError(f"{where}: ref {item['ref']!r} names no entry of a loaded catalog")
-        return target.hosts, target.ports, target.protocol
-    return tuple(_host(h, where) for h in item["hosts"]), tuple(item["ports"]), str(item["protocol"])
+        return target.hosts, target.ports, target.protocol, target.match
+    hosts = tuple(_host(h, where) for h in item["hosts"])
+    match: WildcardMatch = item.get("match", "subdomains")
+    if "match" in item and not any(h.startswith("*.") for h in hosts):
+        raise CatalogError(f"{where}: match {match!r} needs a *.suffix host")
+    return hosts, tuple(item["ports"]), str(item["protocol"]), match
 
 
 def _host(pattern: str, where: str) -> str:

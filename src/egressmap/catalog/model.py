@@ -13,6 +13,8 @@ from ..model import REGION_TOKEN
 Phase = Literal["cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access"]
 PHASES: tuple[Phase, ...] = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
 Confidence = Literal["documented", "observed", "inferred"]
+WildcardMatch = Literal["subdomains", "one-label"]
+"""What a catalog ``*.suffix`` host covers: any depth below the suffix, or exactly one more label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,8 @@ class CatalogEntry:
     notes: str = ""
     ref: str = ""
     """``STACK/ID`` this entry took its hosts, ports and protocol from."""
+    match: WildcardMatch = "subdomains"
+    """How far this entry's ``*.suffix`` hosts reach (exact hosts are always exact)."""
 
     @property
     def key(self) -> str:

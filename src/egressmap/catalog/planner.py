@@ -15,6 +15,7 @@ from ..hostnames import normalize_host
 from ..model import Entry
 from ..policy import entry_to_dict, merge_predictions
 from . import check_target, resolve, select
+from .bucket import cluster_bucket, narrow, narrowed_keys
 from .configs import ConfigDoc
 from .facts import Facts, v2_cluster, v3_build_image, v3_cluster
 from .findings import Context, Finding, Network, findings
@@ -138,8 +139,17 @@ def plan(
         selected = [
             e for e in selected if not (e.private_endpoint and e.private_endpoint.service == "route53")
         ]
+    bucket = cluster_bucket(doc, region)
+    why = _why(selected, wanted)
+    if bucket is not None and narrowed_keys(selected):
+        if bucket.name is None:
+            assumptions.append(f"cluster bucket name unknown: {bucket.why}; its host names stay wildcards")
+        else:
+            assumptions.append(f"cluster bucket: {bucket.why}")
+            why.update(dict.fromkeys(narrowed_keys(selected), bucket.why))
+    selected = narrow(selected, bucket)
     label = f"{cat.stack} {version}"
-    entries = predicted_entries(selected, label, region, _why(selected, wanted))
+    entries = predicted_entries(selected, label, region, why)
     entries = merge_predictions(entries, list(_url_entries(facts, region)))
     ctx = Context(facts, chosen, version, region)
     return Plan(

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ..classify import classify
-from ..model import PREDICTED, REGION_TOKEN, Classification, Entry, reason_key
+from ..model import PREDICTED, REGION_TOKEN, Classification, Entry, Match, reason_key
 from .model import CatalogEntry
 
 MAX_REASONS = 12
@@ -64,21 +64,40 @@ def predicted_entries(
             {reason_for(e, label, (extra or {}).get(e.key, "")) for e, _ in items}, key=reason_key
         )
         sources = sorted({e.source for e, _ in items})
+        classification = _classify_pattern(pattern, region)
+        wildcard = pattern.startswith("*.")
+        broad = wildcard and classification.shared_hosting
         out.append(
             Entry(
                 pattern=pattern,
-                hosts=() if REGION_TOKEN in pattern or pattern.startswith("*.") else (pattern,),
+                hosts=() if REGION_TOKEN in pattern or wildcard else (pattern,),
                 ports=tuple(sorted({p for _, p in items})),
-                classification=_classify_pattern(pattern, region),
+                classification=classification,
                 tier="predicted",
                 count=0,
                 denied=0,
                 reasons=tuple(reasons[:MAX_REASONS]),
                 sources=tuple(sources[:5]),
-                match="subdomains" if pattern.startswith("*.") else "exact",
+                match=_match(e for e, _ in items) if wildcard else "exact",
+                broad=broad,
+                warnings=(_shared_warning(pattern),) if broad else (),
             )
         )
     return sorted(out, key=lambda e: (e.scope, e.pattern))
+
+
+def _match(entries: Iterable[CatalogEntry]) -> Match:
+    """The reach of a wildcard pattern: one label only when every catalog line giving it says so."""
+    return "one-label" if all(e.match == "one-label" for e in entries) else "subdomains"
+
+
+def _shared_warning(pattern: str) -> str:
+    """Why a predicted wildcard over shared hosting is flagged ``broad``."""
+    suffix = pattern.removeprefix("*.")
+    return (
+        f"{pattern} is shared hosting: it allows anyone's names under {suffix}, not only this stack's; "
+        "narrow it to the exact names once you know them"
+    )
 
 
 def _classify_pattern(pattern: str, region: str | None) -> Classification:

@@ -38,13 +38,18 @@ def _entry_row(e: CatalogEntry) -> tuple[str, ...]:
     pe = e.private_endpoint
     path = f"{pe.service} {pe.type}" if pe else "-"
     return (
-        ", ".join(e.hosts),
+        ", ".join(_host_label(h, e) for h in e.hosts),
         ",".join(str(p) for p in e.ports),
         e.component,
         path,
         e.confidence,
         e.purpose + (f"  [{e.when.describe()}]" if e.when.describe() else ""),
     )
+
+
+def _host_label(host: str, e: CatalogEntry) -> str:
+    """A host as ``catalog show`` prints it: a one-label wildcard says so."""
+    return f"{host} (one label)" if host.startswith("*.") and e.match == "one-label" else host
 
 
 def nsg_table(rules: Sequence[NsgRule]) -> list[str]:
@@ -158,6 +163,7 @@ def _entry_dict(e: CatalogEntry) -> dict[str, Any]:
     return {
         "id": e.id,
         "hosts": list(e.hosts),
+        "match": e.match if any(h.startswith("*.") for h in e.hosts) else "exact",
         "ports": list(e.ports),
         "protocol": e.protocol,
         "purpose": e.purpose,
