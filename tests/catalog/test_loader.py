@@ -114,3 +114,71 @@ def test_every_bundled_entry_passes_and_has_a_public_source() -> None:
             assert source.startswith("https://"), (cat.stack, ident)
             host = urlsplit(source).hostname or ""
             assert "." in host and not host.endswith(("example.org", "example.com")), (cat.stack, ident)
+
+
+WILDCARD = """
+  - id: bucket-names
+    hosts: ["*.s3.{region}.amazonaws.com", "s3.{region}.amazonaws.com"]
+    match: one-label
+    ports: [443]
+    protocol: https
+    purpose: the bucket by its virtual-hosted name
+    component: bucket
+    phase: node-bootstrap
+    confidence: inferred
+    source: https://example.org/f
+"""
+
+
+def test_a_wildcard_host_may_reach_one_label_only(small: StackCatalog) -> None:
+    """``match: one-label`` is kept on the entry; without it a ``*.`` host reaches every depth."""
+    cat = parse_catalog(SMALL + WILDCARD, "demo.yaml")
+    entry = next(e for e in cat.entries if e.id == "bucket-names")
+    assert entry.match == "one-label"
+    assert entry.hosts == ("*.s3.{region}.amazonaws.com", "s3.{region}.amazonaws.com")
+    plain = parse_catalog(SMALL + WILDCARD.replace("    match: one-label\n", ""), "demo.yaml")
+    assert next(e for e in plain.entries if e.id == "bucket-names").match == "subdomains"
+    assert all(e.match == "subdomains" for e in small.entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            WILDCARD.replace('"*.s3.{region}.amazonaws.com", ', ""),
+            "entry 'bucket-names': match 'one-label' needs a *.suffix host",
+        ),
+        (WILDCARD.replace("match: one-label", "match: two-labels"), "entry 'bucket-names' (entries[5])"),
+    ],
+)
+def test_a_match_without_a_wildcard_or_unknown_is_rejected(text: str, expected: str) -> None:
+    """``match`` needs a ``*.`` host and is one of the two reaches a catalog can state."""
+    with pytest.raises(CatalogError) as info:
+        parse_catalog(SMALL + text, "demo.yaml")
+    assert expected in str(info.value)
+
+
+def test_a_ref_entry_takes_the_match_of_its_target_and_cannot_set_one() -> None:
+    """A ``ref`` reuses the target's reach; stating ``match`` beside ``ref`` breaks the schema."""
+    demo = parse_catalog(SMALL + WILDCARD, "demo.yaml")
+    user = """
+schema: egressmap.catalog/1
+stack: user
+title: User
+provider: none
+versions: ["1"]
+entries:
+  - id: uses-bucket
+    ref: demo/bucket-names
+    purpose: read the bucket
+    component: s3
+    phase: node-bootstrap
+    confidence: inferred
+    source: https://example.org/x
+"""
+    cat = parse_catalog(user, "user.yaml", {"demo": demo})
+    assert cat.entries[0].match == "one-label"
+    with pytest.raises(CatalogError, match="entries\\[0\\]"):
+        parse_catalog(
+            user.replace("    purpose", "    match: one-label\n    purpose"), "user.yaml", {"demo": demo}
+        )

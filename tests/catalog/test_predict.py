@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from packaging.version import Version
 
-from egressmap.catalog import StackCatalog, Target, select
+from egressmap.catalog import CatalogEntry, StackCatalog, Target, parse_catalog, select
+from egressmap.catalog.model import WildcardMatch
 from egressmap.catalog.predict import endpoint_needs, predicted_entries
 from egressmap.classify import classify
 from egressmap.model import Entry, is_evidenced, is_predicted
 from egressmap.policy import merge_predictions
+
+from .conftest import SMALL
+from .test_loader import WILDCARD
 
 
 def _observed(host: str, port: int = 443) -> Entry:
@@ -62,3 +68,33 @@ def test_merge_marks_seen_and_predicted_and_keeps_unseen_predictions(small: Stac
     assert not is_predicted(merged["pypi.org"])
     assert "ec2.{region}.amazonaws.com" not in merged  # covered by the observed host
     assert merged["route53.amazonaws.com"].tier == "predicted"
+
+
+def test_a_one_label_wildcard_over_shared_hosting_is_predicted_broad() -> None:
+    """A catalog ``*.`` host keeps its reach, gets the region, and is flagged broad over shared hosting."""
+    cat = parse_catalog(SMALL + WILDCARD, "demo.yaml")
+    chosen = [e for e in cat.entries if e.id == "bucket-names"]
+    entries = {e.pattern: e for e in predicted_entries(chosen, "demo", "eu-west-1")}
+    wild = entries["*.s3.eu-west-1.amazonaws.com"]
+    assert (wild.match, wild.broad, wild.hosts, wild.tier) == ("one-label", True, (), "predicted")
+    assert wild.classification.service == "s3" and wild.scope == "cloud"
+    assert "shared hosting" in wild.warnings[0] and "narrow it to the exact names" in wild.warnings[0]
+    exact = entries["s3.eu-west-1.amazonaws.com"]
+    assert (exact.match, exact.broad, exact.warnings) == ("exact", False, ())
+    subdomains = predicted_entries(_with_match(chosen, "subdomains"), "demo", None)
+    assert {(e.pattern, e.match) for e in subdomains if e.pattern.startswith("*.")} == {
+        ("*.s3.{region}.amazonaws.com", "subdomains")
+    }
+
+
+def test_the_same_wildcard_from_two_lines_takes_the_wider_reach() -> None:
+    """One line saying one-label and another saying subdomains give a subdomains entry (never narrower)."""
+    cat = parse_catalog(SMALL + WILDCARD, "demo.yaml")
+    line = next(e for e in cat.entries if e.id == "bucket-names")
+    both = [line, *_with_match([line], "subdomains")]
+    wild = next(e for e in predicted_entries(both, "demo", "eu-west-1") if e.pattern.startswith("*."))
+    assert wild.match == "subdomains" and wild.broad
+
+
+def _with_match(entries: list[CatalogEntry], match: WildcardMatch) -> list[CatalogEntry]:
+    return [replace(e, id=f"{e.id}-{match}", match=match) for e in entries]
