@@ -73,7 +73,7 @@ def test_custom_s3_bucket_wins(tmp_path: Path) -> None:
 
 
 def test_no_name_when_accounts_differ_the_region_is_unknown_or_nothing_says(tmp_path: Path) -> None:
-    """Two accounts, no region: no name and why; no ARN at all, or a v2 config: nothing to say."""
+    """Two accounts, no region, no account at all: no name, and why; a v2 config: nothing to say."""
     two = (
         CLUSTER
         + "DirectoryService:\n  PasswordSecretArn: arn:aws:secretsmanager:eu-west-1:444455556666:secret:x\n"
@@ -84,7 +84,9 @@ def test_no_name_when_accounts_differ_the_region_is_unknown_or_nothing_says(tmp_
     no_region = cluster_bucket(_doc(tmp_path), None)
     assert no_region == ClusterBucket(None, "no region to compute it from")
     redacted = CLUSTER.replace("111122223333", "xxxx")
-    assert cluster_bucket(_doc(tmp_path, redacted), "eu-west-1") is None
+    assert cluster_bucket(_doc(tmp_path, redacted), "eu-west-1") == ClusterBucket(
+        None, "no CustomS3Bucket and no ARN with an account id in the config"
+    )
     assert cluster_bucket(load_config(str(CONFIGS / "seed004-v2.ini")), "us-east-1") is None
 
 

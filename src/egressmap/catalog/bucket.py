@@ -45,7 +45,7 @@ def default_bucket_name(account: str, region: str) -> str:
 
 
 def cluster_bucket(doc: ConfigDoc, region: str | None) -> ClusterBucket | None:
-    """The cluster bucket of a v3 config (None for v2, or when nothing in the config bears on it)."""
+    """The cluster bucket of a v3 config, or why its name is unknown (None for a v2 config)."""
     if doc.kind not in _V3_KINDS:
         return None
     custom = doc.get("CustomS3Bucket")
@@ -58,7 +58,7 @@ def cluster_bucket(doc: ConfigDoc, region: str | None) -> ClusterBucket | None:
         if found:
             accounts.setdefault(found.group(1), path)
     if not accounts:
-        return None
+        return ClusterBucket(None, "no CustomS3Bucket and no ARN with an account id in the config")
     if len(accounts) > 1:
         names = ", ".join(f"{a} ({doc.where(p)})" for a, p in sorted(accounts.items()))
         return ClusterBucket(None, f"the config's ARNs name several accounts ({names})")

@@ -143,7 +143,10 @@ def plan(
     why = _why(selected, wanted)
     if bucket is not None and narrowed_keys(selected):
         if bucket.name is None:
-            assumptions.append(f"cluster bucket name unknown: {bucket.why}; its host names stay wildcards")
+            assumptions.append(
+                f"cluster bucket name unknown ({bucket.why}): its host names stay one-label wildcards; "
+                "set CustomS3Bucket, or replace them with parallelcluster-<hash>-v1-do-not-delete's own names"
+            )
         else:
             assumptions.append(f"cluster bucket: {bucket.why}")
             why.update(dict.fromkeys(narrowed_keys(selected), bucket.why))

@@ -193,7 +193,8 @@ def diff_text(label_a: str, label_b: str, changes: Sequence[Change]) -> str:
 def _entry_line(e: Entry) -> tuple[str, ...]:
     why = short_reason(e.reasons[0], 100) if e.reasons else ""
     more = f" (+{len(e.reasons) - 1} more)" if len(e.reasons) > 1 else ""
-    return (e.pattern, ",".join(map(str, e.ports)), e.classification.category, why + more)
+    host = e.pattern + (" (one label)" if e.match == "one-label" else "") + (" [broad]" if e.broad else "")
+    return (host, ",".join(map(str, e.ports)), e.classification.category, why + more)
 
 
 def _endpoint_rows(needs: Sequence[EndpointNeed]) -> list[tuple[str, ...]]:
@@ -233,6 +234,13 @@ def plan_text(p: Plan) -> str:
     if none:
         out += ["", "No private endpoint exists for (reach them another way, or turn the feature off):"]
         out += table([("SERVICE", "TYPE", "NAME", "WHY"), *_endpoint_rows(none)])
+    broad = [e.pattern for e in p.entries if e.broad]
+    if broad:
+        out += [
+            "",
+            f"Broad entries ({len(broad)}): wildcards over shared hosting admit anyone's names under them",
+        ]
+        out += [f"  {w}" for e in p.entries if e.broad for w in e.warnings[:1]]
     out += ["", f"Findings ({len(p.findings)}):"]
     for f in p.findings:
         out += [
