@@ -230,6 +230,11 @@ def test_the_cyclecloud_slurm_scheduler_needs_pypi(capsys: pytest.CaptureFixture
     assert "parallel-ssh" in entry["purpose"] and entry["when"] == "features slurm"
     without = show_json(capsys, "cyclecloud@8", "--phase", "node-bootstrap")
     assert "slurm-scheduler-pypi" not in hosts_by_entry(without)
+    assert "slurm-exporter-pypi" not in hosts_by_entry(data)
+    monitored = show_json(capsys, "cyclecloud@8", "--feature", "slurm", "--feature", "monitoring")
+    exporter = next(e for e in monitored["entries"] if e["id"] == "slurm-exporter-pypi")
+    assert set(exporter["hosts"]) == {"pypi.org", "files.pythonhosted.org"}
+    assert exporter["source"].endswith("/specs/scheduler/cluster-init/scripts/10-install_azslurm_exporter.sh")
 
 
 def test_the_cluster_buckets_host_forms_are_entries_a_hostname_firewall_can_match(
