@@ -23,6 +23,7 @@ from .model import (
     Destination,
     Entry,
     Policy,
+    entry_covers,
     pattern_covers,
     reason_key,
 )
@@ -104,12 +105,22 @@ def merge_predictions(observed: Sequence[Entry], predicted: Sequence[Entry]) -> 
     """Entries from evidence plus predictions.
 
     A prediction whose pattern names an entry seen in the logs is folded into that entry: it keeps its evidence
-    tier and gains the prediction's reasons (so it says both). Other predictions are kept as ``predicted``.
+    tier and gains the prediction's reasons (so it says both). Other predictions are kept as ``predicted``. A
+    wildcard prediction only names what its match kind reaches, and a broad one (shared hosting: any bucket
+    under ``*.s3.amazonaws.com``) names nothing seen: the hosts under it may be anyone's, so it stays an entry.
     """
     out = list(observed)
     for pred in predicted:
         hits = [
-            i for i, e in enumerate(out) if e.tier != "predicted" and pattern_covers(pred.pattern, e.pattern)
+            i
+            for i, e in enumerate(out)
+            if e.tier != "predicted"
+            and not pred.broad
+            and (
+                entry_covers(pred.pattern, pred.match, e.pattern)
+                if pred.match != "exact"
+                else pattern_covers(pred.pattern, e.pattern)
+            )
         ]
         same = [i for i, e in enumerate(out) if e.tier == "predicted" and e.pattern == pred.pattern]
         if not hits and not same:

@@ -98,3 +98,30 @@ def test_the_same_wildcard_from_two_lines_takes_the_wider_reach() -> None:
 
 def _with_match(entries: list[CatalogEntry], match: WildcardMatch) -> list[CatalogEntry]:
     return [replace(e, id=f"{e.id}-{match}", match=match) for e in entries]
+
+
+def test_a_broad_wildcard_prediction_stays_an_entry_and_lends_no_reason_to_hosts_under_it() -> None:
+    """Another bucket seen under *.s3.amazonaws.com is not the cluster bucket: no folding, the wildcard stays."""
+    cat = parse_catalog(SMALL + WILDCARD.replace("{region}", "us-east-1"), "demo.yaml")
+    predicted = predicted_entries([e for e in cat.entries if e.id == "bucket-names"], "demo", None)
+    seen = _observed("fsx-lustre-client-repo.s3.us-east-1.amazonaws.com")
+    merged = {e.pattern: e for e in merge_predictions([seen], predicted)}
+    assert merged["fsx-lustre-client-repo.s3.us-east-1.amazonaws.com"].reasons == seen.reasons
+    wild = merged["*.s3.us-east-1.amazonaws.com"]
+    assert (wild.tier, wild.match, wild.broad) == ("predicted", "one-label", True)
+
+
+def test_a_narrow_wildcard_prediction_folds_only_the_hosts_its_match_reaches() -> None:
+    """A one-label wildcard that is not shared hosting names a.x but not b.a.x."""
+    line = replace(
+        parse_catalog(SMALL + WILDCARD, "demo.yaml").entries[-1],
+        hosts=("*.metrics.example.net",),
+    )
+    predicted = predicted_entries([line], "demo", None)
+    assert not predicted[0].broad and predicted[0].match == "one-label"
+    one, deep = _observed("a.metrics.example.net"), _observed("b.a.metrics.example.net")
+    merged = {e.pattern: e for e in merge_predictions([one, deep], predicted)}
+    assert is_predicted(merged["a.metrics.example.net"]) and not is_predicted(
+        merged["b.a.metrics.example.net"]
+    )
+    assert "*.metrics.example.net" not in merged  # the host seen stands for it, as for exact predictions
