@@ -167,6 +167,16 @@ def test_the_efs_utils_2_source_build_needs_crates_io_from_3_13(
     assert code == 0 and "index.crates.io, static.crates.io" in text
 
 
+def test_catalog_diff_shows_crates_io_arriving_with_efs_utils_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """3.12 -> 3.13: the efs-utils component adds index.crates.io and static.crates.io."""
+    code, out, _ = run(
+        capsys, "catalog", "diff", "parallelcluster@3.12.0", "parallelcluster@3.13.0", "--json"
+    )
+    assert code == 0
+    efs = [c for c in json.loads(out)["changes"] if c["component"] == "efs-utils"]
+    assert len(efs) == 1 and {"index.crates.io:443", "static.crates.io:443"} <= set(efs[0]["added"])
+
+
 def test_amazon_linux_installs_efs_utils_as_a_package_and_needs_no_crates_io(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
