@@ -108,7 +108,7 @@ def test_resolve_overrides_dns_for_a_name_and_port(
 def test_no_descriptor_leaks_across_many_probes(lab: Lab) -> None:
     """Successes, refusals, resets and timeouts all close their sockets."""
     resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
-    verifier = Verifier(Settings(resolver, timeout=0.3, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 100)
+    verifier = Verifier(Settings(resolver, timeout=3, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 100)
     ports = [
         (lab.tls_port, "https"),
         (lab.http_port, "http"),
