@@ -72,10 +72,11 @@ def _plural(n: int) -> str:
 
 def allowed_note(entries: Sequence[Entry]) -> str:
     """What an export says about the flagged entries it writes rules for."""
+    one = len(entries) == 1
     return (
-        f"{_plural(len(entries))} only ever denied or failed in the logs and "
-        f"{'is' if len(entries) == 1 else 'are'} allowed by this export: {named([e.pattern for e in entries])}; "
-        "review them, or leave them out with --exclude-denied"
+        f"{_plural(len(entries))} only ever denied or failed in the logs and {'is' if one else 'are'} allowed "
+        f"by this export: {named([e.pattern for e in entries])}; "
+        f"review {'it' if one else 'them'}, or leave {'it' if one else 'them'} out with --exclude-denied"
     )
 
 
