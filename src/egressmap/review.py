@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ONLY_DENIED = "only denied"
 ONLY_FAILED = "only failed"
 ONLY_DENIED_OR_FAILED = "only denied or failed"
-SCAN_HEADING = "Only denied or failed in the logs, never seen allowed (blocked, or probably blocked)"
+SCAN_HEADING = "Only denied or failed in the logs (blocked, or probably blocked)"
 """The heading ``scan`` puts above the destinations it lists first."""
 OTHER_HEADING = "Other destinations"
 MAX_NAMED = 10
