@@ -18,7 +18,7 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for d in destinations:
         c = classify(d.host)
-        failed = d.outcomes.get("failed", 0)
+        allowed, denied, failed = d.outcomes.get("allowed", 0), d.denied, d.outcomes.get("failed", 0)
         rows.append(
             {
                 "host": d.host,
@@ -31,10 +31,10 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
                 "region": c.region,
                 "private_endpoint": c.private_endpoint,
                 "count": d.count,
-                "denied": d.denied,
+                "denied": denied,
                 "failed": failed,
-                "allowed": d.outcomes.get("allowed", 0),
-                "flag": seen_only(d.outcomes.get("allowed", 0), d.denied, failed),
+                "allowed": allowed,
+                "flag": seen_only(allowed, denied, failed) if denied or failed else None,
                 "clients": sorted(d.clients),
                 "reasons": sorted(d.reasons),
                 "sources": d.sources,
