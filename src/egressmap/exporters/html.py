@@ -71,12 +71,12 @@ svg.chart text{font:12px system-ui,"Segoe UI",Roboto,Arial,sans-serif}
 @media print{body{max-width:none;padding:0}tr{break-inside:avoid}}
 """
 _COLUMNS = (
-    ("Destination", 19),
-    ("Covers", 17),
+    ("Destination", 18),
+    ("Covers", 16),
     ("Ports", 5),
     ("Tier", 9),
-    ("Denied", 5),
-    ("Failed", 5),
+    ("Denied", 6),
+    ("Failed", 6),
     ("Service", 11),
     ("Why", 15),
     ("Evidence", 14),
