@@ -2,10 +2,10 @@
 
 An entry (or a scan destination) is *seen only denied or failed* when at least one of its requests was denied
 by a proxy or firewall or failed (a gateway error, a refused connection, a failed download) and none was seen
-allowed. Observations that carry no outcome (a URL mentioned in a build log, a line of a list, a DNS query)
-do not show the request got through, so they neither clear nor set the flag: a host a build log names in
-``Get:1 http://...`` and then in ``W: Failed to fetch http://...`` is flagged. A host seen allowed even once is
-not (its ``denied`` and ``failed`` counts still say how often it was refused).
+allowed. Observations that carry no outcome (a URL a build log prints, a line of a list, a documentation link)
+do not show the request got through, so they neither clear nor set the flag: a host wget names in its URL line
+and then in ``Connecting to ... failed: Connection refused.`` is flagged. A host seen allowed even once is not
+(its ``denied`` and ``failed`` counts still say how often it was refused).
 
 Such entries stay in every export by default: the stack tried them, so they need a rule or a decision. Review
 outputs (``scan``, ``csv``, ``markdown``, ``html``, ``json``) flag them; rule exports name them on stderr, and
