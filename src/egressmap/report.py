@@ -8,7 +8,7 @@ from typing import Any, TextIO
 from .classify import classify
 from .ingest import IngestReport
 from .model import TIER_RANK, Destination, Entry, pattern_covers, short_reason
-from .review import OTHER_HEADING, SCAN_HEADING, seen_only
+from .review import OTHER_HEADING, SCAN_HEADING, destination_flag
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -18,7 +18,6 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for d in destinations:
         c = classify(d.host)
-        allowed, denied, failed = d.outcomes.get("allowed", 0), d.denied, d.outcomes.get("failed", 0)
         rows.append(
             {
                 "host": d.host,
@@ -31,10 +30,10 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
                 "region": c.region,
                 "private_endpoint": c.private_endpoint,
                 "count": d.count,
-                "denied": denied,
-                "failed": failed,
-                "allowed": allowed,
-                "flag": seen_only(allowed, denied, failed) if denied or failed else None,
+                "denied": d.denied,
+                "failed": d.outcomes.get("failed", 0),
+                "allowed": d.outcomes.get("allowed", 0),
+                "flag": destination_flag(d),
                 "clients": sorted(d.clients),
                 "reasons": sorted(d.reasons),
                 "sources": d.sources,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .model import Entry, Policy
+from .model import Destination, Entry, Policy
 
 if TYPE_CHECKING:
     from .exporters.interface import Exporter, ExportOptions
@@ -44,6 +44,14 @@ def seen_only(allowed: int, denied: int, failed: int) -> str | None:
     if denied and failed:
         return ONLY_DENIED_OR_FAILED
     return ONLY_DENIED if denied else ONLY_FAILED
+
+
+def destination_flag(dest: Destination) -> str | None:
+    """A scan destination's flag (see :func:`seen_only`), judged on its own ``host:port``."""
+    outcomes = dest.outcomes
+    if not (outcomes.get("denied") or outcomes.get("failed")):
+        return None  # most destinations: no call further
+    return seen_only(outcomes.get("allowed", 0), outcomes.get("denied", 0), outcomes.get("failed", 0))
 
 
 def entry_flag(entry: Entry) -> str | None:
