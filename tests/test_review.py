@@ -62,6 +62,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _table(out: str) -> list[str]:
+    """The destinations table of a plain ``scan``: its lines up to the first empty one."""
+    return out.split("\n\n", 1)[0].splitlines()
+
+
 @pytest.fixture
 def squid_log(tmp_path: Path) -> Path:
     """The native Squid sample on disk."""
@@ -142,7 +147,7 @@ def test_scan_lists_flagged_destinations_first_under_a_heading(
 ) -> None:
     """The plain table keeps its header; destinations only denied or failed come first, the rest after."""
     code, out, _ = run(capsys, "scan", str(squid_log))
-    lines = out.splitlines()
+    lines = _table(out)
     assert code == 0 and lines[0].split()[:3] == ["HOST", "PORT", "TIER"]
     assert lines[1] == f"-- {SCAN_HEADING}: 5"
     rest = lines.index("-- Other destinations: 3")
@@ -174,7 +179,7 @@ def test_scan_without_flagged_destinations_prints_no_heading(
     """A log where everything got through prints the table exactly as before: no heading line."""
     log = tmp_path / "ok.log"
     log.write_text("".join(line + "\n" for line in SQUID_LOG.splitlines() if "TCP_TUNNEL/200" in line))
-    lines = run(capsys, "scan", str(log))[1].splitlines()
+    lines = _table(run(capsys, "scan", str(log))[1])
     assert [line.split()[0] for line in lines] == ["HOST", "pypi.org", "retried.example.com"]
 
 
