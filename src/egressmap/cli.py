@@ -23,7 +23,7 @@ from .classify import warm_up
 from .errors import ConfigError, EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
 from .ingest import IngestReport, observe, split_configs
-from .model import Destination
+from .model import Destination, Policy
 from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy
 from .report import (
     compare_rows,
@@ -34,6 +34,7 @@ from .report import (
     report_dict,
     scan_rows,
 )
+from .review import excluded_note, for_export, without_flagged
 from .sources import FORMAT_NAMES, SourceOptions
 
 PHASES = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
@@ -100,6 +101,11 @@ def _add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
         default=[],
         metavar="R",
         help="expand {region} templates for this region (repeatable, or 'all')",
+    )
+    p.add_argument(
+        "--exclude-denied",
+        action="store_true",
+        help="leave out entries the logs show only denied or failed (kept by default, and named on stderr)",
     )
     p.add_argument("--full", action="store_true", help="squid: a complete squid.conf, not a fragment")
     p.add_argument(
@@ -413,7 +419,7 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _export_text(policy: object, args: argparse.Namespace) -> str:
+def _export_text(policy: Policy, args: argparse.Namespace) -> str:
     exporter = EXPORTERS[args.to]()
     regions = expand_regions(args.region) if args.region else ()
     options = ExportOptions(
@@ -428,7 +434,8 @@ def _export_text(policy: object, args: argparse.Namespace) -> str:
         params=_params(args.param),
     )
     exporter.check_params(options)
-    rendered = exporter.render(policy, options)  # type: ignore[arg-type]
+    policy, outcome_notes = for_export(exporter, policy, options, args.exclude_denied)
+    rendered = exporter.render(policy, options)
     if not args.quiet:
         for note in rendered.approximations:
             print(f"egressmap: {args.to}: {note}", file=sys.stderr)
@@ -439,6 +446,8 @@ def _export_text(policy: object, args: argparse.Namespace) -> str:
             f"egressmap: {args.to}: {len(rendered.rejected)} name(s) rejected and left out of the output",
             file=sys.stderr,
         )
+    for note in outcome_notes:  # not silenced by -q: they change what a firewall lets through
+        print(f"egressmap: {args.to}: {note}", file=sys.stderr)
     return rendered.text
 
 
@@ -458,6 +467,9 @@ def _build(args: argparse.Namespace) -> int:
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )
+    if args.exclude_denied and not args.to:
+        policy, gone = without_flagged(policy)
+        print(f"egressmap: build: {excluded_note(gone)}", file=sys.stderr)
     _write(_export_text(policy, args) if args.to else dump_yaml(policy), args.output)
     return EXIT_PARTIAL if report.failed_inputs else EXIT_OK
 

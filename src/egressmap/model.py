@@ -136,6 +136,10 @@ class Entry:
     reasons: tuple[str, ...]
     sources: tuple[str, ...]
     failed: int = 0
+    allowed: int = 0
+    """Requests the logs show allowed; with ``denied`` and ``failed`` it says whether the entry was ever seen
+    getting through (see :mod:`egressmap.review`). Observations without an outcome (mentions, list lines) count
+    in ``count`` only."""
     match: Match = "exact"
     """What ``pattern`` covers: exact names (templates expand to exact names), ``*.suffix`` at any depth with
     or without the suffix itself, or ``*.suffix`` as exactly one more label (``one-label``)."""

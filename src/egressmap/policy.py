@@ -56,6 +56,7 @@ def entries_from(
                 count=sum(d.count for d in dests),
                 denied=sum(d.denied for d in dests),
                 failed=sum(d.outcomes.get("failed", 0) for d in dests),
+                allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
                 reasons=tuple(reasons[:MAX_REASONS]),
                 sources=tuple(sources[:MAX_SOURCES]),
             )
@@ -192,6 +193,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "count": entry.count,
         "denied": entry.denied,
         "failed": entry.failed,
+        **({"allowed": entry.allowed} if entry.denied or entry.failed else {}),
         "broad": entry.broad,
         "reasons": list(entry.reasons),
         "sources": list(entry.sources),
@@ -294,6 +296,9 @@ def _entry_from(raw: object, where: str) -> Entry:
             raise ValueError(f"bad scope {c.scope!r} or private_endpoint {c.private_endpoint!r}")
         if not hosts and REGION_TOKEN not in pattern and not pattern.startswith("*."):
             hosts = (pattern,)
+        count, denied, failed = int(raw.get("count", 0)), int(raw.get("denied", 0)), int(raw.get("failed", 0))
+        # written only when denied or failed is not 0; a file without it counts every other request as allowed
+        allowed = int(raw.get("allowed", max(count - denied - failed, 0)))
         return Entry(
             pattern=pattern,
             hosts=hosts,
@@ -301,9 +306,10 @@ def _entry_from(raw: object, where: str) -> Entry:
             classification=c,
             tier=tier,
             match=match,
-            count=int(raw.get("count", 0)),
-            denied=int(raw.get("denied", 0)),
-            failed=int(raw.get("failed", 0)),
+            count=count,
+            denied=denied,
+            failed=failed,
+            allowed=allowed,
             broad=bool(raw.get("broad", False)),
             reasons=tuple(str(r) for r in raw.get("reasons") or []),
             sources=tuple(str(s) for s in raw.get("sources") or []),

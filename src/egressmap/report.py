@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from .classify import classify
 from .ingest import IngestReport
 from .model import TIER_RANK, Destination, Entry, pattern_covers, short_reason
+from .review import OTHER_HEADING, SCAN_HEADING, destination_flag
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -31,6 +32,8 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
                 "count": d.count,
                 "denied": d.denied,
                 "failed": d.outcomes.get("failed", 0),
+                "allowed": d.outcomes.get("allowed", 0),
+                "flag": destination_flag(d),
                 "clients": sorted(d.clients),
                 "reasons": sorted(d.reasons),
                 "sources": d.sources,
@@ -114,35 +117,70 @@ def _service(row: dict[str, Any]) -> str:
     return " ".join(str(x) for x in (row["provider"], row["service"]) if x)
 
 
-def render_scan_plain(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
-    """A fixed-width table for pipes and files."""
-    header = ("HOST", "PORT", "TIER", "SCOPE", "CATEGORY", "SERVICE", "COUNT", "DENIED", "FAILED")
-    table = [header] + [
-        (
-            r["host"],
-            str(r["port"]),
-            r["tier"],
-            r["scope"],
-            r["category"],
-            _service(r) or "-",
-            str(r["count"]),
-            str(r["denied"]),
-            str(r["failed"]),
-        )
-        for r in rows
+def scan_sections(rows: Sequence[dict[str, Any]]) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """Destinations seen only denied or failed first, under a heading, then the rest.
+
+    One untitled section when no destination is flagged, so such a scan prints what it always did.
+    """
+    first = [r for r in rows if r["flag"]]
+    if not first:
+        return [(None, list(rows))]
+    rest = [r for r in rows if not r["flag"]]
+    return [
+        (f"{SCAN_HEADING}: {len(first)}", first),
+        *([(f"{OTHER_HEADING}: {len(rest)}", rest)] if rest else []),
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for line in table:
+
+
+def render_scan_plain(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
+    """A fixed-width table for pipes and files.
+
+    Destinations seen only denied or failed come first; when there are any, each section starts with a
+    ``-- heading`` line below the column names.
+    """
+    header = ("HOST", "PORT", "TIER", "SCOPE", "CATEGORY", "SERVICE", "COUNT", "DENIED", "FAILED")
+    sections = [(heading, [_plain_cells(r) for r in part]) for heading, part in scan_sections(rows)]
+    widths = [max(len(line[i]) for line in [header, *(c for _, p in sections for c in p)]) for i in range(9)]
+
+    def write(line: Sequence[str]) -> None:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+    write(header)
+    for heading, part in sections:
+        if heading:
+            out.write(f"-- {heading}\n")
+        for line in part:
+            write(line)
+
+
+def _plain_cells(r: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        r["host"],
+        str(r["port"]),
+        r["tier"],
+        r["scope"],
+        r["category"],
+        _service(r) or "-",
+        str(r["count"]),
+        str(r["denied"]),
+        str(r["failed"]),
+    )
 
 
 def render_scan_rich(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
-    """A rich table for terminals; denied counts in red."""
+    """Rich tables for terminals; denied counts in red; destinations seen only denied or failed first."""
     from rich.console import Console
+
+    console = Console(file=out)
+    for heading, part in scan_sections(rows):
+        console.print(_rich_table(part, heading or f"{len(part)} destinations"))
+
+
+def _rich_table(rows: Sequence[dict[str, Any]], title: str) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{len(rows)} destinations", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for name, justify in (
         ("Host", "left"),
         ("Port", "right"),
@@ -167,7 +205,7 @@ def render_scan_rich(rows: Sequence[dict[str, Any]], out: TextIO) -> None:
             Text(str(r["denied"]), style="bold red" if r["denied"] else ""),
             Text(str(r["failed"]), style="yellow" if r["failed"] else ""),
         )
-    Console(file=out).print(table)
+    return table
 
 
 def problem_lines(report: IngestReport, verbose: bool = False) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 from egressmap.exporters import EXPORTERS, ExportOptions, Rendered
@@ -275,6 +276,53 @@ def test_broad_entry_flagged_with_its_warning(shared_policy: Policy) -> None:
     assert len(page.find("span", "flag")) == 1
 
 
+def test_entries_seen_only_denied_or_failed_are_flagged() -> None:
+    """Denied and failed counts have their own columns; entries never seen allowed are marked and counted."""
+    policy = Policy(
+        (
+            replace(_entry("denied.example.net"), count=2, denied=2),
+            replace(_entry("failed.example.net"), count=3, failed=1),
+            replace(_entry("both.example.net"), count=2, denied=1, failed=1),
+            replace(_entry("retried.example.net"), count=3, denied=2, allowed=1),
+            _entry("pypi.org"),
+        )
+    )
+    page = parse(_render(policy).text)
+    heads = [th.text() for th in page.find("th")]
+    assert heads[4:6] == ["Denied", "Failed"]
+    cells = {p: [td.text() for td in _row_of(page, p).find("td")][4:6] for p in _patterns(page)}
+    assert cells == {
+        "denied.example.net": ["2", "0"],
+        "failed.example.net": ["0", "1"],
+        "both.example.net": ["1", "1"],
+        "retried.example.net": ["2", "0"],
+        "pypi.org": ["0", "0"],
+    }
+    flags = {p: [f.text() for f in _row_of(page, p).find("span", "only-flag")] for p in _patterns(page)}
+    assert flags == {
+        "denied.example.net": ["only denied"],
+        "failed.example.net": ["only failed"],
+        "both.example.net": ["only denied or failed"],
+        "retried.example.net": [],
+        "pypi.org": [],
+    }
+    marked = [_patterns(tr)[0] for tr in page.find("tr") if "only" in tr.attrs.get("class", "").split()]
+    assert marked == ["denied.example.net", "failed.example.net", "both.example.net"]
+    dl = page.find("dl", "counts")[0]
+    counts = dict(zip((n.text() for n in dl.find("dt")), (n.text() for n in dl.find("dd")), strict=True))
+    assert counts["Only denied or failed"].startswith("3: every request the logs show an outcome for")
+    assert "--exclude-denied" in counts["Only denied or failed"]
+
+
+def test_no_seen_only_line_when_nothing_is_flagged(shared_policy: Policy) -> None:
+    """A policy without such entries has no header line, no marked row and no flag for them."""
+    page = parse(_render(shared_policy).text)
+    assert "Only denied or failed" not in [dt.text() for dt in page.find("dt")]
+    assert page.find("span", "only-flag") == [] and not [
+        tr for tr in page.find("tr") if "only" in tr.attrs.get("class", "").split()
+    ]
+
+
 def test_documentation_entries_only_with_include_documentation(shared_policy: Policy) -> None:
     """Documentation-only entries are left out unless asked for, in the tables and in the chart."""
     hidden = parse(_render(shared_policy).text)
@@ -366,6 +414,15 @@ def test_chromium_shows_every_entry_offline(shared_policy: Policy, tmp_path: Pat
     assert sorted(_patterns(dom)) == sorted(e.pattern for e in shared_policy.entries)
     assert len(dom.find("g", "bar")) == len({e.classification.category for e in shared_policy.entries})
     assert dom.find("script") == [] and console(done.stderr) == []
+
+
+def test_chromium_shows_the_seen_only_flags_offline(tmp_path: Path) -> None:
+    """A page with flagged entries opens in Chromium without a console message, the flags in its DOM."""
+    policy = Policy((replace(_entry("denied.example.net"), denied=1), _entry("pypi.org")))
+    done = run_chromium(tmp_path, "--dump-dom", write_page(tmp_path, _render(policy).text))
+    dom = parse(done.stdout)
+    assert [f.text() for f in dom.find("span", "only-flag")] == ["only denied"]
+    assert {n.tag for n in dom.walk()} <= ALLOWED_TAGS and console(done.stderr) == []
 
 
 def test_chromium_enforces_the_csp(tmp_path: Path) -> None:

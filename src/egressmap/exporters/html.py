@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from ..hostnames import is_ip
 from ..model import REGION_TOKEN, TIER_RANK, Entry, Policy
 from ..policy import concrete_hosts
+from ..review import entry_flag
 from .interface import Exporter, ExportOptions, Rendered, why
 from .rules import checked_name, invalid_reason
 from .svgchart import Series, stacked_bars
@@ -60,18 +61,24 @@ tr.broad td:first-child{border-left:5px solid #b00020}
 .flag{display:inline-block;background:#b00020;color:#fff;font-weight:700;font-size:11px;padding:0 5px;
 border-radius:3px;text-transform:uppercase;letter-spacing:.04em}
 .warn{color:#8a0016;margin:4px 0 0}
+tr.only td{background:#fdf3dc}
+tr.only td:first-child{border-left:5px solid #7a4a00}
+.only-flag{display:inline-block;background:#7a4a00;color:#fff;font-weight:700;font-size:11px;padding:0 5px;
+border-radius:3px;text-transform:uppercase;letter-spacing:.04em}
 .muted{color:#555}
 svg.chart{display:block;max-width:100%;height:auto}
 svg.chart text{font:12px system-ui,"Segoe UI",Roboto,Arial,sans-serif}
 @media print{body{max-width:none;padding:0}tr{break-inside:avoid}}
 """
 _COLUMNS = (
-    ("Destination", 19),
-    ("Covers", 22),
+    ("Destination", 18),
+    ("Covers", 16),
     ("Ports", 5),
     ("Tier", 9),
+    ("Denied", 6),
+    ("Failed", 6),
     ("Service", 11),
-    ("Why", 20),
+    ("Why", 15),
     ("Evidence", 14),
 )
 
@@ -89,6 +96,7 @@ class HtmlExport(Exporter):
     """A review page: counts, a chart by category and tier, then every entry by scope and category."""
 
     name = "html"
+    shows_outcomes = True
     description = "self-contained HTML review page (entries by scope and category, why, evidence, chart)"
     default_scope = "all"
 
@@ -162,6 +170,7 @@ def _summary(policy: Policy, hidden: int, rows: list[_Row], regions: Sequence[st
         ("By scope", _counted(Counter(e.scope for e in entries), [k for k, _ in SCOPES])),
         ("By tier", _counted(Counter(e.tier for e in entries), list(TIER_RANK))),
         ("Broad entries", str(sum(e.broad for e in entries))),
+        *_seen_only_item(entries),
         ("Skipped lines", f"{skipped}" + (f" ({_counted(policy.skipped, ())})" if skipped else "")),
         ("Inputs", ", ".join(policy.inputs) or "none recorded"),
         ("Regions", ", ".join(regions) or "none given: region templates are not expanded"),
@@ -169,6 +178,20 @@ def _summary(policy: Policy, hidden: int, rows: list[_Row], regions: Sequence[st
     ]
     lines = "\n".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
     return f'<header>\n<h1>Egress allowlist review</h1>\n<dl class="counts">\n{lines}\n</dl>\n</header>'
+
+
+def _seen_only_item(entries: list[Entry]) -> list[tuple[str, str]]:
+    """A header line counting the entries seen only denied or failed (none when there is none)."""
+    n = sum(1 for e in entries if entry_flag(e))
+    if not n:
+        return []
+    return [
+        (
+            "Only denied or failed",
+            f"{n}: every request the logs show an outcome for was denied or failed (marked below); "
+            "decide each, or leave them out with --exclude-denied",
+        )
+    ]
 
 
 def _counted(counts: Mapping[str, int], order: Iterable[str]) -> str:
@@ -211,6 +234,9 @@ def _row(row: _Row) -> str:
     dest = f'<code class="pattern">{_e(row.entry.pattern)}</code>'
     if e.broad:
         dest += ' <span class="flag">broad</span>'
+    only = entry_flag(e)
+    if only:
+        dest += f' <span class="only-flag">{_e(only)}</span>'
     dest += "".join(f'<p class="warn">\u26a0 {_e(w)}</p>' for w in e.warnings)
     service = [x for x in (" ".join(y for y in (c.provider, c.service) if y), c.region) if x]
     if c.private_endpoint != "none":
@@ -226,11 +252,14 @@ def _row(row: _Row) -> str:
         _covers(row),
         _e(", ".join(str(p) for p in sorted(e.ports))),
         _e(e.tier),
+        str(e.denied),
+        str(e.failed),
         "<br>".join(_e(s) for s in service) or '<span class="muted">\u2014</span>',
         _e(why(replace(e, warnings=()))) or '<span class="muted">\u2014</span>',
         evidence,
     )
-    css = ' class="broad"' if e.broad else ""
+    classes = " ".join(c for c, on in (("broad", e.broad), ("only", only)) if on)
+    css = f' class="{classes}"' if classes else ""
     return f"<tr{css}>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
 

@@ -69,6 +69,9 @@ class Exporter(ABC):
     """Syntaxes this target can be written in; the first is the default."""
     params: ClassVar[Mapping[str, Param]] = {}
     """Exporter-specific settings accepted through ``ExportOptions.params``."""
+    shows_outcomes: ClassVar[bool] = False
+    """True for review formats that show denied and failed counts and flag entries seen only denied or failed
+    themselves (csv, markdown, html, json); the others write rules, and the command names those entries."""
 
     def checked(self, policy: Policy, options: ExportOptions) -> tuple[list[Entry], tuple[str, ...]]:
         """The entries this export shows, and why each other entry in scope was left out.

@@ -11,6 +11,7 @@ class JsonExport(Exporter):
     """Same structure as the YAML policy file."""
 
     name = "json"
+    shows_outcomes = True
     description = "the policy as JSON (schema egressmap.policy/1), every tier"
     every_tier = True
 

@@ -8,6 +8,7 @@ import re
 
 from ..model import Entry, Policy, is_evidenced, is_predicted
 from ..policy import concrete_hosts
+from ..review import entry_flag, flagged
 from .interface import Exporter, ExportOptions, Rendered, why
 
 COLUMNS = (
@@ -22,6 +23,8 @@ COLUMNS = (
     "tier",
     "count",
     "denied",
+    "failed",
+    "flag",
     "why",
     "evidence",
 )
@@ -50,6 +53,8 @@ def rows(entries: list[Entry], regions: tuple[str, ...] | list[str]) -> list[lis
                     e.tier,
                     str(e.count),
                     str(e.denied),
+                    str(e.failed),
+                    entry_flag(e) or "",
                     why(e),
                     " ".join(e.sources),
                 ]
@@ -61,6 +66,7 @@ class CsvExport(Exporter):
     """RFC 4180 CSV, one row per destination and port."""
 
     name = "csv"
+    shows_outcomes = True
     description = "CSV change-request table"
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
@@ -87,6 +93,7 @@ class MarkdownExport(Exporter):
     """A Markdown table for a firewall change request."""
 
     name = "markdown"
+    shows_outcomes = True
     description = "Markdown change-request table"
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
@@ -101,6 +108,7 @@ class MarkdownExport(Exporter):
             "Tier",
             "Count",
             "Denied",
+            "Failed",
             "Why",
             "Evidence",
         )
@@ -108,13 +116,15 @@ class MarkdownExport(Exporter):
         chosen, rejected = self.checked(policy, options)
         for r in rows(chosen, list(options.regions or policy.regions)):
             service = " ".join(x for x in (r[4], r[5], r[6]) if x)
+            flag = f" **{r[12]}**" if r[12] else ""
             cells = [
-                f"`{_md_code(r[0])}`",
-                *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9], r[10], r[11], r[12])),
+                f"`{_md_code(r[0])}`{flag}",
+                *(_md(c) for c in (r[1], r[2], r[3], service, r[7], r[8], r[9], r[10], r[11], r[13], r[14])),
             ]
             lines.append("| " + " | ".join(cells) + " |")
         if any(is_predicted(e) for e in policy.entries):
             lines += _comparison(chosen)
+        lines += _seen_only(chosen)
         return Rendered("\n".join(lines) + "\n", rejected=rejected)
 
 
@@ -133,6 +143,25 @@ def _comparison(entries: list[Entry]) -> list[str]:
     ]
     out += ["", f"Predicted and observed: {len(both)} entries (their reasons name both)."]
     return out
+
+
+def _seen_only(entries: list[Entry]) -> list[str]:
+    """A section naming the entries the logs show only denied or failed (nothing when there is none)."""
+    shown = flagged(entries)
+    if not shown:
+        return []
+    return [
+        "",
+        f"## Only denied or failed in the logs ({len(shown)})",
+        "",
+        "The stack tried these and every request the logs show an outcome for was denied or failed: allowing "
+        "them changes what it can reach. Decide each; `--exclude-denied` leaves them out.",
+        "",
+        *(
+            f"- `{_md_code(e.pattern)}` ({', '.join(map(str, e.ports))}): {e.denied} denied, {e.failed} failed"
+            for e in shown
+        ),
+    ]
 
 
 def _md(text: str) -> str:

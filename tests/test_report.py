@@ -1,0 +1,60 @@
+"""The scan table: destinations seen only denied or failed first, in the plain and the rich rendering."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from egressmap.model import Destination
+from egressmap.report import render_scan_plain, render_scan_rich, scan_rows, scan_sections
+from egressmap.review import OTHER_HEADING, SCAN_HEADING
+
+
+def _dest(host: str, **outcomes: int) -> Destination:
+    return Destination(host, 443, count=sum(outcomes.values()), tier="observed", outcomes=dict(outcomes))
+
+
+ROWS = scan_rows(
+    [
+        _dest("allowed.example.com", allowed=3),
+        _dest("denied.example.net", denied=2),
+        _dest("failed.example.org", failed=1, unknown=2),
+        _dest("mixed.example.com", allowed=1, failed=4),
+    ]
+)
+
+
+def test_sections_put_flagged_destinations_first() -> None:
+    """Two sections with counted headings; one untitled section when nothing is flagged."""
+    sections = scan_sections(ROWS)
+    assert [(h, [r["host"] for r in part]) for h, part in sections] == [
+        (f"{SCAN_HEADING}: 2", ["denied.example.net", "failed.example.org"]),
+        (f"{OTHER_HEADING}: 2", ["allowed.example.com", "mixed.example.com"]),
+    ]
+    calm = [r for r in ROWS if not r["flag"]]
+    assert scan_sections(calm) == [(None, calm)]
+
+
+def test_plain_table_keeps_one_header_and_aligned_columns() -> None:
+    """One header line for both sections, so the columns line up across them."""
+    out = io.StringIO()
+    render_scan_plain(ROWS, out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("HOST ") and lines[1] == f"-- {SCAN_HEADING}: 2"
+    assert lines[4] == f"-- {OTHER_HEADING}: 2"
+    starts = {line.index("observed") for line in lines if not line.startswith("--") and "observed" in line}
+    assert len(starts) == 1
+
+
+def test_rich_tables_are_titled_by_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the flagged destinations get their own table, titled with the heading, before the rest."""
+    monkeypatch.setenv("COLUMNS", "160")  # wide enough that rich does not cut the host names
+    out = io.StringIO()
+    render_scan_rich(ROWS, out)
+    text = out.getvalue()
+    assert text.index(SCAN_HEADING) < text.index("denied.example.net") < text.index(OTHER_HEADING)
+    assert text.index(OTHER_HEADING) < text.index("allowed.example.com")
+    calm = io.StringIO()
+    render_scan_rich([r for r in ROWS if not r["flag"]], calm)
+    assert "2 destinations" in calm.getvalue() and SCAN_HEADING not in calm.getvalue()
