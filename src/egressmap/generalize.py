@@ -147,16 +147,67 @@ def apply_wildcards(
         match: Match = "one-label" if label else "apex-and-subdomains" if apex else "subdomains"
         merged = replace(merge(f"*.{suffix}", inside), match=match)
         if is_shared(suffix):
-            merged = replace(
-                merged,
-                broad=True,
-                warnings=(
-                    *merged.warnings,
-                    f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, "
-                    "not only the ones observed",
-                ),
-            )
+            merged = _broad(merged, suffix)
         result = [*rest, merged]
+    return result
+
+
+def _broad(entry: Entry, suffix: str) -> Entry:
+    """``entry`` flagged broad: its wildcard sits over shared hosting."""
+    return replace(
+        entry,
+        broad=True,
+        warnings=(
+            *entry.warnings,
+            f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, not only the ones observed",
+        ),
+    )
+
+
+# --- wildcards a plain list carried (issue 13) ----------------------------------------------------------------
+
+_BREADTH: dict[str, int] = {"one-label": 0, "subdomains": 1, "apex-and-subdomains": 2}
+
+
+def listed_wildcard(host: str) -> tuple[str, Match] | None:
+    """The pattern and match kind of a wildcard a plain list carried as a host, else None.
+
+    A list's ``*.x.com`` reaches every name below ``x.com``; Squid's ``.x.com`` also ``x.com`` itself.
+
+    >>> listed_wildcard("*.archive.ubuntu.com"), listed_wildcard(".x.com"), listed_wildcard("x.com")
+    (('*.archive.ubuntu.com', 'subdomains'), ('*.x.com', 'apex-and-subdomains'), None)
+    """
+    if host.startswith("*."):
+        return host, "subdomains"
+    if host.startswith("."):
+        return "*" + host, "apex-and-subdomains"
+    return None
+
+
+def add_listed_wildcards(
+    entries: Sequence[Entry], listed: Sequence[Entry], is_shared: Callable[[str], bool]
+) -> list[Entry]:
+    """``entries`` plus the wildcard entries of lists (``listed``: one entry per listed ``*.x.com``/``.x.com``).
+
+    The two forms of one suffix become one entry with the broader match; a wildcard that ``--wildcard`` made
+    under the same pattern takes the listed one in. Exact entries stay as they are (converting a list keeps
+    every line). Shared hosting is flagged broad, as with ``--wildcard``; public suffixes never get here (the
+    list reader refuses them).
+    """
+    groups: dict[str, list[Entry]] = {}
+    for entry in listed:
+        pattern, match = listed_wildcard(entry.pattern) or (entry.pattern, entry.match)
+        groups.setdefault(pattern, []).append(replace(entry, pattern=pattern, match=match, hosts=()))
+    result = list(entries)
+    for pattern, group in sorted(groups.items()):
+        same = [e for e in result if e.pattern == pattern and e.match != "exact"]
+        result = [e for e in result if e not in same]
+        merged = merge(pattern, [*same, *group])
+        match = max((e.match for e in (*same, *group)), key=_BREADTH.__getitem__)
+        merged = replace(merged, match=match)
+        if is_shared(pattern[2:]) and not merged.broad:
+            merged = _broad(merged, pattern[2:])
+        result.append(merged)
     return result
 
 
