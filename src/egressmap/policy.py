@@ -108,8 +108,11 @@ def build_policy(
 def _split_listed(destinations: Iterable[Destination]) -> tuple[Iterable[Destination], list[Destination]]:
     """Wildcards a plain list carried (host ``*.x.com`` or ``.x.com``) apart from the other destinations."""
     every = destinations if isinstance(destinations, Sequence) else list(destinations)
-    listed = [d for d in every if d.host[:1] in ("*", ".")]
-    return (every if not listed else [d for d in every if d.host[:1] not in ("*", ".")]), listed
+    listed = [d for d in every if d.host[:1] in _LISTED_MARKS]
+    return (every if not listed else [d for d in every if d.host[:1] not in _LISTED_MARKS]), listed
+
+
+_LISTED_MARKS = frozenset("*.")
 
 
 def _classify_suffix(pattern: str) -> Classification:

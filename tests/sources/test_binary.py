@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from egressmap.sources.binary import binary_reason
+from egressmap.sources.binary import binary_reason, utf16_reason
 
 SQUID = (
     b"1795282820.642    312 10.0.1.17 TCP_TUNNEL/200 6120 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -\n"
@@ -102,3 +102,12 @@ def test_urandom_with_nuls_is_still_binary() -> None:
     """Leaving NUL bytes out of the count does not make random data text."""
     data = bytes(b or 1 for b in os.urandom(4096)) + bytes(4096)
     assert binary_reason(data) is not None
+
+
+def test_utf16_text_is_named_not_called_binary() -> None:
+    """A log written as UTF-16 (PowerShell's Out-File), with or without a BOM, in either byte order."""
+    text = "Invoke-WebRequest https://pypi.org/simple/\r\nStatusCode : 200\r\n" * 10
+    assert utf16_reason(("\ufeff" + text).encode("utf-16-le")) == "UTF-16 text (little-endian)"
+    assert utf16_reason(text.encode("utf-16-le")) == "UTF-16 text (little-endian)"
+    assert utf16_reason(text.encode("utf-16-be")) == "UTF-16 text (big-endian)"
+    assert utf16_reason(text.encode()) is None and utf16_reason(bytes(1024) + text.encode()) is None

@@ -170,3 +170,10 @@ def test_read_range_reports_nul_lines_with_numbers_from_the_part(tmp_path: Path)
         NATIVE_HEAD.rstrip(),
     ]
     assert [(p.lineno, p.reason) for p in problems] == [(2, "NUL byte in line"), (5, "NUL byte in line")]
+
+
+def test_utf16_text_is_refused_with_the_conversion(tmp_path: Path) -> None:
+    """A UTF-16 log is not read as lines of NUL bytes: one message that says how to convert it."""
+    (tmp_path / "win.log").write_bytes("\ufeffGET https://pypi.org/simple/\r\n".encode("utf-16-le") * 20)
+    with pytest.raises(InputError, match=r"UTF-16 text \(little-endian\); convert it to UTF-8 first \(iconv"):
+        InputStream(str(tmp_path / "win.log"))

@@ -73,6 +73,26 @@ def binary_reason(sample: bytes) -> str | None:
     return None
 
 
+def utf16_reason(sample: bytes) -> str | None:
+    r"""Why ``sample`` is UTF-16 text (a byte order mark, or a NUL beside every ASCII character), else None.
+
+    Such a file is all NUL bytes to a UTF-8 reader: every line would be skipped, so it is named instead.
+
+    >>> utf16_reason("\ufeffGET https://pypi.org/\r\n".encode("utf-16-le"))
+    'UTF-16 text (little-endian)'
+    >>> utf16_reason(b"GET https://pypi.org/") is None
+    True
+    """
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"UTF-16 text ({'little' if sample[0] == 0xFF else 'big'}-endian)"
+    even, odd = sample[0:512:2], sample[1:512:2]
+    if len(odd) >= 16:
+        for zeros, other, order in ((odd, even, "little"), (even, odd, "big")):
+            if zeros.count(0) > 0.9 * len(zeros) and other.count(0) < 0.1 * len(other):
+                return f"UTF-16 text ({order}-endian)"
+    return None
+
+
 def _cut_character(text: bytes) -> bool:
     """True when ``text`` ends inside a UTF-8 multi-byte character."""
     tail = text[-3:]

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from ..errors import InputError
 from ..model import Skipped
-from .binary import SAMPLE, binary_reason
+from .binary import SAMPLE, binary_reason, utf16_reason
 
 MAX_LINE = 256 * 1024
 """Longest line accepted (CloudWatch's largest event is 256 KiB); longer lines are skipped and reported."""
@@ -192,6 +192,12 @@ class InputStream:
         except (OSError, EOFError, zlib.error) as exc:
             self.close()
             raise InputError(f"{self.origin}: damaged gzip data at the start ({exc})") from exc
+        wide = utf16_reason(sample)
+        if wide is not None:
+            self.close()
+            raise InputError(
+                f"{self.origin}: {wide}; convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8)"
+            )
         what = binary_reason(sample)
         if what is not None:
             self.close()

@@ -174,11 +174,11 @@ def contents(lines: Sequence[str], total: int, skipped: Sequence[int], counts: d
     gone = set(skipped)
     blank = sum(1 for i, line in enumerate(lines, 1) if not line.strip() and i not in gone)
     comments = sum(1 for line in lines if line.lstrip().startswith(("#", "//")))
-    where = "" if len(lines) >= total else f" (blank and comments counted in the first {len(lines)})"
-    return (
-        f"{total} line{'s' if total != 1 else ''}: {blank} blank, {comments} comment{'s' if comments != 1 else ''}, "
-        f"{counts.get('malformed', 0)} malformed, {counts.get('dropped', 0)} dropped{where}"
-    )
+    looked = f"{blank} blank, {comments} comment{'s' if comments != 1 else ''}"
+    bad = f"{counts.get('malformed', 0)} malformed, {counts.get('dropped', 0)} dropped"
+    if len(lines) >= total:
+        return f"{total} line{'s' if total != 1 else ''}: {looked}, {bad}"
+    return f"{total} lines: {bad}; in the first {len(lines)}: {looked}"
 
 
 def _json_object(line: str) -> dict[str, object] | None:
