@@ -66,6 +66,9 @@ def test_text_is_not_structured_data() -> None:
     """Build output, prose with commas and a header alone are not structured data."""
     assert recognise(["Reading package lists... Done", "Building dependency tree... Done"]) is None
     assert recognise(["Hello, world", "this line, has, more commas"]) is None
+    assert (
+        recognise(["Reading state information, Done", "Building tree, Done", "Unpacking files, Done"]) is None
+    )
     assert recognise(["host,port"]) is None
     assert recognise([]) is None and recognise(["", "  "]) is None
 

@@ -121,6 +121,8 @@ class Delimited(Recogniser):
         if not rows:
             return None
         for delimiter in self.DELIMITERS:
+            if delimiter + " " in header:  # prose ("Reading state information, Done"), not an export's header
+                continue
             names = _fields(header, delimiter)
             if len(names) < 2 or not all(_COLUMN.match(n.strip()) for n in names):
                 continue
