@@ -47,10 +47,35 @@ def test_listed_wildcards_keep_exact_entries_and_their_own_ports() -> None:
     assert not entry_covers(star.pattern, star.match, "archive.ubuntu.com")
 
 
-def test_both_forms_of_one_suffix_are_one_entry_with_the_broader_match() -> None:
-    """``*.x.com:80`` and ``.x.com:443`` give one apex-and-subdomains entry on both ports."""
-    (entry,) = add_listed_wildcards([], [_entry("*.example.org", (80,)), _entry(".example.org")], _shared)
+def test_both_forms_of_one_suffix_join_only_when_that_widens_nothing() -> None:
+    """``*.x.com:443`` joins ``.x.com:443``; ``*.x.com:80`` stays apart (joined, it would allow x.com:80)."""
+    (entry,) = add_listed_wildcards([], [_entry("*.example.org"), _entry(".example.org", (80, 443))], _shared)
     assert (entry.pattern, entry.match, entry.ports) == ("*.example.org", "apex-and-subdomains", (80, 443))
+    apart = add_listed_wildcards([], [_entry("*.example.org", (80,)), _entry(".example.org")], _shared)
+    assert sorted((e.pattern, e.match, e.ports) for e in apart) == [
+        ("*.example.org", "apex-and-subdomains", (443,)),
+        ("*.example.org", "subdomains", (80,)),
+    ]
+    same = add_listed_wildcards(
+        [], [_entry("*.example.org", (80,)), _entry("*.example.org", (443,))], _shared
+    )
+    assert [(e.match, e.ports) for e in same] == [("subdomains", (80, 443))]
+
+
+def test_a_listed_wildcard_joins_one_made_by_the_wildcard_flag_without_widening() -> None:
+    """--wildcard x made ``*.x`` (apex seen) on 443: a listed ``*.x:443`` joins it, ``*.x:8080`` does not."""
+    seen = [_entry("example.org"), _entry("a.example.org")]
+    made = apply_wildcards(seen, ["example.org"], lambda s: False, _shared)
+    assert [(e.match, e.ports) for e in made] == [("apex-and-subdomains", (443,))]
+    out = add_listed_wildcards(made, [_entry("*.example.org", source="l:7")], _shared)
+    assert [(e.match, e.ports, e.hosts) for e in out] == [
+        ("apex-and-subdomains", (443,), ("a.example.org", "example.org"))
+    ]
+    out = add_listed_wildcards(made, [_entry("*.example.org", (8080,), "l:8")], _shared)
+    assert sorted((e.match, e.ports) for e in out) == [
+        ("apex-and-subdomains", (443,)),
+        ("subdomains", (8080,)),
+    ]
 
 
 def test_shared_hosting_is_broad_once() -> None:

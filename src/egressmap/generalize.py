@@ -152,6 +152,15 @@ def apply_wildcards(
     return result
 
 
+def _under(entry: Entry, suffix: str, one_label: bool) -> bool:
+    """True when every host of an exact entry sits under ``suffix`` (one label below it for ``one_label``)."""
+    if entry.match != "exact" or REGION_TOKEN in entry.pattern and one_label:
+        return False
+    if one_label:
+        return all(h.endswith("." + suffix) and "." not in h[: -len(suffix) - 1] for h in entry.hosts)
+    return any(h == suffix or h.endswith("." + suffix) for h in entry.hosts)
+
+
 def _broad(entry: Entry, suffix: str) -> Entry:
     """``entry`` flagged broad: its wildcard sits over shared hosting."""
     return replace(
@@ -189,32 +198,42 @@ def add_listed_wildcards(
 ) -> list[Entry]:
     """``entries`` plus the wildcard entries of lists (``listed``: one entry per listed ``*.x.com``/``.x.com``).
 
-    The two forms of one suffix become one entry with the broader match; a wildcard that ``--wildcard`` made
-    under the same pattern takes the listed one in. Exact entries stay as they are (converting a list keeps
-    every line). Shared hosting is flagged broad, as with ``--wildcard``; public suffixes never get here (the
-    list reader refuses them).
+    A listed wildcard joins another wildcard entry of the same pattern (the other form, or one ``--wildcard``
+    made) when that widens nothing: the same match kind, or the narrower one's ports among the broader one's.
+    Otherwise it stays an entry of its own (``*.x.com:80`` and ``.x.com:443`` do not make ``x.com:80``). Exact
+    entries stay as they are (converting a list keeps every line). Shared hosting is flagged broad, as with
+    ``--wildcard``; public suffixes never get here (the list reader refuses them).
     """
-    groups: dict[str, list[Entry]] = {}
+    result = list(entries)
+    by_pattern: dict[str, list[int]] = {}
+    for i, entry in enumerate(result):
+        if entry.match != "exact":
+            by_pattern.setdefault(entry.pattern, []).append(i)
+    wild = []
     for entry in listed:
         pattern, match = listed_wildcard(entry.pattern) or (entry.pattern, entry.match)
-        groups.setdefault(pattern, []).append(replace(entry, pattern=pattern, match=match, hosts=()))
-    result = list(entries)
-    for pattern, group in sorted(groups.items()):
-        same = [e for e in result if e.pattern == pattern and e.match != "exact"]
-        result = [e for e in result if e not in same]
-        merged = merge(pattern, [*same, *group])
-        match = max((e.match for e in (*same, *group)), key=_BREADTH.__getitem__)
-        merged = replace(merged, match=match)
-        if is_shared(pattern[2:]) and not merged.broad:
-            merged = _broad(merged, pattern[2:])
-        result.append(merged)
+        wild.append(replace(entry, pattern=pattern, match=match, hosts=()))
+    touched = set()
+    for entry in sorted(wild, key=lambda e: (e.pattern, -_BREADTH[e.match], e.ports)):  # broader first
+        places = by_pattern.setdefault(entry.pattern, [])
+        joined = next((i for i in places if _joins(result[i], entry)), None)
+        if joined is None:
+            touched.add(len(result))
+            places.append(len(result))
+            result.append(entry)
+            continue
+        match = max(result[joined].match, entry.match, key=_BREADTH.__getitem__)
+        result[joined] = replace(merge(entry.pattern, [result[joined], entry]), match=match)
+        touched.add(joined)
+    for i in sorted(touched):
+        if is_shared(result[i].pattern[2:]) and not result[i].broad:
+            result[i] = _broad(result[i], result[i].pattern[2:])
     return result
 
 
-def _under(entry: Entry, suffix: str, one_label: bool) -> bool:
-    """True when every host of an exact entry sits under ``suffix`` (one label below it for ``one_label``)."""
-    if entry.match != "exact" or REGION_TOKEN in entry.pattern and one_label:
-        return False
-    if one_label:
-        return all(h.endswith("." + suffix) and "." not in h[: -len(suffix) - 1] for h in entry.hosts)
-    return any(h == suffix or h.endswith("." + suffix) for h in entry.hosts)
+def _joins(one: Entry, other: Entry) -> bool:
+    """True when one entry can stand for both wildcard entries without allowing more than the two did."""
+    if one.match == other.match:
+        return True
+    wide, narrow = sorted((one, other), key=lambda e: _BREADTH[e.match], reverse=True)
+    return set(narrow.ports) <= set(wide.ports)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from egressmap.aggregate import aggregate
+from egressmap.exporters import ExportOptions
+from egressmap.exporters.listing import ListExport
 from egressmap.model import Observation, Skipped
+from egressmap.policy import build_policy
 from egressmap.sources import build_sources, choose
 from egressmap.sources.plainlist import PlainList, WildcardError, read_wildcard
 
@@ -64,3 +70,31 @@ def test_a_squid_dstdomain_file_is_sniffed_as_a_list() -> None:
     assert choose(SQUID_DSTDOMAIN, build_sources()).name == "list"
     hosts = [o.host for o in PlainList().read(SQUID_DSTDOMAIN, "d") if isinstance(o, Observation)]
     assert hosts == [".ubuntu.com", ".pythonhosted.org", "pypi.org", ".github.com"]
+
+
+_LABEL = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6)
+_SUFFIX = st.sampled_from(["example.org", "mirror.example.net", "pkgs.example.com"])
+_PORT = st.sampled_from([80, 443, 8443])
+_LINE = st.one_of(
+    st.builds(lambda label, suffix, port: f"{label}.{suffix}:{port}", _LABEL, _SUFFIX, _PORT),
+    st.builds(lambda suffix, port: f"{suffix}:{port}", _SUFFIX, _PORT),
+    st.builds(lambda label, suffix, port: f"*.{label}.{suffix}:{port}", _LABEL, _SUFFIX, _PORT),
+    st.builds(lambda suffix, port: f"*.{suffix}:{port}", _SUFFIX, _PORT),
+    st.builds(lambda suffix, port: f".{suffix}:{port}", _SUFFIX, _PORT),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(_LINE, min_size=1, max_size=12))
+def test_converting_a_list_keeps_every_line_and_adds_none(lines: list[str]) -> None:
+    """Any list of hosts and wildcards, built and exported as a list, gives back each line (``.x:p`` as
+    ``*.x:p`` and ``x:p``) and nothing a line did not allow."""
+    items = list(PlainList().read(lines, "allow.txt"))
+    assert all(isinstance(i, Observation) for i in items)
+    policy = build_policy(aggregate(i for i in items if isinstance(i, Observation)).values())
+    out = ListExport().render(policy, ExportOptions()).text
+    got = {line for line in out.splitlines() if not line.startswith("#")}
+    wanted = set()
+    for line in lines:
+        wanted |= {"*" + line, line[1:]} if line.startswith(".") else {line}
+    assert got == wanted
