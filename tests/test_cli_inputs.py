@@ -157,6 +157,10 @@ def test_a_real_binary_file_is_still_refused(tmp_path: Path, capsys: pytest.Capt
     assert code == 1 and "looks like a binary file (an ELF executable or library)" in err
     code, out, err = run(capsys, "scan", str(png), str(good), "--json")
     assert code == 3 and "(a PNG image)" in err and _hosts(out) == {"pypi.org"}
+    code, out, err = run(capsys, "build", "-q", str(png), str(good))
+    assert code == 3 and err == f"egressmap: {png}: looks like a binary file (a PNG image); " + (
+        "give a text log, a .gz of one, or a plain list\n"
+    )
 
 
 def test_route53_resolver_json_is_named_and_exits_3(

@@ -355,6 +355,11 @@ def _ingest(
     for r in report.inputs:  # even with -q: an input that gave nothing must never pass in silence
         if r.nothing:
             print(f"egressmap: {r.origin}: {r.nothing}", file=sys.stderr)
+        elif r.error and args.quiet:  # (without -q, problem_lines said it)
+            print(
+                f"egressmap: {r.error if r.error.startswith(r.origin) else f'{r.origin}: {r.error}'}",
+                file=sys.stderr,
+            )
     bad = report.count("malformed") + report.count("warning")
     unread = len(report.failed_inputs) + len(report.unread_inputs)
     if args.strict and (bad or unread):
