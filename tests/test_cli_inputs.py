@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -126,15 +127,19 @@ def test_nul_bytes_in_a_text_log_keep_its_urls(tmp_path: Path, capsys: pytest.Ca
 @given(
     total=st.integers(min_value=5, max_value=120),
     spots=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 600)), min_size=1, max_size=4),
+    packed=st.booleans(),
 )
-def test_a_few_nuls_never_lose_the_file(total: int, spots: list[tuple[float, int]], tmp_path: Path) -> None:
-    """Wherever a few runs of NUL bytes land, every other line is used and the damaged ones are numbered."""
+def test_a_few_nuls_never_lose_the_file(
+    total: int, spots: list[tuple[float, int]], packed: bool, tmp_path: Path
+) -> None:
+    """Wherever a few runs of NUL bytes land (plain or gzipped), every other line is used, the damaged ones
+    are numbered."""
     data = bytearray("".join(_native(i) for i in range(total)).encode())
     for spot, run_length in sorted(spots, reverse=True):
         at = int(spot * len(data))
         data[at:at] = bytes(run_length)
     log = tmp_path / "access.log"
-    log.write_bytes(bytes(data))
+    log.write_bytes(gzip.compress(bytes(data)) if packed else bytes(data))
     damaged = [n for n, line in enumerate(bytes(data).split(b"\n"), 1) if b"\x00" in line]
     intact = sum(1 for line in bytes(data).split(b"\n") if line and b"\x00" not in line)
     report = IngestReport()
