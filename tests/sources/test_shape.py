@@ -39,6 +39,19 @@ def test_route53_resolver_json_lines_are_named_with_what_to_do() -> None:
     assert "egressmap does not read this format yet" in sentence and ".query_name" in sentence
 
 
+def test_json_lines_after_a_prefix_are_json_lines_too() -> None:
+    """``aws logs tail --format detailed`` puts a time and the log stream before each event."""
+    stream = "vpc-0c5a9e7b1d2f34a60_vpcdnsquerylogs_111122223333_c3b4d5e6"
+    lines = [
+        f"2026-11-03T09:14:0{i}.118000+00:00 {stream} {_resolver_record('pypi.org', i)}" for i in range(3)
+    ]
+    shape = recognise(lines)
+    assert shape is not None and shape.name.startswith(
+        "JSON lines, a Route 53 Resolver query log after a prefix"
+    )
+    assert "cut the prefix, then jq" in shape.advice
+
+
 def test_other_json_lines_and_a_json_document() -> None:
     """Any JSON lines are named with their keys; a pretty-printed document is named too."""
     shape = recognise(['{"ts": 1, "host": "a.example"}', '{"ts": 2, "host": "b.example"}', ""])

@@ -73,8 +73,15 @@ class JsonLines(Recogniser):
     """One JSON object per line (Route 53 Resolver, Network Firewall, CloudTrail, Zeek JSON...)."""
 
     def recognise(self, lines: Sequence[str]) -> Shape | None:
-        """Most lines are JSON objects; the keys are the first object's."""
+        """Most lines are JSON objects, maybe after a prefix (``aws logs tail``'s time and stream).
+
+        The keys named are the first object's.
+        """
         objects = [obj for obj in map(_json_object, lines) if obj is not None]
+        prefixed = False
+        if len(objects) < MIN_SHARE * len(lines):
+            objects = [obj for obj in map(_prefixed_json_object, lines) if obj is not None]
+            prefixed = True
         if not objects or len(objects) < MIN_SHARE * len(lines):
             return None
         keys = list(objects[0])
@@ -83,6 +90,9 @@ class JsonLines(Recogniser):
             if needed <= set(keys):
                 name, command = f"JSON lines, {what}", example
                 break
+        if prefixed:
+            name += " after a prefix on each line (a time, a log stream)"
+            command = "cut the prefix, then " + command
         return Shape(
             name,
             _named("keys", keys),
@@ -192,6 +202,16 @@ def _json_object(line: str) -> dict[str, object] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) and data else None
+
+
+def _prefixed_json_object(line: str) -> dict[str, object] | None:
+    """A JSON object after a short prefix without braces, such as ``2026-11-03T09:14:21Z stream {...}``."""
+    start = line.find("{")
+    return _json_object(line[start:]) if 0 < start <= MAX_PREFIX else None
+
+
+MAX_PREFIX = 160
+"""Longest prefix before a JSON object on a line (a timestamp, a log group and stream)."""
 
 
 def _fields(line: str, delimiter: str) -> list[str]:
