@@ -33,9 +33,9 @@ class Shape:
     """Structured data egressmap does not read: what it looks like and what to do."""
 
     name: str
-    """``JSON lines``, ``CSV with a header``..."""
+    """``JSON lines`` (with what it probably is, when known), ``CSV with a header``..."""
     detail: str
-    """Its keys or columns, and what it probably is when known."""
+    """Its keys or columns."""
     advice: str
     """What the user can do now."""
 
