@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,116 @@ def test_seed000_proxy_hosts_split_like_the_seed(tmp_path: Path, capsys: pytest.
             "cloudfront",
             "none",
         )
+
+
+# --- issue 13: seed 001's final submitted list, wildcards included, exports with every line -----------------
+
+SUBMITTED = Path(__file__).parent / "data" / "seeds" / "seed001-submitted-list.txt"
+"""The 28 lines under "The list I will submit to the Firewall team will be:" in seed 001 (two section headers,
+4 HTTP and 22 HTTPS destinations, three of them ``*.`` wildcards)."""
+WILDCARDS = {"archive.ubuntu.com": 80, "cloudfront.net": 443, "download.nvidia.com": 443}
+
+
+def _submitted() -> tuple[dict[str, int], list[str]]:
+    """The list's exact hosts with their port, and all its lines."""
+    lines = SUBMITTED.read_text().splitlines()
+    exact = {}
+    for line in lines:
+        if not line.startswith(("#", "*.")):
+            host, port = line.rsplit(":", 1)
+            exact[host] = int(port)
+    return exact, lines
+
+
+def test_seed001_submitted_list_has_its_28_lines() -> None:
+    """The data file is the seed's list: 28 lines, 26 destinations, 3 of them wildcards."""
+    exact, lines = _submitted()
+    assert len(lines) == 28 and len(exact) == 23
+    assert sum(1 for line in lines if line.startswith("*.")) == 3
+
+
+def test_seed001_submitted_list_round_trips_through_list(capsys: pytest.CaptureFixture[str]) -> None:
+    """The list export gives back every one of the 28 lines, wildcards and ports as written."""
+    out = _run(capsys, "build", str(SUBMITTED), "--to", "list")
+    assert sorted(out.splitlines()) == sorted(_submitted()[1])
+    assert "*.archive.ubuntu.com:80" in out.split("# HTTPS Destinations")[0]
+
+
+def test_seed001_submitted_list_policy_has_each_match_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every line is an entry; the three wildcards are subdomains entries on their ports; CloudFront is broad."""
+    entries = json.loads(_run(capsys, "build", str(SUBMITTED), "--to", "json"))["entries"]
+    exact, _ = _submitted()
+    assert {e["pattern"]: (e["match"], e["ports"]) for e in entries} == {
+        **{h: ("exact", [p]) for h, p in exact.items()},
+        **{f"*.{s}": ("subdomains", [p]) for s, p in WILDCARDS.items()},
+    }
+    broad = {e["pattern"] for e in entries if e["broad"]}
+    assert broad == {"*.cloudfront.net"}
+    (cloudfront,) = [e for e in entries if e["pattern"] == "*.cloudfront.net"]
+    assert "shared hosting" in cloudfront["warnings"][0] and cloudfront["service"] == "cloudfront"
+
+
+def test_seed001_submitted_list_to_squid(capsys: pytest.CaptureFixture[str]) -> None:
+    """Squid: exact names in dstdomain, each wildcard as a subdomains-only dstdom_regex, on its port's acl."""
+    out = _run(capsys, "build", str(SUBMITTED), "--to", "squid")
+    names: dict[int, set[str]] = {80: set(), 443: set()}
+    regexes: dict[int, set[str]] = {80: set(), 443: set()}
+    for line in out.splitlines():
+        words = line.split()
+        if line.startswith("acl egressmap_dst_"):
+            names[int(words[1].rsplit("_", 1)[1])].update(words[4:])
+        elif line.startswith("acl egressmap_re_"):
+            regexes[int(words[1].rsplit("_", 1)[1])].update(words[5:])
+    exact, _ = _submitted()
+    assert names == {p: {h for h, q in exact.items() if q == p} for p in (80, 443)}
+    assert regexes == {
+        p: {"^([a-z0-9_-]+\\." + ")+" + s.replace(".", "\\.") + "$" for s, q in WILDCARDS.items() if q == p}
+        for p in (80, 443)
+    }
+
+
+def test_seed001_submitted_list_to_pan_edl_url(capsys: pytest.CaptureFixture[str]) -> None:
+    """PAN-OS URL EDL: ``x.com/`` for a name, ``*.x.com/`` for names below it."""
+    out = _run(capsys, "build", str(SUBMITTED), "--to", "pan-edl-url")
+    exact, _ = _submitted()
+    assert set(out.splitlines()) == {f"{h}/" for h in exact} | {f"*.{s}/" for s in WILDCARDS}
+
+
+def test_seed001_submitted_list_to_dns_firewall(capsys: pytest.CaptureFixture[str]) -> None:
+    """Route 53 DNS Firewall domain list: ``x.com`` for a name, ``*.x.com`` for names below it."""
+    out = _run(capsys, "build", str(SUBMITTED), "--to", "dns-firewall")
+    exact, _ = _submitted()
+    assert set(out.splitlines()) == set(exact) | {f"*.{s}" for s in WILDCARDS}
+
+
+def test_seed001_submitted_list_to_aws_network_firewall(capsys: pytest.CaptureFixture[str]) -> None:
+    """Network Firewall: Suricata rules by default (exact SNI/Host, ``endswith .x.com`` for subdomains, the
+    line's port kept); as a domain list each wildcard is ``.x.com``."""
+    out = _run(capsys, "build", str(SUBMITTED), "--to", "aws-network-firewall")
+    seen = set()
+    for proto, port, content, anchored in re.findall(
+        r"pass (tls|http) \$HOME_NET any -> \$EXTERNAL_NET (\d+) \((?:ssl_state:client_hello; )?"
+        r'(?:tls\.sni|http\.host); content:"([^"]+)"; (startswith; )?',
+        out,
+    ):
+        assert proto == ("http" if port == "80" else "tls")
+        seen.add((content if anchored else f"*{content}", int(port)))
+    exact, _ = _submitted()
+    assert seen == set(exact.items()) | {(f"*.{s}", p) for s, p in WILDCARDS.items()}
+    listed = _run(
+        capsys, "build", str(SUBMITTED), "--to", "aws-network-firewall", "--param", "rules=domain-list"
+    )
+    targets = {line.strip()[2:] for line in listed.splitlines() if line.startswith("            - ")}
+    assert set(exact) | {f".{s}" for s in WILDCARDS} <= targets
+
+
+def test_seed001_submitted_list_survives_the_policy_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Build to a policy file, then export it: the same 28 lines (wildcards have no hosts, only a pattern)."""
+    policy = tmp_path / "policy.yaml"
+    _run(capsys, "build", str(SUBMITTED), "-o", str(policy))
+    assert "pattern: '*.cloudfront.net'\n  match: subdomains\n  hosts: []" in policy.read_text()
+    assert _run(capsys, "export", str(policy), "--to", "list") == _run(
+        capsys, "build", str(SUBMITTED), "--to", "list"
+    )

@@ -1,7 +1,8 @@
 """Command line: parse flags, call the library, print. The only module that exits.
 
 Exit codes: 0 success; 1 error (nothing written) or ``--strict`` found bad lines; 2 usage;
-3 partial success (output written, but an input could not be read at all).
+3 partial success (output written, but an input could not be read at all, or is structured data egressmap
+does not read, such as JSON lines or CSV).
 """
 
 from __future__ import annotations
@@ -357,9 +358,18 @@ def _ingest(
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
+    for r in report.inputs:  # even with -q: an input that gave nothing must never pass in silence
+        if r.nothing:
+            print(f"egressmap: {r.origin}: {r.nothing}", file=sys.stderr)
+        elif r.error and args.quiet:  # (without -q, problem_lines said it)
+            print(
+                f"egressmap: {r.error if r.error.startswith(r.origin) else f'{r.origin}: {r.error}'}",
+                file=sys.stderr,
+            )
     bad = report.count("malformed") + report.count("warning")
-    if args.strict and (bad or report.failed_inputs):
-        raise StrictModeError(f"--strict: {bad} bad line(s), {len(report.failed_inputs)} unreadable input(s)")
+    unread = len(report.failed_inputs) + len(report.unread_inputs)
+    if args.strict and (bad or unread):
+        raise StrictModeError(f"--strict: {bad} bad line(s), {unread} unreadable input(s)")
     if report.failed_inputs and len(report.failed_inputs) == len(report.inputs):
         raise EgressmapError("no input could be read")
     return destinations, report
@@ -471,7 +481,7 @@ def _build(args: argparse.Namespace) -> int:
         policy, gone = without_flagged(policy)
         print(f"egressmap: build: {excluded_note(gone)}", file=sys.stderr)
     _write(_export_text(policy, args) if args.to else dump_yaml(policy), args.output)
-    return EXIT_PARTIAL if report.failed_inputs else EXIT_OK
+    return EXIT_PARTIAL if report.failed_inputs or report.unread_inputs else EXIT_OK
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -492,7 +502,7 @@ def _scan(args: argparse.Namespace) -> int:
         render_scan_plain(rows, sys.stdout)
     if compared is not None and not args.json:
         sys.stdout.write(render_comparison(compared))
-    return EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK
+    return EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK
 
 
 def _plan(args: argparse.Namespace) -> int:

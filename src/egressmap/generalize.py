@@ -148,15 +148,7 @@ def apply_wildcards(
         match: Match = "one-label" if label else "apex-and-subdomains" if apex else "subdomains"
         merged = replace(merge(f"*.{suffix}", inside), match=match)
         if is_shared(suffix):
-            merged = replace(
-                merged,
-                broad=True,
-                warnings=(
-                    *merged.warnings,
-                    f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, "
-                    "not only the ones observed",
-                ),
-            )
+            merged = _broad(merged, suffix)
         result = [*rest, merged]
     return result
 
@@ -168,3 +160,81 @@ def _under(entry: Entry, suffix: str, one_label: bool) -> bool:
     if one_label:
         return all(h.endswith("." + suffix) and "." not in h[: -len(suffix) - 1] for h in entry.hosts)
     return any(h == suffix or h.endswith("." + suffix) for h in entry.hosts)
+
+
+def _broad(entry: Entry, suffix: str) -> Entry:
+    """``entry`` flagged broad: its wildcard sits over shared hosting."""
+    return replace(
+        entry,
+        broad=True,
+        warnings=(
+            *entry.warnings,
+            f"*.{suffix} is shared hosting: it allows anyone's site under {suffix}, not only the ones observed",
+        ),
+    )
+
+
+# --- wildcards a plain list carried (issue 13) ----------------------------------------------------------------
+
+_BREADTH: dict[str, int] = {"one-label": 0, "subdomains": 1, "apex-and-subdomains": 2}
+
+
+def listed_wildcard(host: str) -> tuple[str, Match] | None:
+    """The pattern and match kind of a wildcard a plain list carried as a host, else None.
+
+    A list's ``*.x.com`` reaches every name below ``x.com``; Squid's ``.x.com`` also ``x.com`` itself.
+
+    >>> listed_wildcard("*.archive.ubuntu.com"), listed_wildcard(".x.com"), listed_wildcard("x.com")
+    (('*.archive.ubuntu.com', 'subdomains'), ('*.x.com', 'apex-and-subdomains'), None)
+    """
+    if host.startswith("*."):
+        return host, "subdomains"
+    if host.startswith("."):
+        return "*" + host, "apex-and-subdomains"
+    return None
+
+
+def add_listed_wildcards(
+    entries: Sequence[Entry], listed: Sequence[Entry], is_shared: Callable[[str], bool]
+) -> list[Entry]:
+    """``entries`` plus the wildcard entries of lists (``listed``: one entry per listed ``*.x.com``/``.x.com``).
+
+    A listed wildcard joins another wildcard entry of the same pattern (the other form, or one ``--wildcard``
+    made) when that widens nothing: the same match kind, or the narrower one's ports among the broader one's.
+    Otherwise it stays an entry of its own (``*.x.com:80`` and ``.x.com:443`` do not make ``x.com:80``). Exact
+    entries stay as they are (converting a list keeps every line). Shared hosting is flagged broad, as with
+    ``--wildcard``; public suffixes never get here (the list reader refuses them).
+    """
+    result = list(entries)
+    by_pattern: dict[str, list[int]] = {}
+    for i, entry in enumerate(result):
+        if entry.match != "exact":
+            by_pattern.setdefault(entry.pattern, []).append(i)
+    wild = []
+    for entry in listed:
+        pattern, match = listed_wildcard(entry.pattern) or (entry.pattern, entry.match)
+        wild.append(replace(entry, pattern=pattern, match=match, hosts=()))
+    touched = set()
+    for entry in sorted(wild, key=lambda e: (e.pattern, -_BREADTH[e.match], e.ports)):  # broader first
+        places = by_pattern.setdefault(entry.pattern, [])
+        joined = next((i for i in places if _joins(result[i], entry)), None)
+        if joined is None:
+            touched.add(len(result))
+            places.append(len(result))
+            result.append(entry)
+            continue
+        match = max(result[joined].match, entry.match, key=_BREADTH.__getitem__)
+        result[joined] = replace(merge(entry.pattern, [result[joined], entry]), match=match)
+        touched.add(joined)
+    for i in sorted(touched):
+        if is_shared(result[i].pattern[2:]) and not result[i].broad:
+            result[i] = _broad(result[i], result[i].pattern[2:])
+    return result
+
+
+def _joins(one: Entry, other: Entry) -> bool:
+    """True when one entry can stand for both wildcard entries without allowing more than the two did."""
+    if one.match == other.match:
+        return True
+    wide, narrow = sorted((one, other), key=lambda e: _BREADTH[e.match], reverse=True)
+    return set(narrow.ports) <= set(wide.ports)

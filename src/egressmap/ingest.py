@@ -11,6 +11,7 @@ from .errors import InputError
 from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.reader import InputStream
+from .sources.shape import contents, recognise
 from .sources.squid import SquidLog
 
 MAX_LISTED = 20
@@ -29,6 +30,10 @@ class InputReport:
     problems: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(kind, reason) -> first line numbers (at most MAX_LISTED)."""
     problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    nothing: str | None = None
+    """Set when the input gave no destination at all: its format and what was in it (always shown)."""
+    not_read: str | None = None
+    """Set when that input is structured data egressmap does not read: what it looks like, what to do."""
 
     def note(self, item: Skipped) -> None:
         """Record one skipped line."""
@@ -57,6 +62,11 @@ class IngestReport:
     def failed_inputs(self) -> list[InputReport]:
         """Inputs that could not be read at all."""
         return [r for r in self.inputs if r.error]
+
+    @property
+    def unread_inputs(self) -> list[InputReport]:
+        """Inputs read without error that are structured data egressmap does not read (nothing came of them)."""
+        return [r for r in self.inputs if r.not_read]
 
 
 Progress = Callable[[str, int, int | None], None]
@@ -108,6 +118,8 @@ def observe(
             rep.lines = stream.lines_read
             for problem in stream.problems:
                 rep.note(problem)
+            if not counted:
+                _nothing_found(rep, stream)
         finally:
             stream.close()
 
@@ -134,6 +146,23 @@ def split_configs(paths: Sequence[str]) -> tuple[list[str], list[str]]:
                 continue
         logs.append(path)
     return configs, logs
+
+
+def _nothing_found(rep: InputReport, stream: InputStream) -> None:
+    """Say what an input that gave no destination held, and what it looks like when it is structured data."""
+    counts = {kind: rep.count(kind) for kind in ("malformed", "dropped")}
+    skipped = [p.lineno for p in stream.problems]
+    held = contents(stream.first_lines, rep.lines, skipped, counts)
+    rep.nothing = f"no destination found (read as {rep.format or 'unknown'}; {held})"
+    if rep.format in TEXT_FORMATS:  # a structured format of ours that gave nothing has its own messages
+        shape = recognise(stream.head)
+        if shape is not None:
+            rep.not_read = shape.sentence()
+            rep.nothing += f"; {rep.not_read}"
+
+
+TEXT_FORMATS = ("text", "list")
+"""Formats that read any text: an input they found nothing in may be structured data of another kind."""
 
 
 def _bind(progress: Progress, path: str) -> Callable[[int], None]:

@@ -36,7 +36,8 @@ class Observation:
     """One piece of evidence that a host was (or may be) contacted."""
 
     host: str
-    """Normalised host name or IP literal (lower case, A-labels, no trailing dot)."""
+    """Normalised host name or IP literal (lower case, A-labels, no trailing dot). A plain list's wildcard line
+    keeps its own form, ``*.suffix`` or Squid's ``.suffix`` (see :func:`egressmap.generalize.listed_wildcard`)."""
     port: int
     """Destination port (scheme default when the evidence names none)."""
     kind: Kind

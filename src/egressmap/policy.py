@@ -13,7 +13,7 @@ from typing import Any
 
 from . import classify as classify_mod
 from .errors import ConfigError
-from .generalize import apply_wildcards, check_pattern, fold_regions
+from .generalize import add_listed_wildcards, apply_wildcards, check_pattern, fold_regions
 from .hostnames import normalize_host
 from .model import (
     PREDICTED,
@@ -81,6 +81,7 @@ def build_policy(
     predicted: Sequence[Entry] = (),
 ) -> Policy:
     """Destinations (plus catalog ``predicted`` entries) -> a sorted, classified, optionally generalised policy."""
+    destinations, listed = _split_listed(destinations)
     entries = entries_from(destinations)
     if predicted:
         entries = merge_predictions(entries, predicted)
@@ -94,12 +95,31 @@ def build_policy(
             classify_mod.psl.is_shared_suffix,
             one_label=label_wildcards,
         )
+    if listed:
+        entries = add_listed_wildcards(
+            entries, entries_from(listed, _classify_suffix), classify_mod.psl.is_shared_suffix
+        )
     return Policy(
         entries=tuple(sorted(entries, key=_entry_key)),
         regions=tuple(regions),
         inputs=tuple(inputs),
         skipped=dict(sorted((skipped or {}).items())),
     )
+
+
+def _split_listed(destinations: Iterable[Destination]) -> tuple[Iterable[Destination], list[Destination]]:
+    """Wildcards a plain list carried (host ``*.x.com`` or ``.x.com``) apart from the other destinations."""
+    every = destinations if isinstance(destinations, Sequence) else list(destinations)
+    listed = [d for d in every if d.host[:1] in _LISTED_MARKS]
+    return (every if not listed else [d for d in every if d.host[:1] not in _LISTED_MARKS]), listed
+
+
+_LISTED_MARKS = frozenset("*.")
+
+
+def _classify_suffix(pattern: str) -> Classification:
+    """A listed wildcard is classified as the suffix it stands over."""
+    return classify_mod.classify(pattern.lstrip("*."))
 
 
 def merge_predictions(observed: Sequence[Entry], predicted: Sequence[Entry]) -> list[Entry]:

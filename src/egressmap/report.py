@@ -104,6 +104,7 @@ def report_dict(report: IngestReport) -> list[dict[str, Any]]:
             "lines": r.lines,
             "observations": r.observations,
             "error": r.error,
+            "not_read": r.not_read,
             "problems": [
                 {"kind": k, "reason": why, "count": r.problem_counts[(k, why)], "lines": lines}
                 for (k, why), lines in sorted(r.problems.items())

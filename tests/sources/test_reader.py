@@ -117,3 +117,63 @@ def test_read_range_skips_the_rest_of_an_over_long_line_in_bounded_steps(tmp_pat
     assert [p.lineno for p in first_problems] == [2]
     assert b"a" in first[0].split(b"\n")
     assert _range_lines(path, 100, path.stat().st_size) == [b"b"]
+
+
+NATIVE_HEAD = b"1795282820.642    312 10.0.1.17 TCP_TUNNEL/200 6120 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -\n"
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_nul_bytes_in_the_first_kib_skip_only_their_lines(tmp_path: Path, packed: bool) -> None:
+    """NUL bytes near the start (a crash, a full disk) lose their lines only, each reported by number."""
+    body = (
+        b"Hit:1 http://archive.ubuntu.com/ubuntu noble InRelease\n"
+        + b"\x00" * 300
+        + b"Get:2 http://security.ubuntu.com/ubuntu noble-security InRelease [126 kB]\n"
+        + b"Get:3 http://archive.ubuntu.com/ubuntu noble-updates InRelease [126 kB]\n"
+        + b"Fetched 252 kB in 1s\x00\x00 (180 kB/s)\n"
+        + b"Reading package lists...\n"
+    )
+    path = tmp_path / ("apt.log.gz" if packed else "apt.log")
+    path.write_bytes(gzip.compress(body) if packed else body)
+    lines, stream = _read(path)
+    assert len(lines) == 5 and lines[1] == "" and lines[3] == ""
+    assert lines[2].startswith("Get:3") and lines[4] == "Reading package lists..."
+    assert [(p.lineno, p.reason) for p in stream.problems] == [
+        (2, "NUL byte in line"),
+        (4, "NUL byte in line"),
+    ]
+
+
+def test_a_png_is_still_refused(tmp_path: Path) -> None:
+    """A real binary file (a PNG, also gzipped) is refused with what it is."""
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+    (tmp_path / "shot.log").write_bytes(png)
+    (tmp_path / "shot.gz").write_bytes(gzip.compress(png))
+    for name in ("shot.log", "shot.gz"):
+        with pytest.raises(InputError, match=r"binary file \(a PNG image\)"):
+            InputStream(str(tmp_path / name))
+
+
+def test_read_range_reports_nul_lines_with_numbers_from_the_part(tmp_path: Path) -> None:
+    """The native reader's byte-range path skips NUL lines too, numbered from its part's first line."""
+    path = tmp_path / "access.log"
+    data = NATIVE_HEAD * 3 + b"\x00" * 40 + b"\n" + NATIVE_HEAD * 2 + b"17952\x0082\n" + NATIVE_HEAD
+    path.write_bytes(data)
+    problems: list[Skipped] = []
+    blocks = list(read_range(str(path), "a", len(NATIVE_HEAD) * 2, len(data), problems))
+    lines = [line for block in blocks for line in block.split(b"\n")]
+    assert lines == [
+        NATIVE_HEAD.rstrip(b"\n"),
+        b"",
+        *[NATIVE_HEAD.rstrip(b"\n")] * 2,
+        b"",
+        NATIVE_HEAD.rstrip(),
+    ]
+    assert [(p.lineno, p.reason) for p in problems] == [(2, "NUL byte in line"), (5, "NUL byte in line")]
+
+
+def test_utf16_text_is_refused_with_the_conversion(tmp_path: Path) -> None:
+    """A UTF-16 log is not read as lines of NUL bytes: one message that says how to convert it."""
+    (tmp_path / "win.log").write_bytes("\ufeffGET https://pypi.org/simple/\r\n".encode("utf-16-le") * 20)
+    with pytest.raises(InputError, match=r"UTF-16 text \(little-endian\); convert it to UTF-8 first \(iconv"):
+        InputStream(str(tmp_path / "win.log"))

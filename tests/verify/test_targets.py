@@ -140,3 +140,37 @@ def test_any_list_is_planned_without_crashing(lines: list[str]) -> None:
     """Arbitrary list lines become targets or numbered problems, never an exception."""
     plan = plan_targets(list(enumerate(lines, 1)), "fuzz", canary=False)
     assert len(plan.targets) + len(plan.skipped) + len(plan.problems) <= len(lines)
+
+
+def test_list_wildcards_are_read_as_the_list_source_reads_them(tmp_path: Path) -> None:
+    """``*.x.com:80`` and ``.x.com`` keep their match kind and port; ``*.com`` is refused with its line number."""
+    path = tmp_path / "allow.txt"
+    path.write_text("# HTTP Destinations\n*.archive.ubuntu.com:80\n*.com:443\n.pythonhosted.org\n*.co.uk\n")
+    plan = plan_targets(
+        read_input(str(path)),
+        str(path),
+        canary=False,
+        samples=["*.archive.ubuntu.com=us-east-1.ec2.archive.ubuntu.com"],
+    )
+    assert plan.allows == [
+        ("*.archive.ubuntu.com", "subdomains"),
+        ("*.pythonhosted.org", "apex-and-subdomains"),
+    ]
+    assert ("us-east-1.ec2.archive.ubuntu.com", 80, "http", "allowed") in _keys(plan)
+    assert [p.split(": ", 1)[0] for p in plan.problems] == [f"{path}:3", f"{path}:5"]
+    assert all("public suffix" in p for p in plan.problems)
+    assert plan.covers("pythonhosted.org") and not plan.covers("archive.ubuntu.com")
+
+
+def test_seed001_submitted_list_is_planned_line_by_line() -> None:
+    """Every line of seed 001's list is allowed and probed: names as they are, wildcards through a sample."""
+    path = Path(__file__).parents[1] / "data" / "seeds" / "seed001-submitted-list.txt"
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    plan = plan_targets(read_input(str(path)), str(path), canary=False)
+    assert plan.problems == [] and plan.skipped == []
+    exact = {tuple(line.rsplit(":", 1)) for line in lines if not line.startswith("*.")}
+    assert {(t.host, str(t.port)) for t in plan.targets} >= exact
+    wildcards = [line.rsplit(":", 1)[0] for line in lines if line.startswith("*.")]
+    assert sorted(p for p, m in plan.allows if m == "subdomains") == sorted(wildcards)
+    assert {t.pattern for t in plan.targets if t.pattern.startswith("*.")} <= set(wildcards)
+    assert ("azure.archive.ubuntu.com", 80) in {(t.host, t.port) for t in plan.targets}  # port 80 kept

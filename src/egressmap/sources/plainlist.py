@@ -1,15 +1,19 @@
 """Plain lists: one host, ``host:port`` or URL per line; ``#`` comments and section headers are ignored.
 
-This is how a previous allowlist (egressmap's own ``list`` export included) is read back.
+This is how a previous allowlist (egressmap's own ``list`` export included) is read back. Its wildcard lines
+are kept as wildcards: ``*.x.com[:port]`` (every name below ``x.com``, at any depth) and Squid's ``.x.com``
+(``x.com`` and every name below it). Such an observation's host is the line's own ``*.x.com`` or ``.x.com``
+(see :func:`egressmap.generalize.listed_wildcard`); a wildcard over a public suffix is refused as a bad line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal
 
-from ..hostnames import drop_reason, normalize_host, placeholder_reason, split_host_port
-from ..model import Observation, Skipped
+from ..hostnames import drop_reason, is_ip, normalize_host, placeholder_reason, split_host_port
+from ..model import Match, Observation, Skipped
 from .interface import Item, Source, match_ratio
 from .urls import FoundUrl, find_urls
 
@@ -67,13 +71,8 @@ class PlainList(Source):
                     )
                 return Skipped(origin, lineno, f"{found.reason}: {found.token}", kind=found.kind)  # type: ignore[arg-type]
             return Skipped(origin, lineno, "not a URL, host or host:port")
-        if token.startswith("*."):
-            return Skipped(
-                origin,
-                lineno,
-                f"wildcard {token[:80]!r} is not a host; re-create it with --wildcard",
-                kind="dropped",
-            )
+        if token.startswith(("*", ".")):
+            return _wildcard(token, origin, lineno)
         why = placeholder_reason(token)
         if why:
             return Skipped(origin, lineno, f"{why}: {token[:80]}", kind="dropped")
@@ -93,3 +92,63 @@ class PlainList(Source):
             reason=f"listed in {origin}",
             source=where,
         )
+
+
+class WildcardError(ValueError):
+    """A list line that cannot be a wildcard; ``kind`` says whether it is bad or deliberately dropped."""
+
+    def __init__(self, reason: str, kind: Literal["malformed", "dropped"] = "malformed") -> None:
+        super().__init__(reason)
+        self.kind: Literal["malformed", "dropped"] = kind
+
+
+def read_wildcard(token: str) -> tuple[str, int, Match]:
+    """``*.x.com[:port]`` -> (``x.com``, port, ``subdomains``); Squid's ``.x.com`` -> ``apex-and-subdomains``.
+
+    The port defaults to 443, as for a host. Raise :class:`WildcardError` for anything else, for a wildcard
+    over a public suffix or an IP address, and (kind ``dropped``) over a placeholder or a local name.
+
+    >>> read_wildcard("*.archive.ubuntu.com:80"), read_wildcard(".X.com")
+    (('archive.ubuntu.com', 80, 'subdomains'), ('x.com', 443, 'apex-and-subdomains'))
+    """
+    squid = token.startswith(".")
+    rest = token[1:] if squid else token[2:]
+    if not squid and not token.startswith("*.") or not rest or "*" in rest or rest.startswith("."):
+        raise WildcardError(f"only a leading '*.' or '.' wildcard can be read: {token[:80]!r}")
+    why = placeholder_reason(rest)
+    if why:
+        raise WildcardError(f"{why}: {token[:80]}", "dropped")
+    try:
+        raw, port = split_host_port(rest, 443)
+        suffix = normalize_host(raw)
+    except ValueError as exc:
+        raise WildcardError(f"{exc}: {token[:80]!r}") from None
+    if is_ip(suffix):
+        raise WildcardError(f"a wildcard over an IP address: {token[:80]!r}")
+    from ..classify import psl  # only lists with wildcards need the suffix list
+
+    if psl.is_public_suffix(suffix):
+        raise WildcardError(
+            f"wildcard {token[:80]!r} refused: {suffix} is a public suffix, "
+            "so it would allow every domain registered under it"
+        )
+    why = drop_reason(suffix)
+    if why:
+        raise WildcardError(f"{why}: {token[:80]}", "dropped")
+    return suffix, port, "apex-and-subdomains" if squid else "subdomains"
+
+
+def _wildcard(token: str, origin: str, lineno: int) -> Item:
+    """A wildcard line as an observation whose host is ``*.x.com`` or ``.x.com``, or why it cannot be one."""
+    try:
+        suffix, port, match = read_wildcard(token)
+    except WildcardError as exc:
+        return Skipped(origin, lineno, str(exc), kind=exc.kind)
+    return Observation(
+        host=("*." if match == "subdomains" else ".") + suffix,
+        port=port,
+        kind="mention",
+        tier="referenced",
+        reason=f"listed in {origin} as a wildcard",
+        source=f"{origin}:{lineno}",
+    )

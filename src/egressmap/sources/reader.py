@@ -1,7 +1,8 @@
 """Open an input (file, ``.gz`` or ``-`` for stdin) as a stream of text lines, reporting what is wrong.
 
-Gzip is detected by its magic bytes, not its name. A binary input is refused as a whole; within a text input a
-line that is too long, has a NUL byte or is not UTF-8 is reported with its line number, and a truncated gzip
+Gzip is detected by its magic bytes, not its name. A binary input (see :mod:`.binary`: a known magic or mostly
+non-text bytes, never a few NUL bytes) is refused as a whole; within a text input a line that is too long, has a
+NUL byte or is not UTF-8 is skipped and reported with its line number, and a truncated gzip
 stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
 once per block and only look at single lines when the block needs it, so clean input costs little.
 """
@@ -18,6 +19,7 @@ from typing import BinaryIO
 
 from ..errors import InputError
 from ..model import Skipped
+from .binary import SAMPLE, binary_reason, utf16_reason
 
 MAX_LINE = 256 * 1024
 """Longest line accepted (CloudWatch's largest event is 256 KiB); longer lines are skipped and reported."""
@@ -186,14 +188,21 @@ class InputStream:
         self.compressed = buffered.peek(2)[:2] == b"\x1f\x8b"
         self._binary: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb") if self.compressed else buffered  # type: ignore[assignment]
         try:
-            sample = self._binary.peek(8192)[:8192]  # type: ignore[attr-defined]
+            sample = self._binary.peek(SAMPLE)[:SAMPLE]  # type: ignore[attr-defined]
         except (OSError, EOFError, zlib.error) as exc:
             self.close()
             raise InputError(f"{self.origin}: damaged gzip data at the start ({exc})") from exc
-        if b"\x00" in sample:
+        wide = utf16_reason(sample)
+        if wide is not None:
             self.close()
             raise InputError(
-                f"{self.origin}: looks like a binary file (NUL bytes in its first 8 KiB); "
+                f"{self.origin}: {wide}; convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8)"
+            )
+        what = binary_reason(sample)
+        if what is not None:
+            self.close()
+            raise InputError(
+                f"{self.origin}: looks like a binary file ({what}); "
                 "give a text log, a .gz of one, or a plain list"
             )
         self._raw_blocks = read_raw(
@@ -205,6 +214,11 @@ class InputStream:
         )
         self.head: list[str] = self._first[:HEAD_LINES]
         self.plain_file = path != "-" and not self.compressed
+
+    @property
+    def first_lines(self) -> list[str]:
+        """The lines of the first block read (about 64 KiB; every line of a small input), skipped ones empty."""
+        return self._first
 
     def _tick(self) -> None:
         assert self.progress is not None

@@ -206,6 +206,9 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
     part = parts[0]
     part.join(parts[1])
     stream.lines_read = part.lines
+    # the parts read the file again from its start: the reader's line problems (NUL bytes, over-long lines) in
+    # the block read at open are among theirs, so only its warnings stay
+    stream.problems[:] = [p for p in stream.problems if p.kind == "warning"]
     yield from _items(part)
 
 

@@ -18,6 +18,7 @@ from ..exporters.rules import rules_for
 from ..hostnames import normalize_host, split_host_port
 from ..model import REGION_TOKEN, Match, Policy, entry_covers
 from ..policy import policy_from_dict
+from ..sources.plainlist import read_wildcard
 from .interface import Protocol, Target
 from .samples import parse_protocols, parse_samples, protocol_for, representative
 
@@ -161,10 +162,9 @@ def _from_list(
         if not text:
             continue
         try:
-            if text.startswith(("*.", ".")):
-                raw, port = split_host_port(text.removeprefix("*").removeprefix("."))
-                match: Match = "subdomains" if text.startswith("*.") else "apex-and-subdomains"
-                pattern = "*." + normalize_host(raw)
+            if text.startswith(("*", ".")):  # read as the list source reads it (public suffixes refused)
+                suffix, port, match = read_wildcard(text)
+                pattern = f"*.{suffix}"
                 plan.allows.append((pattern, match))
                 _add_wildcard(plan, pattern, match, port, (), samples)
                 continue
