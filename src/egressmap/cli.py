@@ -29,6 +29,8 @@ from .report import (
     compare_rows,
     problem_lines,
     render_comparison,
+    render_inputs_plain,
+    render_inputs_rich,
     render_scan_plain,
     render_scan_rich,
     report_dict,
@@ -351,11 +353,15 @@ def _ingest(
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
+    else:  # an input not read at all is said even with -q
+        for unread in report.failed_inputs:
+            print(f"egressmap: {unread.error}", file=sys.stderr)
     bad = report.count("malformed") + report.count("warning")
     if args.strict and (bad or report.failed_inputs):
         raise StrictModeError(f"--strict: {bad} bad line(s), {len(report.failed_inputs)} unreadable input(s)")
-    if report.failed_inputs and len(report.failed_inputs) == len(report.inputs):
-        raise EgressmapError("no input could be read")
+    failed = report.failed_inputs
+    if failed and len(failed) == len(report.inputs) and not any(r.recognised for r in failed):
+        raise EgressmapError("no input could be read")  # (a recognised input not read is a partial result)
     return destinations, report
 
 
@@ -476,8 +482,10 @@ def _scan(args: argparse.Namespace) -> int:
         sys.stdout.write(dump_json(data, compact=True))
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
+        render_inputs_rich(report, sys.stdout)
     else:
         render_scan_plain(rows, sys.stdout)
+        render_inputs_plain(report, sys.stdout)
     if compared is not None and not args.json:
         sys.stdout.write(render_comparison(compared))
     return EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK

@@ -12,6 +12,7 @@ from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.reader import InputStream
 from .sources.squid import SquidLog
+from .sources.squid_infer import ProxyLines, SquidLayoutUnknown, counting
 
 MAX_LISTED = 20
 """Line numbers kept per (input, reason) in the report; the count is always exact."""
@@ -26,6 +27,11 @@ class InputReport:
     lines: int = 0
     observations: int = 0
     error: str | None = None
+    recognised: bool = False
+    """With ``error``: egressmap knows what the input is (a Squid log in a layout it cannot infer) but could
+    not read it. That is a partial result (exit 3), not a run with nothing readable (exit 1)."""
+    proxy_lines: int = 0
+    """Lines that looked like proxy (Squid) records in an input read as free text."""
     problems: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(kind, reason) -> first line numbers (at most MAX_LISTED)."""
     problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -90,13 +96,18 @@ def observe(
                 source = choose(stream.head, sources, wanted, stream.origin, options)
             except InputError as exc:
                 rep.error = str(exc)
+                rep.recognised = isinstance(exc, SquidLayoutUnknown)
                 continue
             rep.format = source.name
             counted = 0
+            lines = stream.lines()
+            proxy = ProxyLines() if source.name == "text" else None
+            if proxy is not None:
+                lines = counting(lines, proxy, MAX_LISTED)
             items = (
                 source.read_input(stream, warm_up)
                 if isinstance(source, SquidLog) and source.native
-                else source.read(stream.lines(), stream.origin)
+                else source.read(lines, stream.origin)
             )
             for item in items:
                 if isinstance(item, Skipped):
@@ -106,6 +117,8 @@ def observe(
                     yield item
             rep.observations = counted
             rep.lines = stream.lines_read
+            if proxy is not None:
+                _note_proxy_lines(rep, proxy)
             for problem in stream.problems:
                 rep.note(problem)
         finally:
@@ -134,6 +147,20 @@ def split_configs(paths: Sequence[str]) -> tuple[list[str], list[str]]:
                 continue
         logs.append(path)
     return configs, logs
+
+
+PROXY_LINES_READ_AS_TEXT = (
+    "looks like a Squid access-log record, but the input was read as free text (most of its first lines are "
+    "not such records); to read it as a Squid log give --squid-logformat 'FORMAT' or --squid-conf FILE"
+)
+
+
+def _note_proxy_lines(rep: InputReport, proxy: ProxyLines) -> None:
+    rep.proxy_lines = proxy.count
+    if proxy.count:
+        key = ("warning", PROXY_LINES_READ_AS_TEXT)
+        rep.problem_counts[key] += proxy.count
+        rep.problems.setdefault(key, []).extend(proxy.first[:MAX_LISTED])
 
 
 def _bind(progress: Progress, path: str) -> Callable[[int], None]:

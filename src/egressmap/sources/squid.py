@@ -24,10 +24,12 @@ _NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?
 
 @lru_cache(maxsize=4096)
 def _tl_seconds(value: str) -> float | None:
-    try:
-        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z").timestamp()
-    except ValueError:
-        return None
+    for layout in ("%d/%b/%Y:%H:%M:%S %z", "%d/%b/%Y:%H:%M:%S.%f %z"):
+        try:
+            return datetime.strptime(value, layout).timestamp()
+        except ValueError:
+            continue
+    return None
 
 
 class SquidLog(Source):
@@ -41,10 +43,11 @@ class SquidLog(Source):
 
     def sniff(self, head: Sequence[str]) -> float:
         """Fraction of head lines in this logformat."""
-        check: Callable[[str], bool] = (
-            (lambda line: bool(_NATIVE_HEAD.match(line))) if self._native else self.fmt.matches
-        )
-        return match_ratio(head, check)
+        if self._native:
+            return match_ratio(head, lambda line: bool(_NATIVE_HEAD.match(line)))
+        lines = [line for line in head if line.strip() and not line.lstrip().startswith("#")]
+        fits = [self.fmt.fit(line) for line in lines]
+        return sum(fits) / len(lines) if any(fits) else -1.0
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Stream the log; bad lines come out at once, observations at the end of the input."""
@@ -78,20 +81,21 @@ class SquidLog(Source):
                 yield Skipped(origin, lineno, f"line does not match logformat {self.fmt.name!r}")
                 continue
             method = rec.get("method", "-")
-            where = self._destination(rec, method)
+            where = self.destination(rec, method)
             if where is None:
                 yield Skipped(origin, lineno, "no destination in the logged fields", kind="dropped")
                 continue
             result = rec.get("result", "")
             status = rec.get("status") or rec.get("upstream_status", "")
-            outcome = outcome_of(result, status)
+            outcome = outcome_of(result, status, method)
             when = self._time(rec)
             tally.add(
                 lineno, method, where[0], where[1], outcome, (rec.get("client", ""),), when, when, where[2]
             )
 
     @staticmethod
-    def _destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
+    def destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
+        """(scheme, authority, sample URL) named by a parsed record's fields; None when none names one."""
         url = rec.get("url", "")
         if url:
             found = split_url(method, url)
