@@ -130,7 +130,11 @@ def kind_of(token: str) -> str:  # noqa: PLR0911 - one return per kind reads bes
     if first == '"' and len(token) > 1 and token.endswith('"'):
         request = _REQUEST.fullmatch(token[1:-1])
         if request and (request["method"] in _METHODS or request["method"] == "-"):
-            return "request3" if request["proto"] else "request2"
+            if request["proto"]:
+                return "request3"
+            url = request["url"]
+            if _URL.fullmatch(url) or _HOSTPORT.fullmatch(url) or url.startswith("error:"):
+                return "request2"
         return "quoted"
     if first == "[" and token.endswith("]"):
         inner = token[1:-1].split(" ")
