@@ -12,7 +12,8 @@ from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.reader import InputStream
 from .sources.squid import SquidLog
-from .sources.squid_infer import ProxyLines, SquidLayoutUnknown, counting
+from .sources.squid_infer import SquidLayoutUnknown
+from .sources.squid_shape import ProxyLines, counting
 
 MAX_LISTED = 20
 """Line numbers kept per (input, reason) in the report; the count is always exact."""
