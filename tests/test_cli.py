@@ -465,3 +465,16 @@ def test_scan_shows_each_input_format_and_proxy_lines(capsys: pytest.CaptureFixt
     header = rows.index(["INPUT", "FORMAT", "LINES", "OBSERVATIONS", "PROXY-LINES"])
     assert rows[header + 1] == [paste, "text", "17", "3", "2"]
     assert rows[header + 2][:2] == [seed, "squid-auto"] and rows[header + 2][-3:] == ["14", "13", "-"]
+
+
+def test_scan_on_a_terminal_lists_the_inputs_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rich table on a terminal is followed by the inputs' table with their detected formats."""
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = run(capsys, "scan", str(SQUID_DATA / "reordered.log"))
+    assert code == 0
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert "1 input(s)" in plain and "squid-auto" in plain and "Proxy lines" in plain

@@ -224,3 +224,15 @@ def test_inference_never_raises(lines: list[str]) -> None:
     """Any head gives an Inference, with a layout or a reason."""
     inferred = infer(lines)
     assert (inferred.spec is None) == bool(inferred.problem)
+
+
+def test_format_squid_auto_forces_inference() -> None:
+    """``--format squid-auto`` infers even where a built-in format would fit, and refuses what it cannot read."""
+    lines = (DATA / "combined-referer.log").read_text(encoding="utf-8").splitlines()
+    source = choose(lines, build_sources(), "squid-auto")
+    assert source.name.startswith('squid-auto (inferred layout: %>a %un %mt [%tl] "%rm %ru HTTP/%rv"')
+    hosts = {o.host for o in source.read(lines, "c.log") if isinstance(o, Observation)}
+    assert "docs.docker.com" not in hosts and "news.portal.example" not in hosts and len(hosts) == 5
+    ambiguous = (DATA / "ambiguous-raw-user-agent.log").read_text(encoding="utf-8").splitlines()
+    with pytest.raises(SquidLayoutUnknown):
+        choose(ambiguous, build_sources(), "squid-auto")
