@@ -236,3 +236,15 @@ def test_format_squid_auto_forces_inference() -> None:
     ambiguous = (DATA / "ambiguous-raw-user-agent.log").read_text(encoding="utf-8").splitlines()
     with pytest.raises(SquidLayoutUnknown):
         choose(ambiguous, build_sources(), "squid-auto")
+
+
+def test_indented_paste_is_read_too() -> None:
+    """A log pasted indented (as in an issue or a mail) is inferred and read like the log itself."""
+    lines = [
+        "    " + line for line in (DATA / "seed001-minimal.log").read_text(encoding="utf-8").splitlines()
+    ]
+    source = choose(lines, build_sources())
+    assert source.name == "squid-auto (inferred layout: %tl %>a %Ss/%03>Hs %rm %ru)"
+    items = list(source.read(lines, "paste.txt"))
+    assert sum(o.count for o in items if isinstance(o, Observation)) == 13
+    assert [s.kind for s in items if isinstance(s, Skipped)] == ["dropped"]

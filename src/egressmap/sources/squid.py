@@ -77,6 +77,8 @@ class SquidLog(Source):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             rec = parse(line)
+            if rec is None and line[:1].isspace():  # an indented paste (a log quoted in an issue or a mail)
+                rec = parse(line.strip())
             if rec is None:
                 yield Skipped(origin, lineno, f"line does not match logformat {self.fmt.name!r}")
                 continue

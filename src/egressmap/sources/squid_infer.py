@@ -263,7 +263,7 @@ def infer(head: Sequence[str]) -> Inference:
         fmt = LogFormat("inferred", spec)
     except ValueError as exc:  # ConfigError is a ValueError
         return Inference(None, len(shaped), len(lines), problem=str(exc))
-    matched = sum(1 for line in lines if fmt.matches(line))
+    matched = sum(1 for line in lines if fmt.matches(line.strip()))
     read = sum(1 for line in shaped if _names_destination(fmt, line))
     if read < MIN_CHECKED * len(shaped):
         return Inference(
@@ -277,7 +277,7 @@ def infer(head: Sequence[str]) -> Inference:
 
 
 def _names_destination(fmt: LogFormat, line: str) -> bool:
-    rec = fmt.parse(line)
+    rec = fmt.parse(line.strip())
     return rec is not None and SquidLog.destination(rec, rec.get("method", "-")) is not None
 
 
