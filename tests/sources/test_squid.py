@@ -249,3 +249,28 @@ def test_extended_common_and_combined_are_told_apart() -> None:
     assert obs.host == "deb.debian.org"
     assert sources["squid-common"].sniff([COMMON]) == 1.0
     assert sources["squid-common"].sniff([common_ext]) == 0.95
+
+
+def test_custom_format_counts_requests_of_one_kind_in_place() -> None:
+    """Same destination and outcome: one observation, counted, first/last times, clients, the first URL."""
+    src = SquidLog(LogFormat("m", "%ts.%03tu %>a %Ss/%03>Hs %rm %ru"), "squid-custom:m")
+    lines = [
+        "1796375521.100 10.0.0.1 TCP_MISS/200 GET http://mirror.example.org/a/InRelease",
+        "1796375522.200 10.0.0.2 TCP_MISS/200 GET http://mirror.example.org/b/Packages.xz",
+        "1796375523.300 10.0.0.1 NONE_NONE/000 - error:transaction-end-before-headers",
+        "1796375524.400 10.0.0.3 TCP_MISS/503 GET http://mirror.example.org/c",
+        "# a comment",
+        "1796375525.500 10.0.0.1 NONE_NONE/000 - error:transaction-end-before-headers",
+        "1796375526.600 10.0.0.3 TCP_MISS/200 GET http://mirror.example.org/d",
+    ]
+    items = list(src.read(lines, "m.log"))
+    observed = [o for o in items if isinstance(o, Observation)]
+    assert [(o.host, o.outcome, o.count, o.source) for o in observed] == [
+        ("mirror.example.org", "allowed", 3, "m.log:1"),
+        ("mirror.example.org", "failed", 1, "m.log:4"),
+    ]
+    allowed = observed[0]
+    assert (allowed.time, allowed.last_time) == (1796375521.1, 1796375526.6)
+    assert allowed.clients == ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+    assert allowed.url == "http://mirror.example.org/a/InRelease"
+    assert [(s.lineno, s.kind) for s in items if isinstance(s, Skipped)] == [(3, "dropped"), (6, "dropped")]

@@ -206,6 +206,15 @@ class LogFormat:
             return None
         return {k: v for k, v in match.groupdict().items() if v is not None}
 
+    def match(self, line: str) -> re.Match[str] | None:
+        """The regular-expression match of ``line`` (its groups are the record fields), or None."""
+        return self._regex.fullmatch(line)
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The record fields this format fills."""
+        return frozenset(self._regex.groupindex)
+
     def matches(self, line: str) -> bool:
         """True when ``line`` has this format."""
         return self._regex.fullmatch(line) is not None
