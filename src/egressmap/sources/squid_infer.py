@@ -59,8 +59,6 @@ _MERGE: dict[frozenset[str], str] = {
     frozenset({"url", "hostport"}): "target",
     frozenset({"url", "hostport", "no-url"}): "target",
     frozenset({"hostport", "no-url"}): "target",
-    frozenset({"url"}): "target",
-    frozenset({"hostport"}): "target",
     frozenset({"request2", "request3"}): "request3",
     frozenset({"ip", "host"}): "host",
 }
@@ -101,7 +99,6 @@ class _Layout:
     """Names the columns of a sample of Squid-shaped lines, all with the same number of fields."""
 
     def __init__(self, rows: list[list[str]]) -> None:
-        self.rows = rows
         self.columns = [_Column(i, [r[i] for r in rows], "") for i in range(len(rows[0]))]
         for column in self.columns:
             column.kind = self._kind(column.values)
