@@ -248,3 +248,52 @@ def test_indented_paste_is_read_too() -> None:
     items = list(source.read(lines, "paste.txt"))
     assert sum(o.count for o in items if isinstance(o, Observation)) == 13
     assert [s.kind for s in items if isinstance(s, Skipped)] == ["dropped"]
+
+
+def test_method_and_url_apart_with_address_port_fields() -> None:
+    """A firewall's layout (client:port, Host, server:port, method, status, result, URL): the URL field wins."""
+    fmt, seen, skipped = _read("awf-firewall.log")
+    assert fmt == (
+        "squid-auto (inferred layout: %ts.%03tu %>a:%>p %mt %<a:%<p %mt %rm %>Hs %Ss:%Sh %ru "
+        '"%{User-Agent}>h")'
+    )
+    assert seen == {
+        ("api.github.com", 443, "observed", "allowed", 1),
+        ("registry.npmjs.org", 443, "observed", "allowed", 1),
+        ("example.org", 80, "observed", "allowed", 1),
+        ("telemetry.example.net", 443, "observed", "denied", 1),
+        ("pypi.org", 443, "observed", "allowed", 1),
+        ("files.pythonhosted.org", 443, "observed", "allowed", 1),
+        ("exfil.example.io", 80, "observed", "denied", 1),
+    }
+    assert [(s.lineno, s.kind) for s in skipped] == [(1, "dropped")]  # method NONE, no destination
+
+
+def test_connect_only_head_with_two_agreeing_target_fields() -> None:
+    """Only tunnels in the head: the Host field and the URL field agree, so either names the destination."""
+    lines = [
+        line
+        for line in (DATA / "awf-firewall.log").read_text(encoding="utf-8").splitlines()
+        if " CONNECT " in line
+    ]
+    inferred = infer(lines)
+    assert inferred.spec is not None and inferred.spec.startswith("%ts.%03tu %>a:%>p %ru %<a:%<p")
+    source = choose(lines, build_sources())
+    hosts = {o.host for o in source.read(lines, "t.log") if isinstance(o, Observation)}
+    assert hosts == {
+        "api.github.com",
+        "registry.npmjs.org",
+        "telemetry.example.net",
+        "pypi.org",
+        "files.pythonhosted.org",
+    }
+
+
+def test_address_port_fields_that_disagree_are_ambiguous() -> None:
+    """Two host:port fields that are not addresses and differ: no guess about which is the request."""
+    lines = [
+        "1797002811.731 10.0.0.1 CONNECT 200 TCP_TUNNEL:HIER_DIRECT api.github.com:443 proxy-b.example.net:3128",
+        "1797002812.090 10.0.0.1 CONNECT 200 TCP_TUNNEL:HIER_DIRECT pypi.org:443 proxy-a.example.net:3128",
+    ]
+    inferred = infer(lines)
+    assert inferred.spec is None and "none is clearly the request" in inferred.problem

@@ -14,7 +14,11 @@ def test_squid_shaped_lines_and_fields() -> None:
     assert squid_shaped("1795282820.642 0 10.0.0.1 NONE_NONE/503 0 CONNECT a.example:443 - HIER_NONE/- -")
     assert squid_shaped('1.2.3.4 - - [x] "GET http://a.example/ HTTP/1.1" 403 0 TCP_DENIED:HIER_NONE')
     assert squid_shaped("10.0.0.1 TCP_MISS GET mirror.example.org 80")
+    assert squid_shaped(
+        "1797002811.7 10.0.0.1:41830 - 1.1 CONNECT 200 TCP_TUNNEL:HIER_DIRECT api.github.com:443"
+    )
     assert not squid_shaped("TCP_MISS is a Squid result code")
+    assert not squid_shaped("GET returned TCP_MISS for it")
     assert not squid_shaped("GET http://a.example/ 200")
     assert split_fields('a "b c" [d e] 21/Nov/2026:10:00:01 +0000 f') == [
         "a",
@@ -23,6 +27,7 @@ def test_squid_shaped_lines_and_fields() -> None:
         "21/Nov/2026:10:00:01 +0000",
         "f",
     ]
+    assert [kind_of(t) for t in ("-:-", "NONE", "-:0")] == ["dash", "dash", "dash"]  # placeholders
     assert [kind_of(t) for t in ("TCP_MISS:HIER_DIRECT", "NONE/400", "HIER_DIRECT/2600:1407::1", "-")] == [
         "result:hier",
         "result/status",

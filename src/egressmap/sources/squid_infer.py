@@ -33,6 +33,7 @@ from .squid import SquidLog
 from .squid_format import LogFormat
 from .squid_shape import kind_of, split_fields, squid_shaped
 
+_IPV4_PORT = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}")
 _XFF = re.compile(r"[0-9A-Fa-f:.]+(?:, ?[0-9A-Fa-f:.]+)*")
 
 STATUSES = frozenset(
@@ -129,15 +130,24 @@ class _Layout:
         self._target()
         if result.kind != "result/status":
             self._status(result)
-        client = self.first("ip", "host")
+        self._client()
+        self._rest()
+        return " ".join(code or "%mt" for code in self.codes)
+
+    def _client(self) -> None:
+        """The first address field is the client's (``%>a``; ``%>a:%>p`` for ``address:port``)."""
+        client = self.first("ip", "host", "target")
+        if client is not None and client.kind == "target":
+            if not all(_IPV4_PORT.fullmatch(v) for v in client.values if v != "-"):
+                return
+            self.codes[client.index] = "%>a:%>p"
+            return
         if client is not None:
             self.codes[client.index] = "%>a"
             after = client.index + 1  # %>p: the client's port, right after its address
             if after < len(self.columns) and self.codes[after] is None and self.columns[after].kind == "int":
                 if all(1023 < i < 65536 for i in self.columns[after].ints()):
                     self.codes[after] = "%>p"
-        self._rest()
-        return " ".join(code or "%mt" for code in self.codes)
 
     def _time(self) -> None:
         column = self.first("epoch", "tl", "tl-bracketed")
@@ -161,13 +171,7 @@ class _Layout:
         after = None if method is None else method.index + 1
         targets = [c for c in self.columns if c.kind == "target"]
         if len(targets) > 1:
-            chosen = next((c for c in targets if c.index == after), None)
-            if chosen is None:
-                where = " and ".join(str(c.index + 1) for c in targets)
-                raise ValueError(
-                    f"fields {where} both hold URLs and no method field says which is the request"
-                )
-            targets = [chosen]
+            targets = [self._request_url(targets, after)]
         if targets:
             self.codes[targets[0].index] = "%ru"
             return
@@ -180,6 +184,25 @@ class _Layout:
                     self.codes[port] = "%>rP"
             return
         raise ValueError("no field names the destination (a URL, host:port, or a host after the method)")
+
+    @staticmethod
+    def _request_url(targets: list[_Column], after: int | None) -> _Column:
+        """Of several fields holding URLs or ``host:port``, the request's: raises ValueError when unclear.
+
+        The one right after the method; else the only one with URLs (a Host header or an address:port field
+        has none); else, of those not all ``address:port`` (client, server), one when they agree line by line.
+        """
+        chosen = next((c for c in targets if c.index == after), None)
+        if chosen is not None:
+            return chosen
+        with_urls = [c for c in targets if any(kind_of(v) == "url" for v in c.values)]
+        if len(with_urls) == 1:
+            return with_urls[0]
+        named = [c for c in (with_urls or targets) if not all(_is_address_port(v) for v in c.values)]
+        if named and all(c.values == named[0].values for c in named[1:]):
+            return named[0]
+        where = " and ".join(str(c.index + 1) for c in targets)
+        raise ValueError(f"fields {where} all hold URLs or host:port and none is clearly the request")
 
     def _status(self, result: _Column) -> None:
         candidates = [
@@ -226,8 +249,25 @@ class _Layout:
                 "method": "%rm",
                 "tl": "%tl",
                 "tl-bracketed": "[%tl]",
-                "target": "%{Referer}>h",
+                "target": _other_target(column.values),
             }.get(column.kind, "%mt")
+
+
+def _is_address_port(value: str) -> bool:
+    """An IP address and port (a client's or a server's), or a placeholder: never a request's target here."""
+    if kind_of(value) == "dash" or _IPV4_PORT.fullmatch(value):
+        return True
+    host, _, port = value.rpartition(":")
+    return port.isdigit() and host.startswith("[") and host.endswith("]")
+
+
+def _other_target(values: list[str]) -> str:
+    """The code shown for a field of URLs or ``host:port`` that is not the request (it is never read)."""
+    if any(kind_of(v) == "url" for v in values):
+        return "%{Referer}>h"
+    if all(_IPV4_PORT.fullmatch(v) or kind_of(v) == "dash" for v in values):
+        return "%<a:%<p"
+    return "%mt"
 
 
 def _header(values: list[str]) -> str:

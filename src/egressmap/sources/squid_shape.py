@@ -40,6 +40,13 @@ _SHAPED_REQUEST = re.compile(
     rf"(?:^|[\s\"])(?:{_METHOD_RE})\s+(?:[A-Za-z][\w+.-]*://|\[[0-9a-fA-F:.]+\]:\d|[\w-]+(?:\.[\w-]+)*:\d"
     r"|[\w-]+\.[\w.-]*[A-Za-z])"
 )
+# or a method and a target apart (``... CONNECT 200 TCP_TUNNEL:HIER_DIRECT api.github.com:443``)
+_SHAPED_METHOD = re.compile(rf"(?:^|[\s\"])(?:{_METHOD_RE})(?=\s)")
+_SHAPED_TARGET = re.compile(
+    r"(?:^|\s)(?:[A-Za-z][\w+.-]*://\S|\[[0-9a-fA-F:.]+\]:\d+(?=\s|$)|[\w-]+(?:\.[\w-]+)+:\d+(?=\s|$))"
+)
+_PLACEHOLDER = re.compile(r"-|-:-|-:\d+|NONE")
+"""What Squid logs for a value it does not have (``-``, ``NONE`` as a method, ``-:-`` for no server)."""
 
 
 def squid_shaped(line: str) -> bool:
@@ -52,7 +59,11 @@ def squid_shaped(line: str) -> bool:
     """
     if "_" not in line and "NONE/" not in line:
         return False
-    return _SHAPED_RESULT.search(line) is not None and _SHAPED_REQUEST.search(line) is not None
+    if _SHAPED_RESULT.search(line) is None:
+        return False
+    if _SHAPED_REQUEST.search(line) is not None:
+        return True
+    return _SHAPED_METHOD.search(line) is not None and _SHAPED_TARGET.search(line) is not None
 
 
 def split_fields(line: str) -> list[str]:
@@ -84,7 +95,7 @@ def _is_ip(token: str) -> bool:
 
 def kind_of(token: str) -> str:  # noqa: PLR0911 - one return per kind reads best
     """The kind of one field value (``dash`` for ``-``, which fits any field)."""
-    if token == "-":
+    if token == "-" or _PLACEHOLDER.fullmatch(token):
         return "dash"
     first = token[0]
     if first == '"' and len(token) > 1 and token.endswith('"'):
