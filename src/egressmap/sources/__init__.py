@@ -114,6 +114,8 @@ def choose(
         )
     scores: list[tuple[float, int, str]] = []
     for order, (name, src) in enumerate(candidates.items()):
+        if isinstance(src, SquidAuto) and max(scores, default=(-1.0,))[0] >= 1.0:
+            continue  # a format fits every line exactly: no layout to infer (it costs a few ms per input)
         try:
             score = src.sniff(head)
         except Exception:  # one broken sniffer must not hide the others
