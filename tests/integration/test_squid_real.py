@@ -254,8 +254,8 @@ def test_inferred_layouts_are_the_configured_ones(
             continue
         result = _scan(capsys, str(squid_lab.log(name)))
         assert result["inputs"][0]["format"] == f"squid-auto (inferred layout: {formats[logformat]})"
-    combined = squid_lab.log("reordered.log").read_text(encoding="utf-8")
-    assert f'"{REFERER}"' in combined  # Squid logged the Referer: a URL that must not become a destination
+    reordered = squid_lab.log("reordered.log").read_text(encoding="utf-8")
+    assert f'"{REFERER}"' in reordered  # Squid logged the Referer: a URL that must not become a destination
 
 
 def test_layout_that_cannot_be_inferred_is_said_and_partial(
