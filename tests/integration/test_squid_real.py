@@ -19,7 +19,18 @@ import pytest
 from egressmap.cli import main
 from egressmap.sources.squid_format import read_squid_conf
 
-from .squidlab import DETAILED, LOGS, MINIMAL, REFERER, SECRET, TUNNELS_LOG, UNNAMED_LOGS, SquidLab
+from .squidlab import (
+    DETAILED,
+    LOGS,
+    MINIMAL,
+    REFERER,
+    REORDERED,
+    SECRET,
+    TUNNELS_LOG,
+    UNNAMED_LOGS,
+    UNQUOTED_UA,
+    SquidLab,
+)
 
 pytestmark = pytest.mark.squid
 
@@ -176,9 +187,11 @@ def test_acl_filtered_access_log(squid_lab: SquidLab, capsys: pytest.CaptureFixt
 def test_squid_conf_names_the_format_of_an_acl_filtered_log(squid_lab: SquidLab) -> None:
     """read_squid_conf maps 'access_log stdio:FILE logformat=minimal CONNECT' to minimal, not to the ACL."""
     formats, logs = read_squid_conf(str(squid_lab.conf))
-    assert {name: formats[name] for name in ("minimal", "detailed")} == {
+    assert formats == {
         "minimal": MINIMAL,
         "detailed": DETAILED,
+        "reordered": REORDERED,
+        "unquoted_ua": UNQUOTED_UA,
     }
     assert {name: logs[name] for name in LOGS} == {
         "native.log": "squid",
@@ -188,6 +201,7 @@ def test_squid_conf_names_the_format_of_an_acl_filtered_log(squid_lab: SquidLab)
         "detailed.log": "detailed",
     }
     assert logs[TUNNELS_LOG] == "minimal"
+    assert {name: logs[name] for name in UNNAMED_LOGS} == UNNAMED_LOGS
 
 
 def test_build_list_from_real_log(squid_lab: SquidLab, capsys: pytest.CaptureFixture[str]) -> None:
