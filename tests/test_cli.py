@@ -417,3 +417,63 @@ def test_verify_strict_fails_on_unprobed_entries(tmp_path: Path, capsys: pytest.
     assert main(["verify", str(listing), "--no-canary"]) == 0
     assert "SKIP" in capsys.readouterr().out
     assert main(["verify", str(listing), "--no-canary", "--strict"]) == 1
+
+
+SQUID_DATA = Path(__file__).parent / "data" / "sources" / "squid"
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_squid_log_in_a_layout_that_cannot_be_inferred_is_partial(
+    capsys: pytest.CaptureFixture[str], quiet: bool
+) -> None:
+    """A Squid-shaped log whose layout cannot be inferred: stderr names both flags, exit 3, even alone or -q."""
+    ambiguous = str(SQUID_DATA / "ambiguous-raw-user-agent.log")
+    for command in (["scan", ambiguous, "--json"], ["build", ambiguous, "--to", "list"]):
+        code, out, err = run(capsys, *command, *(["-q"] if quiet else []))
+        assert code == 3, err
+        assert f"{ambiguous}: looks like a Squid access log" in err and "could not be inferred" in err
+        assert "--squid-logformat" in err and "--squid-conf" in err
+    code, out, err = run(capsys, "scan", ambiguous, str(SQUID_DATA / "seed001-minimal.log"), "--json")
+    assert code == 3
+    data = json.loads(out)
+    assert [i["format"] for i in data["inputs"]] == [
+        None,
+        "squid-auto (inferred layout: %tl %>a %Ss/%03>Hs %rm %ru)",
+    ]
+    assert len(data["destinations"]) == 11
+    code, _, err = run(
+        capsys, "scan", ambiguous, "--squid-logformat", "%ts.%03tu %>a %'{User-Agent}>h %Ss/%03>Hs %rm %ru"
+    )
+    assert code == 0 and "could not be inferred" not in err
+
+
+def test_scan_shows_each_input_format_and_proxy_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """scan's table and JSON give every input's detected format; a text input its proxy-record lines."""
+    paste = str(SQUID_DATA / "bug-report-paste.txt")
+    seed = str(SQUID_DATA / "seed001-minimal.log")
+    code, out, err = run(capsys, "scan", paste, seed, "--json")
+    assert code == 0
+    inputs = {i["input"]: i for i in json.loads(out)["inputs"]}
+    assert (inputs[paste]["format"], inputs[paste]["proxy_lines"]) == ("text", 2)
+    assert inputs[seed]["format"] == "squid-auto (inferred layout: %tl %>a %Ss/%03>Hs %rm %ru)"
+    assert inputs[seed]["proxy_lines"] == 0
+    assert f"{paste}: 2 warnings (line 5, 6): looks like a Squid access-log record" in err
+    assert "--squid-logformat" in err
+    code, out, _ = run(capsys, "scan", paste, seed)
+    rows = [line.split() for line in out.splitlines()]
+    header = rows.index(["INPUT", "FORMAT", "LINES", "OBSERVATIONS", "PROXY-LINES"])
+    assert rows[header + 1] == [paste, "text", "17", "3", "2"]
+    assert rows[header + 2][:2] == [seed, "squid-auto"] and rows[header + 2][-3:] == ["14", "13", "-"]
+
+
+def test_scan_on_a_terminal_lists_the_inputs_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rich table on a terminal is followed by the inputs' table with their detected formats."""
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, _ = run(capsys, "scan", str(SQUID_DATA / "reordered.log"))
+    assert code == 0
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert "1 input(s)" in plain and "squid-auto" in plain and "Proxy lines" in plain

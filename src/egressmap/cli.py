@@ -30,6 +30,8 @@ from .report import (
     compare_rows,
     problem_lines,
     render_comparison,
+    render_inputs_plain,
+    render_inputs_rich,
     render_scan_plain,
     render_scan_rich,
     report_dict,
@@ -367,11 +369,12 @@ def _ingest(
                 file=sys.stderr,
             )
     bad = report.count("malformed") + report.count("warning")
-    unread = len(report.failed_inputs) + len(report.unread_inputs)
+    failed = report.failed_inputs
+    unread = len(failed) + len(report.unread_inputs)
     if args.strict and (bad or unread):
         raise StrictModeError(f"--strict: {bad} bad line(s), {unread} unreadable input(s)")
-    if report.failed_inputs and len(report.failed_inputs) == len(report.inputs):
-        raise EgressmapError("no input could be read")
+    if failed and len(failed) == len(report.inputs) and not any(r.recognised for r in failed):
+        raise EgressmapError("no input could be read")  # (a recognised input not read is a partial result)
     return destinations, report
 
 
@@ -498,8 +501,10 @@ def _scan(args: argparse.Namespace) -> int:
         sys.stdout.write(dump_json(data, compact=True))
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
+        render_inputs_rich(report, sys.stdout)
     else:
         render_scan_plain(rows, sys.stdout)
+        render_inputs_plain(report, sys.stdout)
     if compared is not None and not args.json:
         sys.stdout.write(render_comparison(compared))
     return EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK

@@ -13,6 +13,8 @@ from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.reader import InputStream
 from .sources.shape import contents, recognise
 from .sources.squid import SquidLog
+from .sources.squid_infer import SquidLayoutUnknown
+from .sources.squid_shape import ProxyLines, counting
 
 MAX_LISTED = 20
 """Line numbers kept per (input, reason) in the report; the count is always exact."""
@@ -27,6 +29,11 @@ class InputReport:
     lines: int = 0
     observations: int = 0
     error: str | None = None
+    recognised: bool = False
+    """With ``error``: egressmap knows what the input is (a Squid log in a layout it cannot infer) but could
+    not read it. That is a partial result (exit 3), not a run with nothing readable (exit 1)."""
+    proxy_lines: int = 0
+    """Lines that looked like proxy (Squid) records in an input read as free text."""
     problems: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(kind, reason) -> first line numbers (at most MAX_LISTED)."""
     problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -100,13 +107,18 @@ def observe(
                 source = choose(stream.head, sources, wanted, stream.origin, options)
             except InputError as exc:
                 rep.error = str(exc)
+                rep.recognised = isinstance(exc, SquidLayoutUnknown)
                 continue
             rep.format = source.name
             counted = 0
+            lines = stream.lines()
+            proxy = ProxyLines() if source.name == "text" else None
+            if proxy is not None:
+                lines = counting(lines, proxy, MAX_LISTED)
             items = (
                 source.read_input(stream, warm_up)
                 if isinstance(source, SquidLog) and source.native
-                else source.read(stream.lines(), stream.origin)
+                else source.read(lines, stream.origin)
             )
             for item in items:
                 if isinstance(item, Skipped):
@@ -116,6 +128,8 @@ def observe(
                     yield item
             rep.observations = counted
             rep.lines = stream.lines_read
+            if proxy is not None:
+                _note_proxy_lines(rep, proxy)
             for problem in stream.problems:
                 rep.note(problem)
             if not counted:
@@ -148,6 +162,20 @@ def split_configs(paths: Sequence[str]) -> tuple[list[str], list[str]]:
     return configs, logs
 
 
+PROXY_LINES_READ_AS_TEXT = (
+    "looks like a Squid access-log record, but the input was read as free text (most of its first lines are "
+    "not such records); to read it as a Squid log give --squid-logformat 'FORMAT' or --squid-conf FILE"
+)
+
+
+def _note_proxy_lines(rep: InputReport, proxy: ProxyLines) -> None:
+    rep.proxy_lines = proxy.count
+    if proxy.count:
+        key = ("warning", PROXY_LINES_READ_AS_TEXT)
+        rep.problem_counts[key] += proxy.count
+        rep.problems.setdefault(key, []).extend(proxy.first[:MAX_LISTED])
+
+
 def _nothing_found(rep: InputReport, stream: InputStream) -> None:
     """Say what an input that gave no destination held, and what it looks like when it is structured data."""
     counts = {kind: rep.count(kind) for kind in ("malformed", "dropped")}
@@ -159,6 +187,9 @@ def _nothing_found(rep: InputReport, stream: InputStream) -> None:
         if shape is not None:
             rep.not_read = shape.sentence()
             rep.nothing += f"; {rep.not_read}"
+    if rep.not_read is None and rep.proxy_lines:  # Squid records in a layout that could not be told apart
+        rep.not_read = PROXY_LINES_READ_AS_TEXT
+        rep.nothing += f"; {rep.not_read}"
 
 
 TEXT_FORMATS = ("text", "list")

@@ -105,6 +105,7 @@ def report_dict(report: IngestReport) -> list[dict[str, Any]]:
             "observations": r.observations,
             "error": r.error,
             "not_read": r.not_read,
+            "proxy_lines": r.proxy_lines,
             "problems": [
                 {"kind": k, "reason": why, "count": r.problem_counts[(k, why)], "lines": lines}
                 for (k, why), lines in sorted(r.problems.items())
@@ -232,3 +233,53 @@ def problem_lines(report: IngestReport, verbose: bool = False) -> list[str]:
                 "or a local/link-local name (-v lists them)"
             )
     return out
+
+
+def input_rows(report: IngestReport) -> list[tuple[str, str, str, str, str]]:
+    """(input, detected format, lines, observations, proxy-record lines) per input, for the scan tables.
+
+    The proxy-record count is for text inputs (how many of their lines looked like Squid records); ``-`` for
+    the others, whose records are all read as such.
+    """
+    return [
+        (
+            r.origin,
+            r.format or "(not read)",
+            str(r.lines),
+            str(r.observations),
+            str(r.proxy_lines) if r.format == "text" else "-",
+        )
+        for r in report.inputs
+    ]
+
+
+INPUT_HEADER = ("INPUT", "FORMAT", "LINES", "OBSERVATIONS", "PROXY-LINES")
+
+
+def render_inputs_plain(report: IngestReport, out: TextIO) -> None:
+    """The inputs under the scan table: each one's detected format and counts."""
+    table = [INPUT_HEADER, *input_rows(report)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(INPUT_HEADER))]
+    out.write("\n")
+    for line in table:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+def render_inputs_rich(report: IngestReport, out: TextIO) -> None:
+    """The inputs under the scan table, for terminals."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{len(report.inputs)} input(s)", title_justify="left")
+    for name, justify in (
+        ("Input", "left"),
+        ("Format", "left"),
+        ("Lines", "right"),
+        ("Observations", "right"),
+        ("Proxy lines", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in input_rows(report):
+        table.add_row(*(Text(cell) for cell in row))
+    Console(file=out).print(table)

@@ -44,6 +44,7 @@ NAMES = (
     "pkgs.egressmap.test",
     "api.egressmap.test",
     "dead.egressmap.test",
+    "dead-tunnel.egressmap.test",
     "blocked.egressmap.test",
     "denied-too.egressmap.test",
 )
@@ -53,6 +54,12 @@ DENIED_NAMES = ("blocked.egressmap.test", "denied-too.egressmap.test")
 MINIMAL = "%tl %>a %Ss/%03>Hs %rm %ru"
 DETAILED = '%ts.%03tu %>a %>p %rm %>rd %>rP %>Hs %Ss %Sh %<st "%{User-Agent}>h"'
 USER_AGENT = "egressmap-it/1.0 (integration; squid)"
+REFERER = "http://docs.egressmap.test/setup/proxy.html"
+"""Sent as the Referer of every plain-HTTP request: a host no request goes to, never a destination."""
+REORDERED = '%>a [%tl] %rm %ru %>Hs %Ss:%Sh %<st %tr "%{Referer}>h" "%{User-Agent}>h"'
+"""A layout egressmap is not told about: fields in another order, quoted headers (the Referer is a URL)."""
+UNQUOTED_UA = "%ts.%03tu %>a %'{User-Agent}>h %Ss/%03>Hs %rm %ru"
+"""A layout egressmap cannot infer: the User-Agent, raw (``'``: no encoding), has spaces, so fields move."""
 SECRET = "s3cr3t-query-value"
 """Sent in a query string; Squid strips query terms and egressmap must never show it."""
 
@@ -65,6 +72,8 @@ LOGS = {
     "detailed.log": ("logformat=detailed", "squid-custom:detailed"),
 }
 """The five access logs every transaction goes to."""
+UNNAMED_LOGS = {"reordered.log": "reordered", "unquoted-ua.log": "unquoted_ua"}
+"""Logs in layouts egressmap is never told about (log file name -> logformat name in squid.conf)."""
 TUNNELS_LOG = "tunnels.log"
 """A sixth log, ``logformat=minimal`` restricted by the ``CONNECT`` ACL: only CONNECT transactions."""
 
@@ -133,7 +142,7 @@ def _free_port() -> int:
         return port
 
 
-def write_conf(workdir: Path, proxy_port: int, echo_port: int) -> Path:
+def write_conf(workdir: Path, proxy_port: int, echo_port: int, dead_port: int) -> Path:
     """Write hosts and squid.conf into ``workdir``; return the squid.conf path."""
     (workdir / "hosts").write_text("127.0.0.1 " + " ".join(NAMES) + "\n", encoding="utf-8")
     user = _effective_user()
@@ -152,7 +161,7 @@ def write_conf(workdir: Path, proxy_port: int, echo_port: int) -> Path:
         f"hosts_file {workdir}/hosts",
         "dns_nameservers 127.0.0.1",
         "acl CONNECT method CONNECT",
-        f"acl SSL_ports port 443 {echo_port}",
+        f"acl SSL_ports port 443 {echo_port} {dead_port}",
         "acl blocked dstdomain " + " ".join(DENIED_NAMES),
         "http_access deny blocked",
         "http_access deny CONNECT !SSL_ports",
@@ -160,7 +169,10 @@ def write_conf(workdir: Path, proxy_port: int, echo_port: int) -> Path:
         "http_access deny all",
         f"logformat minimal {MINIMAL}",
         f"logformat detailed {DETAILED}",
+        f"logformat reordered {REORDERED}",
+        f"logformat unquoted_ua {UNQUOTED_UA}",
         *(f"access_log stdio:{workdir}/{name} {fmt}" for name, (fmt, _) in LOGS.items()),
+        *(f"access_log stdio:{workdir}/{name} logformat={fmt}" for name, fmt in UNNAMED_LOGS.items()),
         f"access_log stdio:{workdir}/{TUNNELS_LOG} logformat=minimal CONNECT",
     ]
     conf = workdir / "squid.conf"
@@ -313,11 +325,11 @@ class _Squid:
             self.output.close()
 
 
-def _start_squid(squid: str, workdir: Path, echo_port: int) -> tuple[_Squid, Path]:
+def _start_squid(squid: str, workdir: Path, echo_port: int, dead_port: int) -> tuple[_Squid, Path]:
     """Start Squid on a free port, retrying a few times in case another process takes the port first."""
     for _ in range(3):
         port = _free_port()
-        conf = write_conf(workdir, port, echo_port)
+        conf = write_conf(workdir, port, echo_port, dead_port)
         _parse_conf(squid, conf)
         proxy = _Squid(squid, conf, port, workdir)
         if proxy.wait_listening():
@@ -342,7 +354,7 @@ def _http(proxy_port: int, method: str, url: str, body: bytes | None = None) -> 
     """Send one plain-HTTP request with an absolute URI through the proxy; return the status."""
     conn = http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=TIMEOUT)
     try:
-        conn.request(method, url, body=body, headers={"User-Agent": USER_AGENT})
+        conn.request(method, url, body=body, headers={"User-Agent": USER_AGENT, "Referer": REFERER})
         response = conn.getresponse()
         response.read()
         return response.status
@@ -398,6 +410,7 @@ def _send_traffic(lab: SquidLab, proxy_port: int) -> None:
         ("CONNECT", "api.egressmap.test", ep, "hello through the tunnel\n", 200),
         ("CONNECT", "api.egressmap.test", ep, "second tunnel\n", 200),
         ("GET", "dead.egressmap.test", dp, "/nothing-listens-here", 503),
+        ("CONNECT", "dead-tunnel.egressmap.test", dp, "never sent\n", 503),
         ("GET", "blocked.egressmap.test", 80, "/pool/x.deb", 403),
         ("GET", "blocked.egressmap.test", 80, "/pool/y.deb", 403),
         ("CONNECT", "denied-too.egressmap.test", 443, "never sent\n", 403),
@@ -431,7 +444,7 @@ def run_squid_lab() -> Iterator[SquidLab]:
     dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         dead.bind(("127.0.0.1", 0))
-        proxy, conf = _start_squid(squid, workdir, origins.echo_port)
+        proxy, conf = _start_squid(squid, workdir, origins.echo_port, int(dead.getsockname()[1]))
         lab = SquidLab(
             workdir, conf, origins.http_port, origins.echo_port, int(dead.getsockname()[1]), probes=1
         )

@@ -1,8 +1,9 @@
-"""egressmap against logs written by a real Squid: native, common, combined and two custom logformats.
+"""egressmap against logs written by a real Squid: native, common, combined and four custom logformats.
 
 Every log comes from the one Squid run in ``conftest.squid_lab``: plain-HTTP and CONNECT requests to local
-servers under test names, some denied by an ACL. ``scan`` must find exactly the destinations sent, with the
-right counts and the denied ones marked, whatever the logformat and however the format is made known.
+servers under test names, some denied by an ACL, some to a port nothing listens on. ``scan`` must find exactly
+the destinations sent, with the right counts and the denied and failed ones marked, whatever the logformat
+and however the format is made known, or not made known at all (the layout is then inferred).
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ import pytest
 from egressmap.cli import main
 from egressmap.sources.squid_format import read_squid_conf
 
-from .squidlab import DETAILED, LOGS, MINIMAL, SECRET, TUNNELS_LOG, SquidLab
+from .squidlab import (
+    DETAILED,
+    LOGS,
+    MINIMAL,
+    REFERER,
+    REORDERED,
+    SECRET,
+    TUNNELS_LOG,
+    UNNAMED_LOGS,
+    UNQUOTED_UA,
+    SquidLab,
+)
 
 pytestmark = pytest.mark.squid
 
@@ -62,7 +74,10 @@ def _check_destinations(lab: SquidLab, result: dict[str, Any], only_method: str 
         assert row["clients"] == ["127.0.0.1"], key
         if want.status == 200:
             assert row["failed"] == 0, key
+        if want.status >= 500:
+            assert row["failed"] == want.count, key
     assert SECRET not in json.dumps(result), "a query-string value leaked into the scan output"
+    assert "docs.egressmap.test" not in json.dumps(result["destinations"]), "a Referer became a destination"
 
 
 def _problems(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -172,7 +187,12 @@ def test_acl_filtered_access_log(squid_lab: SquidLab, capsys: pytest.CaptureFixt
 def test_squid_conf_names_the_format_of_an_acl_filtered_log(squid_lab: SquidLab) -> None:
     """read_squid_conf maps 'access_log stdio:FILE logformat=minimal CONNECT' to minimal, not to the ACL."""
     formats, logs = read_squid_conf(str(squid_lab.conf))
-    assert formats == {"minimal": MINIMAL, "detailed": DETAILED}
+    assert formats == {
+        "minimal": MINIMAL,
+        "detailed": DETAILED,
+        "reordered": REORDERED,
+        "unquoted_ua": UNQUOTED_UA,
+    }
     assert {name: logs[name] for name in LOGS} == {
         "native.log": "squid",
         "common.log": "common",
@@ -181,6 +201,7 @@ def test_squid_conf_names_the_format_of_an_acl_filtered_log(squid_lab: SquidLab)
         "detailed.log": "detailed",
     }
     assert logs[TUNNELS_LOG] == "minimal"
+    assert {name: logs[name] for name in UNNAMED_LOGS} == UNNAMED_LOGS
 
 
 def test_build_list_from_real_log(squid_lab: SquidLab, capsys: pytest.CaptureFixture[str]) -> None:
@@ -217,3 +238,53 @@ def test_build_list_from_real_log(squid_lab: SquidLab, capsys: pytest.CaptureFix
     assert list(sections) == [
         t for t in ("# HTTP Destinations", "# HTTPS Destinations", "# Other Destinations") if t in want
     ]
+
+
+def _outcomes(result: dict[str, Any]) -> dict[tuple[str, int], tuple[int, int, int]]:
+    return {key: (row["count"], row["denied"], row["failed"]) for key, row in _by_destination(result).items()}
+
+
+@pytest.mark.parametrize("name", ["minimal.log", "detailed.log", "reordered.log"])
+def test_layout_nobody_named_is_inferred(
+    squid_lab: SquidLab, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """A log in a logformat egressmap is not told about gives what the native log of the same traffic gives."""
+    native = _scan(capsys, str(squid_lab.log("native.log")))
+    result = _scan(capsys, str(squid_lab.log(name)))
+    fmt = result["inputs"][0]["format"]
+    assert fmt.startswith("squid-auto (inferred layout: "), fmt
+    _check_destinations(squid_lab, result)
+    assert _outcomes(result) == _outcomes(native)
+    _check_probe_dropped(squid_lab, _problems(result))
+
+
+def test_inferred_layouts_are_the_configured_ones(
+    squid_lab: SquidLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The layout inferred for each custom log is the logformat squid.conf gave it (the Referer is quoted)."""
+    formats, _ = read_squid_conf(str(squid_lab.conf))
+    for name, logformat in {**{"minimal.log": "minimal", "detailed.log": "detailed"}, **UNNAMED_LOGS}.items():
+        if name == "unquoted-ua.log":
+            continue
+        result = _scan(capsys, str(squid_lab.log(name)))
+        assert result["inputs"][0]["format"] == f"squid-auto (inferred layout: {formats[logformat]})"
+    reordered = squid_lab.log("reordered.log").read_text(encoding="utf-8")
+    assert f'"{REFERER}"' in reordered  # Squid logged the Referer: a URL that must not become a destination
+
+
+def test_layout_that_cannot_be_inferred_is_said_and_partial(
+    squid_lab: SquidLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A raw, unquoted User-Agent moves the fields: exit 3, the flags named on stderr; --squid-conf reads it."""
+    path = str(squid_lab.log("unquoted-ua.log"))
+    assert "(integration; squid) TCP_MISS/200" in Path(path).read_text(encoding="utf-8")  # spaces, raw
+    capsys.readouterr()
+    code = main(["scan", path, "--json"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "looks like a Squid access log" in captured.err and "could not be inferred" in captured.err
+    assert "--squid-logformat" in captured.err and "--squid-conf" in captured.err
+    result = json.loads(captured.out)
+    assert result["destinations"] == []
+    assert result["inputs"][0]["error"] is not None
+    _check_destinations(squid_lab, _scan(capsys, path, "--squid-conf", str(squid_lab.conf)))

@@ -207,3 +207,70 @@ def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
     assert [(s.lineno, s.count) for s in bad_utf8] == [
         (next(n for n, line in enumerate(lines, 1) if b"caf\xe9" in line), 7)
     ]
+
+
+def test_connect_answered_4xx_or_5xx_is_failed() -> None:
+    """A CONNECT the proxy (or its parent) answered 4xx/5xx made no tunnel: failed, in every reader."""
+    native = [
+        "1796375521.118 30012 10.0.8.17 TCP_MISS/500 0 CONNECT registry-1.docker.io:443 - FIRSTUP_PARENT/10.0.0.9 -",
+        "1796375522.000     1 10.0.8.17 NONE/400 3900 CONNECT bad.example.com:443 - HIER_NONE/- text/html",
+        "1796375523.000    80 10.0.8.17 TCP_MISS/404 512 GET http://deb.debian.org/missing - HIER_DIRECT/1.2.3.4 text/html",
+        "1796375524.000     0 10.0.8.17 TCP_DENIED/403 3900 CONNECT denied.example.com:443 - HIER_NONE/- text/html",
+    ]
+    want = {
+        ("registry-1.docker.io", "failed"),
+        ("bad.example.com", "failed"),
+        ("deb.debian.org", "allowed"),  # the origin answered: the destination was reached
+        ("denied.example.com", "denied"),
+    }
+    got = {(o.host, o.outcome) for o in _native().read(native, "n.log") if isinstance(o, Observation)}
+    assert got == want
+    minimal = SquidLog(LogFormat("m", "%ts.%03tu %>a %>Hs %rm %ru"), "squid-custom:m")
+    lines = [
+        "1796375521.118 10.0.8.17 500 CONNECT registry-1.docker.io:443",
+        "1796375523.000 10.0.8.17 404 GET http://deb.debian.org/missing",
+    ]
+    got = {(o.host, o.outcome) for o in minimal.read(lines, "m.log") if isinstance(o, Observation)}
+    assert got == {("registry-1.docker.io", "failed"), ("deb.debian.org", "allowed")}
+
+
+def test_extended_common_and_combined_are_told_apart() -> None:
+    """Fields appended to common or combined: each is read by its own format, exact lines preferred."""
+    sources = build_sources()
+    common_ext = COMMON + ' 1834 "-" "curl/8.5.0"'
+    combined_ext = COMBINED + " 22"
+    assert choose([COMMON], sources).name == "squid-common"
+    assert choose([common_ext], sources).name == "squid-common"
+    assert choose([COMBINED], sources).name == "squid-combined"
+    assert choose([combined_ext], sources).name == "squid-combined"
+    referer = COMBINED.replace('"-"', '"http://docs.example.net/guide"')
+    assert choose([referer, referer + " 5"], sources).name == "squid-combined"
+    (obs,) = [o for o in sources["squid-combined"].read([referer], "x") if isinstance(o, Observation)]
+    assert obs.host == "deb.debian.org"
+    assert sources["squid-common"].sniff([COMMON]) == 1.0
+    assert sources["squid-common"].sniff([common_ext]) == 0.95
+
+
+def test_custom_format_counts_requests_of_one_kind_in_place() -> None:
+    """Same destination and outcome: one observation, counted, first/last times, clients, the first URL."""
+    src = SquidLog(LogFormat("m", "%ts.%03tu %>a %Ss/%03>Hs %rm %ru"), "squid-custom:m")
+    lines = [
+        "1796375521.100 10.0.0.1 TCP_MISS/200 GET http://mirror.example.org/a/InRelease",
+        "1796375522.200 10.0.0.2 TCP_MISS/200 GET http://mirror.example.org/b/Packages.xz",
+        "1796375523.300 10.0.0.1 NONE_NONE/000 - error:transaction-end-before-headers",
+        "1796375524.400 10.0.0.3 TCP_MISS/503 GET http://mirror.example.org/c",
+        "# a comment",
+        "1796375525.500 10.0.0.1 NONE_NONE/000 - error:transaction-end-before-headers",
+        "1796375526.600 10.0.0.3 TCP_MISS/200 GET http://mirror.example.org/d",
+    ]
+    items = list(src.read(lines, "m.log"))
+    observed = [o for o in items if isinstance(o, Observation)]
+    assert [(o.host, o.outcome, o.count, o.source) for o in observed] == [
+        ("mirror.example.org", "allowed", 3, "m.log:1"),
+        ("mirror.example.org", "failed", 1, "m.log:4"),
+    ]
+    allowed = observed[0]
+    assert (allowed.time, allowed.last_time) == (1796375521.1, 1796375526.6)
+    assert allowed.clients == ("10.0.0.1", "10.0.0.2", "10.0.0.3")
+    assert allowed.url == "http://mirror.example.org/a/InRelease"
+    assert [(s.lineno, s.kind) for s in items if isinstance(s, Skipped)] == [(3, "dropped"), (6, "dropped")]

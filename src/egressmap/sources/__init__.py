@@ -14,8 +14,9 @@ from .plainlist import PlainList
 from .record import ProxyRecord
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
+from .squid_infer import SquidAuto, SquidLayoutUnknown
 
-__all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "build_sources", "choose"]
+__all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "SquidLayoutUnknown", "build_sources", "choose"]
 
 log = logging.getLogger("egressmap")
 
@@ -24,6 +25,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "squid-common",
     "squid-combined",
     "squid-custom",
+    "squid-auto",
     "text",
     "list",
     "record",
@@ -58,14 +60,18 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     options = options or SourceOptions()
     sources: dict[str, Source] = {
         "squid": SquidLog(LogFormat("squid", BUILTIN["squid"]), "squid"),
-        "squid-common": SquidLog(LogFormat("common", BUILTIN["common"]), "squid-common"),
-        "squid-combined": SquidLog(LogFormat("combined", BUILTIN["combined"]), "squid-combined"),
+        # extended variants (fields appended: response time, quoted headers, as frontier-squid logs) fit too
+        "squid-common": SquidLog(LogFormat("common", BUILTIN["common"], open_end=True), "squid-common"),
+        "squid-combined": SquidLog(
+            LogFormat("combined", BUILTIN["combined"], open_end=True), "squid-combined"
+        ),
     }
     for name, spec in sorted(options.squid_logformats.items()):
         if name in BUILTIN and spec == BUILTIN[name]:
             continue
         key = f"squid-custom:{name}"
         sources[key] = SquidLog(LogFormat(name, spec), key)
+    sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
@@ -89,11 +95,15 @@ def choose(
     origin: str = "",
     options: SourceOptions | None = None,
 ) -> Source:
-    """Pick the source for an input: the one asked for, the one squid.conf names, or the best sniffer."""
+    """Pick the source for an input: the one asked for, the one squid.conf names, or the best sniffer.
+
+    A Squid log in a layout no flag names gets a reader for its inferred layout; when that layout cannot be
+    inferred, :class:`~.squid_infer.SquidLayoutUnknown` (an :class:`~egressmap.errors.InputError`) says why.
+    """
     if wanted not in ("auto", "squid-custom"):
         if wanted not in sources:
             raise UnknownFormat(wanted, ("auto", *FORMAT_NAMES))
-        return sources[wanted]
+        return _resolved(sources[wanted], head, origin)
     named = _by_conf(origin, options, sources)
     if named is not None and wanted == "auto":
         return named
@@ -104,6 +114,8 @@ def choose(
         )
     scores: list[tuple[float, int, str]] = []
     for order, (name, src) in enumerate(candidates.items()):
+        if isinstance(src, SquidAuto) and max(scores, default=(-1.0,))[0] >= 1.0:
+            continue  # a format fits every line exactly: no layout to infer (it costs a few ms per input)
         try:
             score = src.sniff(head)
         except Exception:  # one broken sniffer must not hide the others
@@ -114,4 +126,8 @@ def choose(
     best_score, _, best = max(scores, default=(-1.0, 0, ""))
     if best_score < 0:
         raise UnknownFormat(wanted, ("auto", *FORMAT_NAMES), f"{origin}: no format fits its first lines")
-    return candidates[best]
+    return _resolved(candidates[best], head, origin)
+
+
+def _resolved(source: Source, head: Sequence[str], origin: str) -> Source:
+    return source.resolve(head, origin) if isinstance(source, SquidAuto) else source

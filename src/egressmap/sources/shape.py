@@ -2,7 +2,8 @@
 
 Structured data egressmap does not read (JSON lines, a JSON document, CSV/TSV with a header) is recognised by a
 registry of small recognisers; :func:`recognise` gives the first one's :class:`Shape`. Squid-shaped lines are
-recognised by ``squid_infer`` (issue 13 item 1): its recogniser joins :data:`RECOGNISERS` (see the note there).
+not here: a Squid log is inferred when it is chosen (``squid_infer``), and Squid records found while reading free
+text are counted on the way (``squid_shape``); ``ingest`` names both.
 :func:`contents` says what was in the input instead (lines, blank, comments, malformed, dropped).
 
 >>> recognise(['{"version":"1.100000","query_name":"pypi.org.","srcaddr":"10.0.0.5"}']).name
@@ -155,9 +156,7 @@ _COLUMN = re.compile(r"^[A-Za-z_][\w .()/-]{0,40}$")
 """A column name: a word, not a value such as a host name with dots or a number."""
 
 RECOGNISERS: list[Recogniser] = [JsonLines(), JsonDocument(), Delimited()]
-"""Tried in order. Squid-shaped lines: ``sources/squid_infer.py`` (issue 13 item 1) provides the recogniser
-that says "looks like Squid access log lines (...): give --squid-logformat or --squid-conf"; the integrator
-appends it here."""
+"""Tried in order; a new kind of structured input is one more small class here."""
 
 
 def recognise(lines: Sequence[str]) -> Shape | None:

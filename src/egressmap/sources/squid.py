@@ -11,23 +11,39 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
+from typing import Any
 
 from ..model import Skipped
 from .interface import Item, Source, match_ratio
 from .reader import InputStream
 from .squid_format import BUILTIN, LogFormat
 from .squid_native import read_native, read_native_input
-from .squid_tally import Tally, outcome_of, split_url
+from .squid_tally import MAX_CLIENTS, Tally, outcome_of, split_url
 
+_KEY_FIELDS = (
+    "method",
+    "result",
+    "status",
+    "upstream_status",
+    "domain",
+    "host_header",
+    "sni",
+    "server",
+    "port",
+    "server_port",
+)
 _NATIVE_HEAD = re.compile(r"^\d{9,10}(\.\d+)?\s+-?\d+\s+\S+\s+[A-Z_]+/\d{3}\s+-?\d+\s+\S+\s+\S+")
 
 
 @lru_cache(maxsize=4096)
 def _tl_seconds(value: str) -> float | None:
-    try:
-        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z").timestamp()
-    except ValueError:
-        return None
+    for layout in ("%d/%b/%Y:%H:%M:%S %z", "%d/%b/%Y:%H:%M:%S.%f %z"):
+        try:
+            return datetime.strptime(value, layout).timestamp()
+        except ValueError:
+            continue
+    return None
 
 
 class SquidLog(Source):
@@ -38,13 +54,17 @@ class SquidLog(Source):
         self.name = name  # type: ignore[misc]
         self.description = f"Squid access.log, logformat {fmt.name}: {fmt.spec}"  # type: ignore[misc]
         self._native = fmt.spec == BUILTIN["squid"]
+        # the fields besides the URL that decide a request's destination and outcome
+        keys = [k for k in _KEY_FIELDS if k in fmt.groups] or ["url"]
+        self._key_of: Callable[[dict[str, str]], object] = itemgetter(*keys)
 
     def sniff(self, head: Sequence[str]) -> float:
         """Fraction of head lines in this logformat."""
-        check: Callable[[str], bool] = (
-            (lambda line: bool(_NATIVE_HEAD.match(line))) if self._native else self.fmt.matches
-        )
-        return match_ratio(head, check)
+        if self._native:
+            return match_ratio(head, lambda line: bool(_NATIVE_HEAD.match(line)))
+        lines = [line for line in head if line.strip() and not line.lstrip().startswith("#")]
+        fits = [self.fmt.fit(line) for line in lines]
+        return sum(fits) / len(lines) if any(fits) else -1.0
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Stream the log; bad lines come out at once, observations at the end of the input."""
@@ -69,29 +89,78 @@ class SquidLog(Source):
         return read_native_input(stream, meanwhile)
 
     def _read_generic(self, lines: Iterable[str], origin: str, tally: Tally) -> Iterator[Item]:
-        parse = self.fmt.parse
+        """Count lines by their destination and outcome fields (the URL cut to its authority) in one pass.
+
+        Each distinct kind of request is turned into a destination once, on its first line; its first and
+        last records give the times at the end.
+        """
+        match = self.fmt.match
+        key_of = self._key_of
+        bad = f"line does not match logformat {self.fmt.name!r}"
+        rows: dict[tuple[str, object], list[Any] | None] = {}
         for lineno, line in enumerate(lines, 1):
-            if not line.strip() or line.lstrip().startswith("#"):
+            head = line[:1]
+            if not head or head in "# \t":
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+            found = match(line)
+            if found is None and head.isspace():  # an indented paste (a log quoted in an issue or a mail)
+                found = match(line.strip())
+            if found is None:
+                yield Skipped(origin, lineno, bad)
                 continue
-            rec = parse(line)
-            if rec is None:
-                yield Skipped(origin, lineno, f"line does not match logformat {self.fmt.name!r}")
+            rec = found.groupdict()
+            url = rec.get("url") or ""
+            sep = url.find("://")
+            if sep > 0:
+                end = url.find("/", sep + 3)
+                if end > 0:
+                    url = url[:end]
+            key = (url, key_of(rec))
+            row = rows.get(key)
+            if row is None:
+                row = self._first_of_kind(rec, lineno) if key not in rows else None
+                rows[key] = row
+                if row is None:
+                    yield Skipped(origin, lineno, "no destination in the logged fields", kind="dropped")
                 continue
-            method = rec.get("method", "-")
-            where = self._destination(rec, method)
-            if where is None:
-                yield Skipped(origin, lineno, "no destination in the logged fields", kind="dropped")
-                continue
-            result = rec.get("result", "")
-            status = rec.get("status") or rec.get("upstream_status", "")
-            outcome = outcome_of(result, status)
-            when = self._time(rec)
-            tally.add(
-                lineno, method, where[0], where[1], outcome, (rec.get("client", ""),), when, when, where[2]
-            )
+            row[0] += 1
+            row[3] = rec
+            clients = row[4]
+            if len(clients) < MAX_CLIENTS:
+                clients.add(rec.get("client") or "")
+        time = self._time
+        for row in rows.values():
+            if row is not None:
+                count, lineno, first, last, clients, where, method, outcome = row
+                tally.add(
+                    lineno,
+                    method,
+                    where[0],
+                    where[1],
+                    outcome,
+                    clients,
+                    time(first),
+                    time(last),
+                    where[2],
+                    count,
+                )
+
+    def _first_of_kind(self, rec: dict[str, str], lineno: int) -> list[Any] | None:
+        method = rec.get("method")
+        if method is None:
+            method = "-"
+        where = self.destination(rec, method)
+        if where is None:
+            return None
+        result = rec.get("result") or ""
+        status = rec.get("status") or rec.get("upstream_status") or ""
+        outcome = outcome_of(result, status, method)
+        return [1, lineno, rec, rec, {rec.get("client") or ""}, where, method, outcome]
 
     @staticmethod
-    def _destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
+    def destination(rec: dict[str, str], method: str) -> tuple[str | None, str, str] | None:
+        """(scheme, authority, sample URL) named by a parsed record's fields; None when none names one."""
         url = rec.get("url", "")
         if url:
             found = split_url(method, url)

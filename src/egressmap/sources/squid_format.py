@@ -37,6 +37,7 @@ _FIELDS: dict[str, str] = {
     ">a": "client",
     ">A": "client_fqdn",
     ">Hs": "status",
+    "Hs": "status",
     "<Hs": "upstream_status",
     "Ss": "result",
     "Sh": "hier",
@@ -58,7 +59,7 @@ _FIELDS: dict[str, str] = {
 _CODES = sorted(
     """>a >A >p >la >lp >eui >qos >nfmark >st >sh >bs >Hs >h >ha >rm >ru >rs >rd >rP >rp >rv >cert
     >handshake <a <A <p <la <lp <lA <qos <nfmark <st <sh <bs <Hs <h <tt <pt <rm <ru <rs <rd <rP <rp <rv
-    la lp lA ts tu tl tg tr tS dt tt busy_time st sh sn mt rm ru rp rv rs Ss Sh un ul ue ui us uh ea
+    Hs la lp lA ts tu tl tg tr tS dt tt busy_time st sh sn mt rm ru rp rv rs Ss Sh un ul ue ui us uh ea
     err_code err_detail note master_xaction icap::tt icap::<last_h icap::<A icap::<service_name icap::rm
     icap::ru icap::>st icap::<st icap::tr adapt::<last_h adapt::all_trs adapt::sum_trs ssl::bump_mode
     ssl::>sni ssl::>cert_subject ssl::>cert_issuer ssl::<cert_subject ssl::<cert_issuer ssl::<cert_errors
@@ -88,7 +89,16 @@ _SPACEY = {
     "ssl::<cert_subject",
     "ssl::<cert_issuer",
 }
-_DEFAULT_TIME = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}"
+_DEFAULT_TIME = r"\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)? [+-]\d{4}"
+"""``%tl``'s default layout; frontier-squid logs milliseconds too (``21/Nov/2026:10:00:01.642 +0000``)."""
+# codes whose values have a fixed alphabet: tighter patterns keep formats apart when sniffing
+_SHAPES: dict[str, str] = {
+    "Ss": r"[A-Z_]+|-",
+    "Sh": r"[A-Z_]+|-",
+    ">Hs": r"\d+|-",
+    "Hs": r"\d+|-",
+    "<Hs": r"\d+|-",
+}
 _SPEC = re.compile(r"%(?P<enc>[\"\[#'/])?(?P<left>-)?(?P<width>0?\d+(?:\.\d+)?)?(?:\{(?P<arg>[^}]*)\})?")
 
 
@@ -102,11 +112,15 @@ class _Field:
 class LogFormat:
     """One ``logformat``: compiled once, then ``parse(line)`` gives a dict of the fields egressmap uses."""
 
-    def __init__(self, name: str, spec: str) -> None:
+    def __init__(self, name: str, spec: str, open_end: bool = False) -> None:
         self.name = name
         self.spec = spec
         self.fields: list[_Field] = []
-        self._regex = re.compile(self._compile(spec))
+        pattern = self._compile(spec)
+        self._exact = re.compile(pattern)
+        self.open_end = open_end
+        """Also accept fields appended after the format's own (extended ``common``/``combined``)."""
+        self._regex = re.compile(pattern + r"(?:\s.*)?") if open_end else self._exact
         if not any(f.group in ("url", "domain", "server", "sni") for f in self.fields):
             raise ConfigError(
                 f"logformat {name!r} has no code that names a destination "
@@ -177,6 +191,8 @@ class LogFormat:
             body = _DEFAULT_TIME
         elif code in _SPACEY or (arg and code in ("tl", "tg")):
             body = ".*?"
+        elif code in _SHAPES:
+            body = _SHAPES[code]
         elif following and not following[0].isspace():
             body = "[^\\s" + re.escape(following[0]) + "]*"
         else:
@@ -190,9 +206,24 @@ class LogFormat:
             return None
         return {k: v for k, v in match.groupdict().items() if v is not None}
 
+    def match(self, line: str) -> re.Match[str] | None:
+        """The regular-expression match of ``line`` (its groups are the record fields), or None."""
+        return self._regex.fullmatch(line)
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The record fields this format fills."""
+        return frozenset(self._regex.groupindex)
+
     def matches(self, line: str) -> bool:
         """True when ``line`` has this format."""
         return self._regex.fullmatch(line) is not None
+
+    def fit(self, line: str) -> float:
+        """1 when ``line`` has exactly this format, 0.95 when it has fields appended (open end), else 0."""
+        if self._exact.fullmatch(line) is not None:
+            return 1.0
+        return 0.95 if self.open_end and self._regex.fullmatch(line) is not None else 0.0
 
 
 def read_squid_conf(path: str) -> tuple[dict[str, str], dict[str, str]]:

@@ -175,7 +175,7 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
             method,
             where[0],
             where[1],
-            outcome_of(result, status),
+            outcome_of(result, status, method),
             names,
             _seconds(first),
             _seconds(last),

@@ -21,22 +21,25 @@ _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
 
 
 @lru_cache(maxsize=4096)
-def outcome_of(result: str, status: str) -> Outcome:
-    """Map Squid's result code and HTTP status to allowed / denied / failed / unknown.
+def outcome_of(result: str, status: str, method: str = "") -> Outcome:
+    """Map Squid's result code, HTTP status and method to allowed / denied / failed / unknown.
 
     >>> outcome_of("TCP_DENIED", "403"), outcome_of("TCP_MISS", "503")
     ('denied', 'failed')
     >>> outcome_of("TCP_TUNNEL", "200"), outcome_of("TCP_MISS", "304")
     ('allowed', 'allowed')
+    >>> outcome_of("TCP_TUNNEL", "500", "CONNECT"), outcome_of("NONE", "400", "CONNECT")
+    ('failed', 'failed')
 
     A gateway error (502/503/504, or no status) counts as failed whatever ``%Sh`` says: Squid logs a refused
-    upstream connection as ``TCP_MISS/503 ... HIER_DIRECT``, and formats without ``%Sh`` must agree.
+    upstream connection as ``TCP_MISS/503 ... HIER_DIRECT``, and formats without ``%Sh`` must agree. A
+    ``CONNECT`` answered 4xx/5xx never became a tunnel (the status is the proxy's own answer), so it failed.
     """
     if "DENIED" in result or status == "407":
         return "denied"
     if "ABORTED" in result or result.startswith("ERR") or result == "NONE_NONE":
         return "failed"
-    if status in _FAILED_STATUS:
+    if status in _FAILED_STATUS or (method == "CONNECT" and status[:1] in ("4", "5")):
         return "failed"
     if not result and not status:
         return "unknown"
