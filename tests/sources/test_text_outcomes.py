@@ -105,7 +105,7 @@ def test_success_lines_are_not_failures() -> None:
 def test_every_wording_names_its_public_source() -> None:
     """The registry is not empty and every tool wording has a needle its pattern can match."""
     assert len(FAILURES) >= 30
-    assert all(w.needle and w.tool for w in FAILURES)
+    assert all(w.needles and all(w.needles) and w.tool for w in FAILURES)
 
 
 @given(st.text(max_size=300))

@@ -12,6 +12,8 @@ _HOST = r"(?P<host>[A-Za-z0-9][\w.-]*[A-Za-z0-9]|\[[0-9A-Fa-f:.]+\])"
 _URL = r"(?P<url>https?://[^\s\"'<>,]+)"
 _QUOTED_URL = r"(?P<url>https?://[^\s\"'<>]+)"
 
+_METHODS = ("GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "PATCH ", "OPTIONS ")
+
 CONNECTIONS: tuple[Wording, ...] = (
     # GNU wget: "Connecting to github.com (github.com)|140.82.112.3|:443... connected." or "... failed: ...".
     wording(
@@ -100,14 +102,14 @@ CONNECTIONS: tuple[Wording, ...] = (
     # #19461). Answered 1xx-3xx, the connection worked; otherwise it was at least attempted.
     wording(
         "client",
-        "://",
+        _METHODS,
         r"(?<![\w\"/])(?P<method>GET|POST|PUT|HEAD|DELETE|PATCH|OPTIONS) (?P<status>[1-3]\d\d) " + _URL,
         "{method} answered {status}",
         outcome="allowed",
     ),
     wording(
         "client",
-        "://",
+        _METHODS,
         r"(?<![\w\"/])(?P<method>GET|POST|PUT|HEAD|DELETE|PATCH|OPTIONS) (?:[45]\d\d )?" + _URL,
         "{method} request",
         outcome="unknown",

@@ -54,8 +54,8 @@ class Wording:
     """
 
     tool: str
-    needle: str
-    """A substring every match contains: lines without it are never matched against ``pattern``."""
+    needles: tuple[str, ...]
+    """Substrings one of which every match contains: other lines are never matched against ``pattern``."""
     pattern: re.Pattern[str]
     what: str
     outcome: Outcome = "failed"
@@ -64,17 +64,22 @@ class Wording:
     context: str | None = None
 
     def hints(self, line: str) -> Iterator[Hint]:
-        """Every match of this wording in ``line`` (nothing when the needle is absent)."""
-        if self.needle not in line:
+        """Every match of this wording in ``line`` (nothing when no needle is in it)."""
+        for needle in self.needles:
+            if needle in line:
+                break
+        else:
             return
         for match in self.pattern.finditer(line):
             groups = {k: (v or "") for k, v in match.groupdict().items()}
             what = _VARIABLE.sub(_placeholder, " ".join(self.what.format_map(groups).split()))
             if len(what) > _MAX_WHAT:
                 what = what[: _MAX_WHAT - 3].rstrip() + "..."
+            if not what.isprintable():
+                what = "".join(ch if ch.isprintable() else "?" for ch in what)
             yield Hint(
                 tool=self.tool,
-                what="".join(ch if ch.isprintable() else "?" for ch in what),
+                what=what,
                 outcome=self.outcome,
                 host=groups.get("host") or None,
                 port=port_number(groups.get("port", "")),
@@ -105,7 +110,7 @@ def port_number(text: str) -> int | None:
 
 def wording(
     tool: str,
-    needle: str,
+    needle: str | tuple[str, ...],
     pattern: str,
     what: str,
     *,
@@ -116,13 +121,16 @@ def wording(
     flags: int = 0,
 ) -> Wording:
     """Build a :class:`Wording` (compiling ``pattern``)."""
-    return Wording(tool, needle, re.compile(pattern, flags), what, outcome, default_port, weak, context)
+    needles = (needle,) if isinstance(needle, str) else needle
+    return Wording(tool, needles, re.compile(pattern, flags), what, outcome, default_port, weak, context)
 
 
 def hints_of(wordings: tuple[Wording, ...], line: str) -> list[Hint]:
     """Every hint every wording finds in ``line``, in registry order."""
     found: list[Hint] = []
     for item in wordings:
-        if item.needle in line:
-            found.extend(item.hints(line))
+        for needle in item.needles:
+            if needle in line:
+                found.extend(item.hints(line))
+                break
     return found

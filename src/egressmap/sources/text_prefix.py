@@ -55,6 +55,8 @@ _PREFIXES: tuple[re.Pattern[str], ...] = (
 # awslogs: "GROUP STREAM " at the very start, the group rooted at "/" (``/aws/...``, ``/var/log/...``).
 _AWSLOGS = re.compile(r"/[\w.#/-]*/[\w.#-]+ [^\s/:][^\s:]* +")
 _MAX_PREFIXES = 8
+# All prefixes in one pattern: one match attempt per prefix stripped (the order above is the priority).
+_ANY_PREFIX = re.compile("|".join(f"(?:{p.pattern})" for p in _PREFIXES))
 
 
 def content_start(line: str) -> int:
@@ -65,13 +67,10 @@ def content_start(line: str) -> int:
         if match is not None and "://" not in match.group():
             pos = match.end()
     for _ in range(_MAX_PREFIXES):
-        for prefix in _PREFIXES:
-            match = prefix.match(line, pos)
-            if match is not None and match.end() > pos:
-                pos = match.end()
-                break
-        else:
+        match = _ANY_PREFIX.match(line, pos)
+        if match is None or match.end() == pos:
             return pos
+        pos = match.end()
     return pos
 
 
@@ -88,4 +87,6 @@ def is_comment(line: str) -> bool:
     >>> is_comment("2023-03-20 09:28:21,314 [INFO] # https://example.com/x")
     True
     """
+    if "#" not in line and line.count("//") == line.count("://"):
+        return False  # no '#', and every '//' belongs to a URL: cannot be a comment (the common case)
     return content(line).startswith(("#", "//"))

@@ -75,6 +75,7 @@ _MESSAGE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _COMMENT = re.compile(r"(?:^|\s)(#|//|;|--|REM)(?:\s|$)")
+_MARKERS = re.compile(r"#|(?<!:)//|;|--|REM")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,8 @@ def find_urls(line: str) -> Iterator[FoundUrl | Rejected]:
     body = -1
     for match in _URL.finditer(line):
         if body < 0:
-            body = min(content_start(line), match.start())
+            # Only a line with a comment marker needs its prefix measured (see judge_tier).
+            body = min(content_start(line), match.start()) if _MARKERS.search(line) else 0
         scheme = match.group("scheme").lower()
         rest = _trim(match.group("rest"))
         yield _judge(line, match.start(), scheme, rest, body)
@@ -152,6 +154,8 @@ def _judge(line: str, start: int, scheme: str, rest: str, body: int = 0) -> Foun
 
 
 def _safe(text: str) -> str:
+    if text.isprintable():
+        return text[:200]
     return "".join(ch if ch.isprintable() else "?" for ch in text)[:200]
 
 
