@@ -72,6 +72,16 @@ LINES: dict[str, tuple[str, set[tuple[str, int]]]] = {
         {("download.example.org", 443)},
     ),
     "wget: unable to resolve host address 'download.example.org'": ("wget", {("download.example.org", 443)}),
+    "fatal: unable to access 'https://github.com/aws/aws-parallelcluster-node.git/': Could not resolve host: "
+    "github.com": ("git", {("github.com", 443)}),
+    "fatal: unable to access 'https://github.com/o/r/': The requested URL returned error: 403": (
+        "git",
+        {("github.com", 443)},
+    ),
+    "CondaHTTPError: HTTP 000 CONNECTION FAILED for url <https://repo.anaconda.com/pkgs/main/linux-64/"
+    "current_repodata.json>": ("conda", {("repo.anaconda.com", 443)}),
+    'error: cannot install "lxd": Post "https://api.snapcraft.io/v2/snaps/refresh": dial tcp: lookup '
+    "api.snapcraft.io on 127.0.0.53:53: server misbehaving": ("go", {("api.snapcraft.io", 443)}),
     'go: github.com/x/y@v1.0.0: Get "https://proxy.golang.org/github.com/x/y/@v/list": x509: certificate signed '
     "by unknown authority": ("tls", {("proxy.golang.org", 443)}),
     "Get https://registry-1.docker.io/v2/: net/http: request canceled while waiting for connection "
@@ -87,6 +97,25 @@ def test_each_tool_wording_fails_its_destination() -> None:
         failed = {(o.host, o.port) for o in items if o.outcome == "failed"}
         assert failed == wanted, line
         assert all(o.kind == "connect" and o.tier == "observed" for o in items if o.outcome == "failed")
+
+
+def test_a_proxy_refusing_the_tunnel_is_a_denial() -> None:
+    """curl's and Python's words for a proxy answering 403/407 to CONNECT make the target denied."""
+    lines = [
+        "+ curl -fsSL https://download.example-vendor.com/agent.rpm -o agent.rpm",
+        "curl: (56) Received HTTP code 403 from proxy after CONNECT",
+        "fatal: unable to access 'https://gitlab.example.org/g/p.git/': CONNECT tunnel failed, response 403",
+        "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='pypi.org', port=443): Max "
+        "retries exceeded with url: /simple/x/ (Caused by ProxyError('Unable to connect to proxy', "
+        "OSError('Tunnel connection failed: 403 Forbidden')))",
+    ]
+    items = [o for o in FreeText().read(lines, "d.log") if isinstance(o, Observation) and o.kind == "connect"]
+    assert [(o.source, o.host, o.outcome) for o in items] == [
+        ("d.log:2", "download.example-vendor.com", "denied"),
+        ("d.log:3", "gitlab.example.org", "denied"),
+        ("d.log:4", "pypi.org", "denied"),
+    ]
+    assert all(o.reason.startswith("denied by a proxy in the log") for o in items)
 
 
 def test_success_lines_are_not_failures() -> None:

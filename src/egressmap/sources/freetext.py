@@ -6,7 +6,8 @@ says more about it:
 - a line where a tool reports that a fetch or a connection *failed* (apt ``Err:``, ``Could not resolve host``,
   ``Curl error (6)``, pip's retries...; see :mod:`.text_outcomes`) makes its target a ``connect``
   observation, tier ``observed``, outcome ``failed``: the stack tried that host, and in a locked network that
-  is usually the firewall's doing;
+  is usually the firewall's doing (``denied`` when a proxy refused the tunnel: ``Received HTTP code 403 from
+  proxy after CONNECT``);
 - a line where a client names the endpoint it connects or talks to (wget's ``Connecting to``, urllib3's
   ``Starting new HTTPS connection``, cfn-init's ``client initialized with endpoint``, ``POST https://...``;
   see :mod:`.text_connect`) makes it a ``connect`` observation, tier ``observed``.
@@ -38,7 +39,8 @@ _MAX_PORTS = 4096
 _PIP_INDEX = re.compile(r"(?:Looking in indexes:|--index-url[= ]|(?<!\S)-i )\s*(?P<url>https?://\S+)")
 _COMMAND = re.compile(r"(?:^|[\s+;&|(`$])(?:curl|wget)\s")
 _PIP_DEFAULTS = (("/packages/", "files.pythonhosted.org"), ("", "pypi.org"))
-_RANK: dict[Outcome, int] = {"failed": 0, "denied": 1, "allowed": 2, "unknown": 3}
+_RANK: dict[Outcome, int] = {"denied": 0, "failed": 1, "allowed": 2, "unknown": 3}
+"""A line's strongest word about a target wins: a proxy that refused the tunnel says more than 'it failed'."""
 
 
 @dataclass
@@ -85,7 +87,9 @@ class _Target:
 
     def reason(self) -> str:
         said = "; ".join(f"{tool}: {', '.join(whats)}" for tool, whats in self.words.items())
-        head = "failed in the log" if self.outcome == "failed" else "connection in the log"
+        head = {"failed": "failed in the log", "denied": "denied by a proxy in the log"}.get(
+            self.outcome, "connection in the log"
+        )
         return f"{head} ({said}){self.note}"
 
 

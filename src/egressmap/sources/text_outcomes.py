@@ -236,11 +236,12 @@ FAILURES: tuple[Wording, ...] = (
     # --- Go modules --------------------------------------------------------------------------------------------
     # "go: github.com/x/y@v1: Get \"https://proxy.golang.org/...\": dial tcp: lookup proxy.golang.org on
     # 10.255.255.254:53: server misbehaving"; older Go without quotes: "Get https://proxy.golang.org/...: dial
-    # tcp 173.194.197.141:443: i/o timeout" (golang/go#34548).
+    # tcp 173.194.197.141:443: i/o timeout" (golang/go#34548). Other Go programs print the same (docker pull:
+    # "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup ...", snap: "Post https://api.snapcraft.io/...").
     wording(
         "go",
-        "Get ",
-        r"\bGet \"?"
+        ("Get ", "Post ", "Head ", "Put "),
+        r"\b(?:Get|Post|Head|Put) \"?"
         + _URL
         + r"\"?: (?P<why>(?:dial tcp|net/http|x509|read tcp|proxyconnect|EOF|remote error)[^\"]*)",
         "Get failed: {why}",
@@ -250,6 +251,48 @@ FAILURES: tuple[Wording, ...] = (
         "dial tcp: lookup ",
         r"dial tcp: lookup " + _HOST + r"(?: on \S+)?: (?P<why>.*)",
         "lookup failed: {why}",
+    ),
+    # --- git, conda -------------------------------------------------------------------------------------------
+    # git over libcurl: "fatal: unable to access 'https://github.com/o/r/': Could not resolve host: github.com"
+    # or "...': The requested URL returned error: 403"; conda: "CondaHTTPError: HTTP 000 CONNECTION FAILED for
+    # url <https://repo.anaconda.com/pkgs/main/win-64/current_repodata.json>" (public troubleshooting notes).
+    wording(
+        "git",
+        "unable to access '",
+        r"unable to access '" + _URL + r"': (?P<why>.*)",
+        "unable to access: {why}",
+    ),
+    wording(
+        "conda",
+        "CondaHTTPError",
+        r"CondaHTTPError: HTTP (?P<code>\d{3})(?P<why>[A-Z ]*?) for url <" + _URL + ">",
+        "HTTP {code}{why}",
+    ),
+    # --- A proxy refusing the tunnel: denied, not just failed -------------------------------------------------
+    # curl lib/http_proxy.c: "Received HTTP code %d from proxy after CONNECT" (curl: (56) ...); curl 8:
+    # "CONNECT tunnel failed, response %d"; Python http.client: "Tunnel connection failed: 403 Forbidden".
+    wording(
+        "proxy",
+        "from proxy after CONNECT",
+        r"Received HTTP code (?P<code>4\d\d) from proxy after CONNECT",
+        "proxy answered {code} to CONNECT",
+        outcome="denied",
+        context="curl",
+    ),
+    wording(
+        "proxy",
+        "CONNECT tunnel failed",
+        r"CONNECT tunnel failed, response (?P<code>4\d\d)",
+        "proxy answered {code} to CONNECT",
+        outcome="denied",
+        context="curl",
+    ),
+    wording(
+        "proxy",
+        "Tunnel connection failed",
+        r"Tunnel connection failed: (?P<code>4\d\d)",
+        "proxy answered {code} to CONNECT",
+        outcome="denied",
     ),
     # --- wget ------------------------------------------------------------------------------------------------------
     # "Resolving host (host)... failed: Name or service not known." and "wget: unable to resolve host address
