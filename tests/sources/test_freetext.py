@@ -9,7 +9,7 @@ import pytest
 
 from egressmap.aggregate import aggregate
 from egressmap.cli import main
-from egressmap.model import Observation
+from egressmap.model import Observation, Skipped
 from egressmap.sources.freetext import FreeText
 
 SAMPLES = Path(__file__).parents[1] / "data" / "sources" / "text"
@@ -101,7 +101,11 @@ def test_a_hostless_curl_error_far_from_any_command_names_nothing() -> None:
         *(["noise"] * 60),
         "curl: (28) Operation timed out",
     ]
-    assert [o.source for o in FreeText().read(lines, "c.log") if isinstance(o, Observation)] == ["c.log:1"]
+    items = list(FreeText().read(lines, "c.log"))
+    assert [o.source for o in items if isinstance(o, Observation)] == ["c.log:1"]
+    assert [(s.lineno, s.kind, s.reason) for s in items if isinstance(s, Skipped)] == [
+        (62, "dropped", "curl failure names no host: (28) Operation timed out")
+    ]
 
 
 def test_buildkit_prefix_is_not_a_comment() -> None:

@@ -24,6 +24,8 @@ def test_each_prefix_kind_is_stripped() -> None:
         "2024-09-25 04:48:49,925 - MainThread - botocore.regions - DEBUG - Endpoint": "Endpoint",
         "==> default: Running provisioner": "Running provisioner",
         "web_1  | GET /health": "GET /health",
+        "2026-12-07T06:49:04.123456789Z stdout F # https://a.example.com/x": "# https://a.example.com/x",
+        "2026-12-07T06:49:04+0000 ip-10-0-0-5 cloud-init[812]: Get:1 http://x": "Get:1 http://x",
         "plain content": "plain content",
     }
     for line, rest in cases.items():

@@ -127,6 +127,12 @@ class FreeText(Source):
             where = f"{origin}:{lineno}"
             hints = [] if is_comment(line) else [*find_connections(line), *find_failures(line)]
             targets = _targets(hints, urls, context, lineno) if hints else {}
+            if hints and not targets and not urls:
+                failure = next((h for h in hints if h.outcome in ("failed", "denied")), None)
+                if failure is not None:  # said with -v, counted with the other lines that name no destination
+                    yield Skipped(
+                        origin, lineno, f"{failure.tool} failure names no host: {failure.what}", "dropped"
+                    )
             for target in targets.values():
                 yield Observation(
                     host=target.host,

@@ -14,7 +14,7 @@ Prefixes recognised, repeatedly and in any order, at the start of a line:
 - syslog/journald ``host tag[pid]: `` after a timestamp;
 - log levels: ``INFO``, ``[DEBUG]``, ``WARNING:``... and the logger forms of cloud-init
   (``- util.py[DEBUG]: ``) and the AWS CLI (``- MainThread - botocore.endpoint - DEBUG - ``);
-- EC2 Image Builder's ``Stdout: `` / ``Stderr: ``, Vagrant's ``==> default: ``, docker compose's ``web_1  | ``.
+- Kubernetes CRI ``stdout F ``; EC2 Image Builder's ``Stdout: `` / ``Stderr: ``, Vagrant's ``==> default: ``, docker compose's ``web_1  | ``.
 
 >>> line = "#6 0.858 # https://example.com/x.tar.gz"
 >>> line[content_start(line):]
@@ -45,6 +45,8 @@ _PREFIXES: tuple[re.Pattern[str], ...] = (
     re.compile(rf"- [\w.]+\[{_LEVEL}\]: +"),
     # AWS CLI --debug and Python logging with thread and logger: "- MainThread - botocore.endpoint - DEBUG - ".
     re.compile(rf"- \w+ - [\w.]+ - {_LEVEL} - +"),
+    # Kubernetes CRI container logs after the time: "stdout F " (F full line, P partial).
+    re.compile(r"(?:stdout|stderr) [FP] +"),
     # EC2 Image Builder component output.
     re.compile(r"(?:Stdout|Stderr): +"),
     # Vagrant provisioner output: "==> default: ".
