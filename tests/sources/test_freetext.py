@@ -108,6 +108,16 @@ def test_a_hostless_curl_error_far_from_any_command_names_nothing() -> None:
     ]
 
 
+def test_failing_cinc_run_marks_remote_file_sources_failed() -> None:
+    """cinc's remote_file errors and Ruby's 'Failed to open TCP connection' fail the download hosts."""
+    assert _seen("cinc-failing.log") == {
+        "efa-installer.amazonaws.com:443": ("observed", {"failed": 1}),
+        "github.com:443": ("observed", {"failed": 2, "unknown": 1}),
+    }
+    (retry,) = _at("cinc-failing.log", 5)
+    assert "remote_file had an error: Net::OpenTimeout" in retry.reason
+
+
 def test_buildkit_prefix_is_not_a_comment() -> None:
     """'#6 0.858 https://.../repodata/repomd.xml' is a yum metadata fetch; a '#' after the prefix is a comment."""
     assert _seen("buildkit-yum.log") == {
