@@ -188,9 +188,7 @@ def test_failure_words_in_a_comment_are_not_failures() -> None:
     assert (item.host, item.tier, item.kind) == ("github.com", "documentation", "mention")
 
 
-def test_cli_build_of_a_failing_log_reports_failed_entries(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_build_of_a_failing_log_reports_failed_entries(capsys: pytest.CaptureFixture[str]) -> None:
     """egressmap build LOG --to json: the blocked hosts of a failing build come out with failed > 0."""
     code = main(["build", str(SAMPLES / "dnf-failing.log"), "--to", "json"])
     out, err = capsys.readouterr()
@@ -201,3 +199,11 @@ def test_cli_build_of_a_failing_log_reports_failed_entries(
         "mirrors.fedoraproject.org": ("observed", 2),
         "mirrors.rockylinux.org": ("observed", 2),
     }
+
+
+def test_cli_vpc_endpoints_of_a_cfn_init_log_names_cloudformation(capsys: pytest.CaptureFixture[str]) -> None:
+    """The endpoint cfn-init talks to reaches the VPC-endpoint export (it said 'no endpoints needed')."""
+    code = main(["build", str(SAMPLES / "cfn-init.log"), "--to", "vpc-endpoints"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "com.amazonaws.us-east-2.cloudformation" in out
