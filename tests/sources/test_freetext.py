@@ -80,6 +80,23 @@ def test_pip_retries_go_to_the_index_the_log_names() -> None:
     assert (retry.host, retry.port, retry.outcome) == ("artifactory.corp.example.com", 443, "failed")
 
 
+def test_pip_index_from_the_environment_or_pip_conf() -> None:
+    """PIP_INDEX_URL and pip.conf's index-url name the index a retry went to."""
+    retry = (
+        "WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f3b1c2d5e50>: "
+        "Failed to establish a new connection: [Errno 111] Connection refused')': /simple/numpy/"
+    )
+    for said in (
+        "+ export PIP_INDEX_URL=https://nexus.corp.example.com/repository/pypi/simple",
+        "index-url = https://nexus.corp.example.com/repository/pypi/simple",
+    ):
+        items = [o for o in FreeText().read([said, retry], "p.log") if isinstance(o, Observation)]
+        assert [(o.host, o.outcome) for o in items if o.source == "p.log:2"] == [
+            ("nexus.corp.example.com", "failed")
+        ]
+
+
 def test_failing_curl_takes_the_host_from_the_command() -> None:
     """curl's exit messages fail the host they name, or the one of the curl command just before them."""
     assert _seen("curl-failing.log") == {

@@ -36,7 +36,10 @@ from .urls import FoundUrl, find_urls
 CONTEXT_LINES = 50
 """How far back a host-less failure line may look for the command that named its host."""
 _MAX_PORTS = 4096
-_PIP_INDEX = re.compile(r"(?:Looking in indexes:|--index-url[= ]|(?<!\S)-i )\s*(?P<url>https?://\S+)")
+# pip's own line, the option (--index-url, -i), pip.conf's index-url and PIP_INDEX_URL.
+_PIP_INDEX = re.compile(
+    r"(?:Looking in indexes:|index[-_]url\s*[=: ]|(?<!\S)-i )\s*(?P<url>https?://\S+)", re.IGNORECASE
+)
 _COMMAND = re.compile(r"(?:^|[\s+;&|(`$])(?:curl|wget)\s")
 _PIP_DEFAULTS = (("/packages/", "files.pythonhosted.org"), ("", "pypi.org"))
 _RANK: dict[Outcome, int] = {"denied": 0, "failed": 1, "allowed": 2, "unknown": 3}
@@ -52,6 +55,7 @@ class _Context:
     pip_index: FoundUrl | None = None
 
     def learn(self, line: str, lineno: int, urls: Sequence[FoundUrl]) -> None:
+        """Remember what this line says for the lines after it."""
         for found in urls:
             if len(self.ports) >= _MAX_PORTS:
                 del self.ports[next(iter(self.ports))]
@@ -60,7 +64,7 @@ class _Context:
             fetched = [u for u in urls if u.tier != "documentation"]
             if fetched:
                 self.command = (lineno, fetched[-1])
-        if urls and ("index" in line or "-i " in line):
+        if urls and ("ndex" in line or "NDEX" in line or "-i " in line):
             match = _PIP_INDEX.search(line)
             if match:
                 self.pip_index = _first_url(match.group("url"))
@@ -79,6 +83,7 @@ class _Target:
     note: str = ""
 
     def add(self, hint: Hint) -> None:
+        """Add a hint's words; the strongest outcome wins."""
         if _RANK[hint.outcome] < _RANK[self.outcome]:
             self.outcome = hint.outcome
         whats = self.words.setdefault(hint.tool, [])
@@ -86,6 +91,7 @@ class _Target:
             whats.append(hint.what)
 
     def reason(self) -> str:
+        """The observation's reason: what the line says, by tool."""
         said = "; ".join(f"{tool}: {', '.join(whats)}" for tool, whats in self.words.items())
         head = {"failed": "failed in the log", "denied": "denied by a proxy in the log"}.get(
             self.outcome, "connection in the log"
