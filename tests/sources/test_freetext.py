@@ -135,6 +135,21 @@ def test_failing_cinc_run_marks_remote_file_sources_failed() -> None:
     assert "remote_file had an error: Net::OpenTimeout" in retry.reason
 
 
+def test_busybox_wget_takes_the_host_from_the_command() -> None:
+    """BusyBox wget names only the address it could not reach: the host is the wget command's."""
+    lines = [
+        "+ wget -q https://github.com/krallin/tini/releases/download/v0.19.0/tini-static -O /tini",
+        "Connecting to github.com (140.82.112.3:443)",
+        "wget: can't connect to remote host (140.82.112.3): Connection refused",
+    ]
+    items = [o for o in FreeText().read(lines, "w.log") if isinstance(o, Observation)]
+    assert [(o.source, o.host, o.port, o.kind, o.outcome) for o in items] == [
+        ("w.log:1", "github.com", 443, "mention", "unknown"),
+        ("w.log:2", "github.com", 443, "connect", "unknown"),
+        ("w.log:3", "github.com", 443, "connect", "failed"),
+    ]
+
+
 def test_buildkit_prefix_is_not_a_comment() -> None:
     """'#6 0.858 https://.../repodata/repomd.xml' is a yum metadata fetch; a '#' after the prefix is a comment."""
     assert _seen("buildkit-yum.log") == {

@@ -17,6 +17,9 @@ def test_wget_and_curl_connection_lines() -> None:
     assert _said(
         "Connecting to example.org (example.org)|93.184.216.34|:80... failed: Connection refused."
     ) == [("wget", "example.org", 80, None, "failed")]
+    assert _said("Connecting to dl-cdn.alpinelinux.org (151.101.2.133:443)") == [
+        ("wget", "dl-cdn.alpinelinux.org", 443, None, "unknown")
+    ]
     assert _said("* Connected to cdn.remirepo.net (213.246.39.135) port 80") == [
         ("curl", "cdn.remirepo.net", 80, None, "allowed")
     ]

@@ -82,6 +82,11 @@ LINES: dict[str, tuple[str, set[tuple[str, int]]]] = {
     "current_repodata.json>": ("conda", {("repo.anaconda.com", 443)}),
     'error: cannot install "lxd": Post "https://api.snapcraft.io/v2/snaps/refresh": dial tcp: lookup '
     "api.snapcraft.io on 127.0.0.53:53: server misbehaving": ("go", {("api.snapcraft.io", 443)}),
+    "#5 0.412 ERROR: https://dl-cdn.alpinelinux.org/alpine/v3.19/main: temporary error (try again later)": (
+        "apk",
+        {("dl-cdn.alpinelinux.org", 443)},
+    ),
+    "wget: bad address 'github.com'": ("wget", {("github.com", 443)}),
     'go: github.com/x/y@v1.0.0: Get "https://proxy.golang.org/github.com/x/y/@v/list": x509: certificate signed '
     "by unknown authority": ("tls", {("proxy.golang.org", 443)}),
     "Get https://registry-1.docker.io/v2/: net/http: request canceled while waiting for connection "

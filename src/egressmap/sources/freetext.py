@@ -121,6 +121,7 @@ class FreeText(Source):
                 or "dial tcp" in line
                 or "curl: (" in line
                 or "Unknown host" in line
+                or "bad addr" in line
             ):
                 continue
             urls: list[FoundUrl] = []
@@ -189,9 +190,10 @@ def _targets(
                     target.add(hint)
             else:
                 _borrow(hint, context, lineno, targets)
-    if not targets:
+    if not targets:  # only an address the tool resolved: the command's host if there is one, else the address
         for hint in weak:
-            _aim(hint, urls, context, targets)
+            if not _borrow(hint, context, lineno, targets):
+                _aim(hint, urls, context, targets)
     elif weak:
         for target in targets.values():  # the resolved address adds its words to the named target
             for hint in weak:
@@ -219,8 +221,8 @@ def _aim(
     return False
 
 
-def _borrow(hint: Hint, context: _Context, lineno: int, targets: dict[tuple[str, int], _Target]) -> None:
-    """A host-less failure: the host from the last download command, or pip's index."""
+def _borrow(hint: Hint, context: _Context, lineno: int, targets: dict[tuple[str, int], _Target]) -> bool:
+    """A host-less failure: the host from the last download command, or pip's index (False when neither)."""
     if hint.context == "pip":
         if context.pip_index is not None:
             found = context.pip_index
@@ -229,11 +231,14 @@ def _borrow(hint: Hint, context: _Context, lineno: int, targets: dict[tuple[str,
             path = hint.path or ""
             host = next(h for prefix, h in _PIP_DEFAULTS if path.startswith(prefix))
             _put(targets, host, 443, "https", None, hint, " (host: pip's default index)")
-    elif hint.context == "curl" and context.command is not None:
+        return True
+    if hint.context == "curl" and context.command is not None:
         at, found = context.command
         if lineno - at <= CONTEXT_LINES:
             note = " (host: the curl/wget command before it)"
             _put(targets, found.host, found.port, found.scheme, found.url, hint, note)
+            return True
+    return False
 
 
 def _put(

@@ -30,6 +30,14 @@ CONNECTIONS: tuple[Wording, ...] = (
         "connection failed: {why}",
         outcome="failed",
     ),
+    # BusyBox wget (Alpine images): "Connecting to dl-cdn.alpinelinux.org (151.101.2.133:443)".
+    wording(
+        "wget",
+        "Connecting to ",
+        r"Connecting to " + _HOST + r" \([\d.:a-fA-F\[\]]+:(?P<port>\d+)\)",
+        "connecting",
+        outcome="unknown",
+    ),
     # curl -v: "* Connected to cdn.remirepo.net (213.246.39.135) port 80" (remicollet/remirepo#284).
     wording(
         "curl",

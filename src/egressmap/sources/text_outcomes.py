@@ -294,6 +294,26 @@ FAILURES: tuple[Wording, ...] = (
         "proxy answered {code} to CONNECT",
         outcome="denied",
     ),
+    # --- Alpine: apk and BusyBox wget ----------------------------------------------------------------------------
+    # apk: "ERROR: http://dl-cdn.alpinelinux.org/alpine/v3.15/main: temporary error (try again later)", "WARNING:
+    # Ignoring http://.../APKINDEX.tar.gz: temporary error (try again later)"; BusyBox wget: "wget: bad address
+    # 'github.com'", "wget: can't connect to remote host (151.101.2.133): Connection refused" (public docker
+    # build logs and Kubernetes troubleshooting notes).
+    wording(
+        "apk",
+        ": temporary error",
+        _URL + r": temporary error \(try again later\)",
+        "temporary error (try again later)",
+    ),
+    wording("wget", "bad address '", r"bad address '" + _HOST + r"(?::(?P<port>\d+))?'", "bad address"),
+    wording(
+        "wget",
+        "can't connect to remote host",
+        r"can't connect to remote host \(" + _HOST + r"\): (?P<why>.*)",
+        "can't connect to remote host: {why}",
+        weak=True,
+        context="curl",
+    ),
     # --- wget ------------------------------------------------------------------------------------------------------
     # "Resolving host (host)... failed: Name or service not known." and "wget: unable to resolve host address
     # 'host'" (GNU wget src/host.c).
