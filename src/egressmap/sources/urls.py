@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..hostnames import default_port, drop_reason, normalize_host, placeholder_reason, split_host_port
 from ..model import Tier
+from .text_prefix import content_start
 
 # A scheme, then everything up to a character that never appears unescaped in a URL inside a log line.
 _URL = re.compile(
@@ -74,6 +75,7 @@ _MESSAGE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _COMMENT = re.compile(r"(?:^|\s)(#|//|;|--|REM)(?:\s|$)")
+_MARKERS = re.compile(r"#|(?<!:)//|;|--|REM")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +113,17 @@ def _trim(rest: str) -> str:
 
 def find_urls(line: str) -> Iterator[FoundUrl | Rejected]:
     """Yield every URL in ``line``, judged, or why it was rejected."""
+    body = -1
     for match in _URL.finditer(line):
+        if body < 0:
+            # Only a line with a comment marker needs its prefix measured (see judge_tier).
+            body = min(content_start(line), match.start()) if _MARKERS.search(line) else 0
         scheme = match.group("scheme").lower()
         rest = _trim(match.group("rest"))
-        yield _judge(line, match.start(), scheme, rest)
+        yield _judge(line, match.start(), scheme, rest, body)
 
 
-def _judge(line: str, start: int, scheme: str, rest: str) -> FoundUrl | Rejected:
+def _judge(line: str, start: int, scheme: str, rest: str, body: int = 0) -> FoundUrl | Rejected:
     cut = len(rest)
     for sep in "/?#":
         pos = rest.find(sep)
@@ -143,18 +149,29 @@ def _judge(line: str, start: int, scheme: str, rest: str) -> FoundUrl | Rejected
     url = (
         f"{scheme}://{host_part}{'' if port == default_port(scheme) else f':{port}'}{_safe(clean_path)[:200]}"
     )
-    tier, reason = judge_tier(line, start, host, path)
+    tier, reason = judge_tier(line, start, host, path, body)
     return FoundUrl(host, port, scheme, url, tier, reason)
 
 
 def _safe(text: str) -> str:
+    if text.isprintable():
+        return text[:200]
     return "".join(ch if ch.isprintable() else "?" for ch in text)[:200]
 
 
-def judge_tier(line: str, start: int, host: str, path: str) -> tuple[Tier, str]:
-    """Decide whether a URL at ``line[start:]`` is a download (``referenced``) or only ``documentation``."""
+def judge_tier(line: str, start: int, host: str, path: str, body: int = 0) -> tuple[Tier, str]:
+    """Decide whether a URL at ``line[start:]`` is a download (``referenced``) or only ``documentation``.
+
+    ``body`` is where the line's content starts after the log's own prefix (see :mod:`.text_prefix`): a
+    comment is content that starts with ``#`` or ``//``, or a comment marker before the URL in the content.
+    BuildKit's ``#6 0.858`` and an awslogs group are prefixes, not comments.
+
+    >>> judge_tier("#6 0.858 https://mirror.example.com/repodata/repomd.xml", 9, "mirror.example.com",
+    ...            "/repodata/repomd.xml", 9)[0]
+    'referenced'
+    """
     before = line[:start]
-    if _COMMENT.search(before) or line.lstrip().startswith("#"):
+    if _COMMENT.search(line, body, start) or line[body:].lstrip().startswith(("#", "//")):
         return "documentation", "URL in a comment line"
     verb = _VERBS.search(before)
     if verb:
