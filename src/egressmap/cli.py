@@ -24,9 +24,10 @@ from .errors import ConfigError, EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
 from .ingest import IngestReport, observe, split_configs
 from .model import Destination
-from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy
+from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy, write_json
 from .report import (
     compare_rows,
+    iter_scan_rows,
     problem_lines,
     render_comparison,
     render_scan_plain,
@@ -466,6 +467,12 @@ def _scan(args: argparse.Namespace) -> int:
     configs, logs = split_configs(args.sources)
     prediction = _predictions(args, configs)
     destinations, report = _ingest(args, logs)
+    status = EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK
+    if args.json and not prediction:  # rows written as they are made: a big scan never holds them all
+        write_json(
+            {"destinations": iter_scan_rows(destinations.values()), "inputs": report_dict(report)}, sys.stdout
+        )
+        return status
     rows = scan_rows(destinations.values())
     compared = compare_rows(rows, prediction.entries) if prediction else None
     if args.json:
@@ -473,14 +480,14 @@ def _scan(args: argparse.Namespace) -> int:
         data: dict[str, Any] = {"destinations": rows, "inputs": report_dict(report)}
         if compared is not None:
             data.update(compared)
-        sys.stdout.write(dump_json(data, compact=True))
+        write_json(data, sys.stdout)
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
     else:
         render_scan_plain(rows, sys.stdout)
     if compared is not None and not args.json:
         sys.stdout.write(render_comparison(compared))
-    return EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK
+    return status
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -2,45 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .classify import classify
+from .gcpause import paused_gc
 from .ingest import IngestReport
-from .model import TIER_RANK, Destination, Entry, pattern_covers, short_reason
+from .model import TIER_RANK, Classification, Destination, Entry, pattern_covers, short_reason
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
 
 def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     """One dict per destination, classified, sorted by scope, tier, host, port."""
-    rows: list[dict[str, Any]] = []
-    for d in destinations:
-        c = classify(d.host)
-        rows.append(
-            {
-                "host": d.host,
-                "port": d.port,
-                "tier": d.tier,
-                "scope": c.scope,
-                "category": c.category,
-                "provider": c.provider,
-                "service": c.service,
-                "region": c.region,
-                "private_endpoint": c.private_endpoint,
-                "count": d.count,
-                "denied": d.denied,
-                "failed": d.outcomes.get("failed", 0),
-                "clients": sorted(d.clients),
-                "reasons": sorted(d.reasons),
-                "sources": d.sources,
-                "urls": d.urls,
-                "first_seen": d.first_seen,
-                "last_seen": d.last_seen,
-            }
+    return list(iter_scan_rows(destinations))
+
+
+def iter_scan_rows(destinations: Iterable[Destination]) -> Iterator[dict[str, Any]]:
+    """:func:`scan_rows` one at a time: a big scan written as JSON never holds every row at once."""
+    with paused_gc():
+        ordered = sorted(
+            (
+                (((c := classify(d.host)).scope, TIER_RANK[d.tier], d.host, d.port), d, c)
+                for d in destinations
+            ),
+            key=_first_item,
         )
-    rows.sort(key=lambda r: (r["scope"], TIER_RANK[r["tier"]], r["host"], r["port"]))
-    return rows
+    for _, d, c in ordered:
+        yield _row(d, c)
+
+
+def _first_item(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
+def _row(d: Destination, c: Classification) -> dict[str, Any]:
+    return {
+        "host": d.host,
+        "port": d.port,
+        "tier": d.tier,
+        "scope": c.scope,
+        "category": c.category,
+        "provider": c.provider,
+        "service": c.service,
+        "region": c.region,
+        "private_endpoint": c.private_endpoint,
+        "count": d.count,
+        "denied": d.denied,
+        "failed": d.outcomes.get("failed", 0),
+        "clients": sorted(d.clients),
+        "reasons": sorted(d.reasons),
+        "sources": d.sources,
+        "urls": d.urls,
+        "first_seen": d.first_seen,
+        "last_seen": d.last_seen,
+    }
 
 
 def compare_rows(

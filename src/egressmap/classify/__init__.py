@@ -20,7 +20,6 @@ internet hosts it comes from the public suffix list's private section, and CDN e
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 
 from egressmap.hostnames import is_ip, is_private_ip
@@ -48,13 +47,26 @@ def classify(host: str) -> Classification:
         if is_private_ip(host):
             return Classification(category="internal", notes=("private-range address",))
         return Classification(category="other")
+    suffix, domain = psl.suffix_and_domain(host)
     found = classify_aws(host) or classify_azure(host) or classify_gcp(host)
     if found is None:
         category = categories.category_of(host)
-        shared = category == "cdn" or psl.is_shared_hosting(host)
-        found = Classification(category=category, shared_hosting=shared)
-    return replace(
-        found, public_suffix=psl.public_suffix(host), registrable_domain=psl.registrable_domain(host)
+        shared = category == "cdn" or psl.shared_with_suffix(host, suffix)
+        return Classification(
+            category=category, shared_hosting=shared, public_suffix=suffix, registrable_domain=domain
+        )
+    return Classification(  # dataclasses.replace, spelt out: it costs several times more
+        scope=found.scope,
+        provider=found.provider,
+        service=found.service,
+        region=found.region,
+        partition=found.partition,
+        private_endpoint=found.private_endpoint,
+        category=found.category,
+        public_suffix=suffix,
+        registrable_domain=domain,
+        shared_hosting=found.shared_hosting,
+        notes=found.notes,
     )
 
 

@@ -85,6 +85,7 @@ class Tally:
     def flush(self) -> Iterator[Item]:
         """One observation per distinct request kind, in order of first appearance."""
         origin = self.origin
+        reasons: dict[tuple[str, str], str] = {}  # one string per (method, outcome), shared by observations
         for (method, scheme, authority, outcome), row in self.rows.items():
             count, lineno, first, last, url, clients = row
             try:
@@ -97,8 +98,9 @@ class Tally:
             if why:
                 yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
                 continue
-            verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
-            reason = f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
+            reason = reasons.get((method, outcome))
+            if reason is None:
+                reason = reasons[(method, outcome)] = _reason(method, outcome)
             yield Observation(
                 host=host,
                 port=port,
@@ -114,6 +116,11 @@ class Tally:
                 url=url or None,
                 count=count,
             )
+
+
+def _reason(method: str, outcome: str) -> str:
+    verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
+    return f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:
