@@ -55,7 +55,7 @@ def _reference(data: bytes) -> tuple[bytes, type[BaseException] | None]:
 def test_same_bytes_as_gzip_whatever_the_read_size(members: list[bytes], size: int) -> None:
     """Any members, any read size: the decompressed bytes of every member, in order."""
     data = b"".join(gzip.compress(m) for m in members)
-    feed = GzipFeed(io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(data)))
     try:
         assert _drain(feed, size) == b"".join(members)
     finally:
@@ -82,7 +82,7 @@ def test_truncated_stream_gives_the_same_bytes_then_the_same_error(cut: float) -
     damaged = data[: int(len(data) * cut)]
     expected, error = _reference(damaged)
     assert error is not None
-    feed = GzipFeed(io.BufferedReader(io.BytesIO(damaged)))  # type: ignore[arg-type]
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(damaged)))
     got = []
     with pytest.raises(error):
         while True:
@@ -100,7 +100,7 @@ def test_corrupt_data_raises_like_gzip() -> None:
     data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
     expected, error = _reference(bytes(data))
     assert error is not None
-    feed = GzipFeed(io.BufferedReader(io.BytesIO(bytes(data))))  # type: ignore[arg-type]
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(bytes(data))))
     got = []
     with pytest.raises(error):
         while piece := feed.read(4096):
@@ -129,7 +129,7 @@ def test_truncated_file_keeps_its_lines_and_reports_the_damage(tmp_path: Path) -
 
 def test_peek_and_readline_do_not_lose_bytes() -> None:
     """peek shows what read returns next; readline stops at a newline or at its size."""
-    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(b"alpha\nbeta\ngamma"))))  # type: ignore[arg-type]
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(b"alpha\nbeta\ngamma"))))
     try:
         assert feed.peek(3).startswith(b"alpha")
         assert feed.readline() == b"alpha\n"
@@ -144,7 +144,7 @@ def test_peek_and_readline_do_not_lose_bytes() -> None:
 def test_close_before_the_end_stops_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     """Closing early (a format not recognised) ends the thread even while it waits on a full queue."""
     monkeypatch.setattr(gzip_feed, "BLOCK", 1024)
-    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(_body(20000)))))  # type: ignore[arg-type]
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(_body(20000)))))
     feed.peek(1)
     feed.close()
     assert not feed._thread.is_alive()  # noqa: SLF001 - the thread is the point of the test
