@@ -27,7 +27,7 @@ def _body(lines: int, seed: int = 1) -> bytes:
 
 
 def _drain(feed: GzipFeed, size: int) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         data = feed.read(size)
         if not data:
@@ -38,7 +38,7 @@ def _drain(feed: GzipFeed, size: int) -> bytes:
 
 def _reference(data: bytes) -> tuple[bytes, type[BaseException] | None]:
     """What a read1 loop over gzip.GzipFile gives: the bytes before any damage and the exception type."""
-    parts = []
+    parts: list[bytes] = []
     reader = gzip.GzipFile(fileobj=io.BytesIO(data))
     try:
         while True:
