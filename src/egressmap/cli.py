@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -341,7 +341,7 @@ def _predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
 
 def _ingest(
     args: argparse.Namespace, sources: Sequence[str] | None = None
-) -> tuple[dict[tuple[str, int], Destination], IngestReport]:
+) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources
@@ -469,9 +469,7 @@ def _scan(args: argparse.Namespace) -> int:
     destinations, report = _ingest(args, logs)
     status = EXIT_PARTIAL if report.failed_inputs and logs else EXIT_OK
     if args.json and not prediction:  # rows written as they are made: a big scan never holds them all
-        write_json(
-            {"destinations": iter_scan_rows(destinations.values()), "inputs": report_dict(report)}, sys.stdout
-        )
+        write_json({"destinations": iter_scan_rows(destinations), "inputs": report_dict(report)}, sys.stdout)
         return status
     rows = scan_rows(destinations.values())
     compared = compare_rows(rows, prediction.entries) if prediction else None

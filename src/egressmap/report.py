@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from .classify import classify
@@ -15,25 +15,21 @@ SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count",
 
 def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     """One dict per destination, classified, sorted by scope, tier, host, port."""
-    return list(iter_scan_rows(destinations))
+    return list(iter_scan_rows({(d.host, d.port): d for d in destinations}))
 
 
-def iter_scan_rows(destinations: Iterable[Destination]) -> Iterator[dict[str, Any]]:
-    """:func:`scan_rows` one at a time: a big scan written as JSON never holds every row at once."""
+def iter_scan_rows(destinations: Mapping[tuple[str, int], Destination]) -> Iterator[dict[str, Any]]:
+    """:func:`scan_rows` one at a time, from destinations by (host, port).
+
+    Only sort keys are held meanwhile, so a big scan written as JSON never holds every row (nor, from an
+    :class:`~egressmap.aggregate.DestinationTable`, every Destination) at once.
+    """
     with paused_gc():
-        ordered = sorted(
-            (
-                (((c := classify(d.host)).scope, TIER_RANK[d.tier], d.host, d.port), d, c)
-                for d in destinations
-            ),
-            key=_first_item,
+        order = sorted(
+            (classify(d.host).scope, TIER_RANK[d.tier], d.host, d.port) for d in destinations.values()
         )
-    for _, d, c in ordered:
-        yield _row(d, c)
-
-
-def _first_item(item: tuple[Any, ...]) -> Any:
-    return item[0]
+    for _, _, host, port in order:
+        yield _row(destinations[(host, port)], classify(host))
 
 
 def _row(d: Destination, c: Classification) -> dict[str, Any]:

@@ -20,9 +20,9 @@ internet hosts it comes from the public suffix list's private section, and CDN e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
-from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
 
 # The provider modules and their data load on first use (about 20 ms): importing this package stays cheap, so
@@ -38,36 +38,15 @@ def classify(host: str) -> Classification:
     >>> classify("10.1.2.3").category, classify("8.8.8.8").category
     ('internal', 'other')
     """
-    from egressmap.classify import categories, psl
-    from egressmap.classify.aws import classify_aws
-    from egressmap.classify.azure import classify_azure
-    from egressmap.classify.gcp import classify_gcp
+    return _engine()(host)
 
-    if is_ip(host):
-        if is_private_ip(host):
-            return Classification(category="internal", notes=("private-range address",))
-        return Classification(category="other")
-    suffix, domain = psl.suffix_and_domain(host)
-    found = classify_aws(host) or classify_azure(host) or classify_gcp(host)
-    if found is None:
-        category = categories.category_of(host)
-        shared = category == "cdn" or psl.shared_with_suffix(host, suffix)
-        return Classification(
-            category=category, shared_hosting=shared, public_suffix=suffix, registrable_domain=domain
-        )
-    return Classification(  # dataclasses.replace, spelt out: it costs several times more
-        scope=found.scope,
-        provider=found.provider,
-        service=found.service,
-        region=found.region,
-        partition=found.partition,
-        private_endpoint=found.private_endpoint,
-        category=found.category,
-        public_suffix=suffix,
-        registrable_domain=domain,
-        shared_hosting=found.shared_hosting,
-        notes=found.notes,
-    )
+
+@lru_cache(maxsize=1)
+def _engine() -> Callable[[str], Classification]:
+    """The classifier, imported on first use (importing inside :func:`classify` cost microseconds a host)."""
+    from egressmap.classify.host import classify_host
+
+    return classify_host
 
 
 def all_regions() -> dict[str, str]:

@@ -83,11 +83,15 @@ class Tally:
             self.add(lineno + offset, method, scheme, authority, outcome, clients, first, last, url, count)
 
     def flush(self) -> Iterator[Item]:
-        """One observation per distinct request kind, in order of first appearance."""
+        """One observation per distinct request kind, in order of first appearance; the tally is emptied."""
         origin = self.origin
         reasons: dict[tuple[str, str], str] = {}  # one string per (method, outcome), shared by observations
-        for (method, scheme, authority, outcome), row in self.rows.items():
-            count, lineno, first, last, url, clients = row
+        rows = self.rows
+        for key in list(
+            rows
+        ):  # each row is let go once used: its memory serves the destinations built meanwhile
+            method, scheme, authority, outcome = key
+            count, lineno, first, last, url, clients = rows.pop(key)
             try:
                 raw, port = split_host_port(authority, default_port(scheme))
                 host = normalize_host(raw)
