@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from egressmap import hostnames
 from egressmap.hostnames import (
     drop_reason,
     is_private_ip,
@@ -90,3 +94,37 @@ def test_split_host_port_rejects_bad_ports() -> None:
     for bad in ("a.com:0", "a.com:70000", "a.com:x", "[::1"):
         with pytest.raises(ValueError):
             split_host_port(bad)
+
+
+_HOSTY = st.text(alphabet="abcxyz019-.:AZ_ ", max_size=24) | st.from_regex(
+    r"([a-z0-9-]{1,5}\.){1,3}[a-z0-9-]{1,5}", fullmatch=True
+)
+
+
+def _answer(function: Callable[[str], object], raw: str) -> object:
+    try:
+        return function(raw)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+@settings(max_examples=500)
+@given(raw=_HOSTY)
+def test_the_canonical_name_shortcut_changes_no_answer(raw: str) -> None:
+    """normalize_host with its one-regex shortcut for canonical names answers as the full checks do."""
+    fast = _answer(hostnames.normalize_host.__wrapped__, raw)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hostnames, "_PLAIN_NAME", re.compile(r"(?!)"))
+        assert _answer(hostnames.normalize_host.__wrapped__, raw) == fast
+
+
+@settings(max_examples=500)
+@given(
+    raw=_HOSTY | st.ip_addresses().map(str) | st.sampled_from(["localhost", "a.localhost", "instance-data"])
+)
+def test_ip_checks_skip_parsing_only_what_cannot_be_an_address(raw: str) -> None:
+    """is_ip and drop_reason answer as parsing every name as an address would."""
+    fast = (hostnames.is_ip(raw), hostnames.drop_reason.__wrapped__(raw))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hostnames, "_maybe_ip", lambda host: True)
+        assert (hostnames.is_ip(raw), hostnames.drop_reason.__wrapped__(raw)) == fast

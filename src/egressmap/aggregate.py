@@ -1,9 +1,16 @@
-"""Aggregate observations by (host, port) into destinations."""
+"""Aggregate observations by (host, port) into destinations.
+
+Most destinations of a big log rest on a single observation (a parser that counts identical requests in place,
+as the Squid ones do, gives one observation per distinct request kind). The table keeps such a destination as
+that observation, about a fifth of the memory of a :class:`~egressmap.model.Destination` with its sets and
+lists, and builds the Destination when it is read; a second observation of the same key turns it into one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
+from .gcpause import paused_gc
 from .model import TIER_RANK, Destination, Observation
 
 MAX_SOURCES = 5
@@ -11,20 +18,54 @@ MAX_SOURCES = 5
 MAX_URLS = 3
 MAX_CLIENTS = 50
 
+Key = tuple[str, int]
 
-def aggregate(observations: Iterable[Observation]) -> dict[tuple[str, int], Destination]:
-    """Fold observations into destinations keyed by (host, port); memory grows with distinct keys."""
-    table: dict[tuple[str, int], Destination] = {}
-    for obs in observations:
+
+class DestinationTable(Mapping[Key, Destination]):
+    """Destinations by (host, port), as :func:`aggregate` made them.
+
+    Read-only: a destination seen once is built afresh on every read, so changing the Destination a read
+    returns does not change the table.
+    """
+
+    __slots__ = ("_items", "_reasons")
+
+    def __init__(self) -> None:
+        self._items: dict[Key, Observation | Destination] = {}
+        self._reasons: dict[tuple[str, str], str] = {}
+        """Each distinct ``"tier: why"`` once, shared by the destinations."""
+
+    def __getitem__(self, key: Key) -> Destination:
+        item = self._items[key]
+        return item if isinstance(item, Destination) else _first(item, self._reason(item))
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _reason(self, obs: Observation) -> str:
+        reason = self._reasons.get((obs.tier, obs.reason))
+        if reason is None:
+            reason = self._reasons[(obs.tier, obs.reason)] = f"{obs.tier}: {obs.reason}"
+        return reason
+
+    def add(self, obs: Observation) -> None:
+        """Fold one observation in."""
         key = (obs.host, obs.port)
-        dest = table.get(key)
+        items = self._items
+        dest = items.get(key)
         if dest is None:
-            dest = table[key] = Destination(obs.host, obs.port, tier=obs.tier)
-        elif TIER_RANK[obs.tier] < TIER_RANK[dest.tier]:
+            items[key] = obs
+            return
+        if not isinstance(dest, Destination):
+            dest = items[key] = _first(dest, self._reason(dest))
+        if TIER_RANK[obs.tier] < TIER_RANK[dest.tier]:
             dest.tier = obs.tier
         dest.count += obs.count
         dest.outcomes[obs.outcome] = dest.outcomes.get(obs.outcome, 0) + obs.count
-        dest.reasons.add(f"{obs.tier}: {obs.reason}")
+        dest.reasons.add(self._reason(obs))
         if len(dest.sources) < MAX_SOURCES and obs.source not in dest.sources:
             dest.sources.append(obs.source)
         if obs.clients and len(dest.clients) < MAX_CLIENTS:
@@ -41,4 +82,41 @@ def aggregate(observations: Iterable[Observation]) -> dict[tuple[str, int], Dest
                     dest.first_seen = when
                 if dest.last_seen is None or when > dest.last_seen:
                     dest.last_seen = when
+
+
+def aggregate(observations: Iterable[Observation]) -> DestinationTable:
+    """Fold observations into destinations keyed by (host, port); memory grows with distinct keys.
+
+    The garbage collector is paused meanwhile (:mod:`.gcpause`), for the parsers that feed this loop too.
+    """
+    table = DestinationTable()
+    add = table.add
+    with paused_gc():
+        for obs in observations:
+            add(obs)
     return table
+
+
+def _first(obs: Observation, reason: str) -> Destination:
+    """The destination of its first observation (what folding it into an empty one gives)."""
+    clients = set(obs.clients)
+    if len(clients) > MAX_CLIENTS:
+        clients = set(sorted(clients)[:MAX_CLIENTS])
+    times = [when for when in (obs.time, obs.last_time) if when is not None]
+    return Destination(
+        obs.host,
+        obs.port,
+        count=obs.count,
+        tier=obs.tier,
+        outcomes={obs.outcome: obs.count},
+        reasons={reason},
+        sources=[obs.source] if MAX_SOURCES else [],
+        clients=clients,
+        schemes={obs.scheme} if obs.scheme else set(),
+        urls=[obs.url] if obs.url and MAX_URLS else [],
+        first_seen=min(times) if times else None,
+        last_seen=max(times) if times else None,
+    )
+
+
+__all__ = ["MAX_CLIENTS", "MAX_SOURCES", "MAX_URLS", "DestinationTable", "aggregate"]

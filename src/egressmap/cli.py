@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,10 @@ from .errors import ConfigError, EgressmapError, StrictModeError
 from .exporters import EXPORTERS, ExportOptions
 from .ingest import IngestReport, observe, split_configs
 from .model import Destination, Policy
-from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy
+from .policy import build_policy, dump_json, dump_yaml, expand_regions, load_policy, write_json
 from .report import (
     compare_rows,
+    iter_scan_rows,
     problem_lines,
     render_comparison,
     render_inputs_plain,
@@ -349,7 +350,7 @@ def _predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
 
 def _ingest(
     args: argparse.Namespace, sources: Sequence[str] | None = None
-) -> tuple[dict[tuple[str, int], Destination], IngestReport]:
+) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources
@@ -491,6 +492,10 @@ def _scan(args: argparse.Namespace) -> int:
     configs, logs = split_configs(args.sources)
     prediction = _predictions(args, configs)
     destinations, report = _ingest(args, logs)
+    status = EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK
+    if args.json and not prediction:  # rows written as they are made: a big scan never holds them all
+        write_json({"destinations": iter_scan_rows(destinations), "inputs": report_dict(report)}, sys.stdout)
+        return status
     rows = scan_rows(destinations.values())
     compared = compare_rows(rows, prediction.entries) if prediction else None
     if args.json:
@@ -498,7 +503,7 @@ def _scan(args: argparse.Namespace) -> int:
         data: dict[str, Any] = {"destinations": rows, "inputs": report_dict(report)}
         if compared is not None:
             data.update(compared)
-        sys.stdout.write(dump_json(data, compact=True))
+        write_json(data, sys.stdout)
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
         render_inputs_rich(report, sys.stdout)
@@ -507,7 +512,7 @@ def _scan(args: argparse.Namespace) -> int:
         render_inputs_plain(report, sys.stdout)
     if compared is not None and not args.json:
         sys.stdout.write(render_comparison(compared))
-    return EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK
+    return status
 
 
 def _plan(args: argparse.Namespace) -> int:

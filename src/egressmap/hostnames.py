@@ -35,6 +35,8 @@ __all__ = [
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ASCII_LDH = re.compile(r"^[a-z0-9.-]+$")
+# Two or more lower-case LDH labels, the last one starting with a letter (so not an IPv4 literal)
+_PLAIN_NAME = re.compile(r"(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'`;#\\<>{}()|&$,/?@=*%!+^~\[\]]")
 _PLACEHOLDER = re.compile(r"\$\{|\$\(|%\{|\{\{|_domain_|\$[A-Za-z_]|<[a-z_-]+>", re.IGNORECASE)
 
@@ -69,6 +71,8 @@ def normalize_host(raw: str) -> str:
 
     Lower case, no trailing dot, IDNs as A-labels, IPv6 without brackets. Idempotent.
     """
+    if len(raw) <= 253 and _PLAIN_NAME.fullmatch(raw) and "xn--" not in raw:
+        return raw  # already canonical: what the checks below would return unchanged
     host = raw.strip()
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -125,11 +129,21 @@ def is_ip(host: str) -> bool:
     >>> is_ip("10.0.0.1"), is_ip("pypi.org")
     (True, False)
     """
+    if not _maybe_ip(host):
+        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
         return False
     return True
+
+
+def _maybe_ip(host: str) -> bool:
+    """False when ``host`` cannot be an IP literal (parsing one costs ~5 us, this a fraction of that).
+
+    :func:`ipaddress.ip_address` reads IPv6 only with a colon and IPv4 only as digits and dots.
+    """
+    return ":" in host or host.replace(".", "").isdigit()
 
 
 def is_private_ip(host: str) -> bool:
@@ -160,6 +174,8 @@ def drop_reason(host: str) -> str | None:
     """
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return "localhost" if "localhost" in host else "instance metadata name"
+    if not _maybe_ip(host):
+        return None if "." in host else "single-label name (not a fully qualified host)"
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:

@@ -6,10 +6,11 @@ Output is deterministic: same input, byte-identical file (entries sorted, keys i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import classify as classify_mod
 from .errors import ConfigError
@@ -244,14 +245,44 @@ def dump_json(data: Mapping[str, Any], compact: bool = False) -> str:
     """Stable JSON text; ``compact`` puts each top-level list item on one line (much faster for big outputs)."""
     if not compact:
         return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list):
-            items = ",\n    ".join(json.dumps(v, ensure_ascii=True) for v in value)
-            parts.append(f"  {json.dumps(key)}: [" + (f"\n    {items}\n  ]" if value else "]"))
-        else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=True)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return "".join(iter_compact_json(data))
+
+
+JSON_BATCH = 512
+"""List items encoded per piece of :func:`iter_compact_json`."""
+
+
+def iter_compact_json(data: Mapping[str, Any]) -> Iterator[str]:
+    """``dump_json(data, compact=True)`` in pieces, to write a big document without holding all its text.
+
+    A top-level value may also be an iterator, written as a list and consumed as it is written.
+    """
+    dumps = json.dumps
+    yield "{\n"
+    for index, (key, value) in enumerate(data.items()):
+        lead = "  " if index == 0 else ",\n  "
+        if not isinstance(value, (list, Iterator)):
+            yield f"{lead}{dumps(key)}: {dumps(value, ensure_ascii=True)}"
+            continue
+        items = iter(value)
+        batch = [dumps(v, ensure_ascii=True) for v in islice(items, JSON_BATCH)]
+        if not batch:
+            yield f"{lead}{dumps(key)}: []"
+            continue
+        yield f"{lead}{dumps(key)}: [\n    "
+        while batch:
+            yield ",\n    ".join(batch)
+            batch = [dumps(v, ensure_ascii=True) for v in islice(items, JSON_BATCH)]
+            if batch:
+                yield ",\n    "
+        yield "\n  ]"
+    yield "\n}\n"
+
+
+def write_json(data: Mapping[str, Any], out: TextIO) -> None:
+    """Write ``dump_json(data, compact=True)`` to ``out`` piece by piece."""
+    for piece in iter_compact_json(data):
+        out.write(piece)
 
 
 def load_policy(path: str) -> Policy:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from .classify import classify
+from .gcpause import paused_gc
 from .ingest import IngestReport
-from .model import TIER_RANK, Destination, Entry, pattern_covers, short_reason
+from .model import TIER_RANK, Classification, Destination, Entry, pattern_covers, short_reason
 from .review import OTHER_HEADING, SCAN_HEADING, destination_flag
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
@@ -15,35 +16,46 @@ SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count",
 
 def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
     """One dict per destination, classified, sorted by scope, tier, host, port."""
-    rows: list[dict[str, Any]] = []
-    for d in destinations:
-        c = classify(d.host)
-        rows.append(
-            {
-                "host": d.host,
-                "port": d.port,
-                "tier": d.tier,
-                "scope": c.scope,
-                "category": c.category,
-                "provider": c.provider,
-                "service": c.service,
-                "region": c.region,
-                "private_endpoint": c.private_endpoint,
-                "count": d.count,
-                "denied": d.denied,
-                "failed": d.outcomes.get("failed", 0),
-                "allowed": d.outcomes.get("allowed", 0),
-                "flag": destination_flag(d),
-                "clients": sorted(d.clients),
-                "reasons": sorted(d.reasons),
-                "sources": d.sources,
-                "urls": d.urls,
-                "first_seen": d.first_seen,
-                "last_seen": d.last_seen,
-            }
+    return list(iter_scan_rows({(d.host, d.port): d for d in destinations}))
+
+
+def iter_scan_rows(destinations: Mapping[tuple[str, int], Destination]) -> Iterator[dict[str, Any]]:
+    """:func:`scan_rows` one at a time, from destinations by (host, port).
+
+    Only sort keys are held meanwhile, so a big scan written as JSON never holds every row (nor, from an
+    :class:`~egressmap.aggregate.DestinationTable`, every Destination) at once.
+    """
+    with paused_gc():
+        order = sorted(
+            (classify(d.host).scope, TIER_RANK[d.tier], d.host, d.port) for d in destinations.values()
         )
-    rows.sort(key=lambda r: (r["scope"], TIER_RANK[r["tier"]], r["host"], r["port"]))
-    return rows
+    for _, _, host, port in order:
+        yield _row(destinations[(host, port)], classify(host))
+
+
+def _row(d: Destination, c: Classification) -> dict[str, Any]:
+    return {
+        "host": d.host,
+        "port": d.port,
+        "tier": d.tier,
+        "scope": c.scope,
+        "category": c.category,
+        "provider": c.provider,
+        "service": c.service,
+        "region": c.region,
+        "private_endpoint": c.private_endpoint,
+        "count": d.count,
+        "denied": d.denied,
+        "failed": d.outcomes.get("failed", 0),
+        "allowed": d.outcomes.get("allowed", 0),
+        "flag": destination_flag(d),
+        "clients": sorted(d.clients),
+        "reasons": sorted(d.reasons),
+        "sources": d.sources,
+        "urls": d.urls,
+        "first_seen": d.first_seen,
+        "last_seen": d.last_seen,
+    }
 
 
 def compare_rows(

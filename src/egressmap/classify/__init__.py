@@ -20,10 +20,9 @@ internet hosts it comes from the public suffix list's private section, and CDN e
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from functools import lru_cache
 
-from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
 
 # The provider modules and their data load on first use (about 20 ms): importing this package stays cheap, so
@@ -39,23 +38,15 @@ def classify(host: str) -> Classification:
     >>> classify("10.1.2.3").category, classify("8.8.8.8").category
     ('internal', 'other')
     """
-    from egressmap.classify import categories, psl
-    from egressmap.classify.aws import classify_aws
-    from egressmap.classify.azure import classify_azure
-    from egressmap.classify.gcp import classify_gcp
+    return _engine()(host)
 
-    if is_ip(host):
-        if is_private_ip(host):
-            return Classification(category="internal", notes=("private-range address",))
-        return Classification(category="other")
-    found = classify_aws(host) or classify_azure(host) or classify_gcp(host)
-    if found is None:
-        category = categories.category_of(host)
-        shared = category == "cdn" or psl.is_shared_hosting(host)
-        found = Classification(category=category, shared_hosting=shared)
-    return replace(
-        found, public_suffix=psl.public_suffix(host), registrable_domain=psl.registrable_domain(host)
-    )
+
+@lru_cache(maxsize=1)
+def _engine() -> Callable[[str], Classification]:
+    """The classifier, imported on first use (importing inside :func:`classify` cost microseconds a host)."""
+    from egressmap.classify.host import classify_host
+
+    return classify_host
 
 
 def all_regions() -> dict[str, str]:

@@ -111,13 +111,40 @@ def rules() -> tuple[Rule, ...]:
 
 
 def match(host: str) -> Rule | None:
-    """Return the first rule that covers a normalised host name, else None."""
+    """Return the first rule that covers a normalised host name, else None.
+
+    The same answer as trying :meth:`Rule.matches` of each rule in order, from an index of the rules by the
+    names they hold: a few dictionary look-ups per host instead of a pass over every rule.
+    """
+    ordered = rules()
+    exact, domains, first_labels, any_labels = _indexed(ordered)
+    none = len(ordered)
     labels = host.split(".")
-    suffixes = {".".join(labels[start:]) for start in range(len(labels))}
-    for rule in rules():
-        if rule.matches(host, labels, suffixes):
-            return rule
-    return None
+    best = min(exact.get(host, none), first_labels.get(labels[0], none))
+    for label in labels:
+        best = min(best, any_labels.get(label, none))
+    for start in range(len(labels)):
+        best = min(best, domains.get(".".join(labels[start:]), none))
+    return ordered[best] if best < none else None
+
+
+_Index = tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]
+_last_index: list[tuple[tuple[Rule, ...], _Index]] = []
+
+
+def _indexed(ordered: tuple[Rule, ...]) -> _Index:
+    """Each name of each matcher kind -> the position of the first rule holding it (kept for the last rules)."""
+    if _last_index and _last_index[0][0] is ordered:
+        return _last_index[0][1]
+    maps: _Index = ({}, {}, {}, {})
+    for position, rule in reversed(list(enumerate(ordered))):  # earlier rules overwrite later ones
+        for names, table in zip(
+            (rule.hosts, rule.domains, rule.first_labels, rule.labels), maps, strict=True
+        ):
+            for name in names:
+                table[name] = position
+    _last_index[:] = [(ordered, maps)]
+    return maps
 
 
 def category_of(host: str) -> str:

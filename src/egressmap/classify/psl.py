@@ -27,7 +27,7 @@ import idna
 import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
 
-__all__ = ["is_shared_hosting", "private_suffix", "public_suffix", "registrable_domain"]
+__all__ = ["is_shared_hosting", "private_suffix", "public_suffix", "registrable_domain", "suffix_and_domain"]
 
 
 # The lists are parsed without their A-label copies (``accept_encoded_idn=False``): that halves start-up time.
@@ -122,6 +122,23 @@ def registrable_domain(host: str) -> str | None:
     return _ask(_icann(), "privatesuffix", host)
 
 
+def suffix_and_domain(host: str) -> tuple[str | None, str | None]:
+    """Return (:func:`public_suffix`, :func:`registrable_domain`) of a host with one lookup of the list.
+
+    The registrable domain is the public suffix plus the label before it, so one answer gives both.
+
+    >>> suffix_and_domain("files.pythonhosted.org"), suffix_and_domain("co.uk"), suffix_and_domain("x.internal")
+    (('org', 'pythonhosted.org'), ('co.uk', None), (None, None))
+    """
+    if "xn--" in host:  # looked up in U-label form (see _ask): keep the two separate answers
+        return public_suffix(host), registrable_domain(host)
+    suffix = public_suffix(host)
+    if suffix is None or len(suffix) >= len(host):
+        return suffix, None
+    head = host[: -len(suffix) - 1]
+    return suffix, f"{head[head.rfind('.') + 1 :]}.{suffix}"
+
+
 def private_suffix(host: str) -> str | None:
     """Return the public suffix counting the private section too (``s3.amazonaws.com`` for a bucket).
 
@@ -137,8 +154,13 @@ def is_shared_hosting(host: str) -> bool:
     >>> is_shared_hosting("raw.githubusercontent.com"), is_shared_hosting("s3.amazonaws.com")
     (True, True)
     """
+    return shared_with_suffix(host, public_suffix(host))
+
+
+def shared_with_suffix(host: str, suffix: str | None) -> bool:
+    """:func:`is_shared_hosting` for a host whose ICANN public suffix is known already."""
     private = private_suffix(host)
-    return private is not None and private != public_suffix(host)
+    return private is not None and private != suffix
 
 
 def is_public_suffix(name: str) -> bool:

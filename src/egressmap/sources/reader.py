@@ -20,6 +20,7 @@ from typing import BinaryIO
 from ..errors import InputError
 from ..model import Skipped
 from .binary import SAMPLE, binary_reason, utf16_reason
+from .gzip_feed import GzipFeed
 
 MAX_LINE = 256 * 1024
 """Longest line accepted (CloudWatch's largest event is 256 KiB); longer lines are skipped and reported."""
@@ -46,7 +47,7 @@ def read_raw(
     """
     lineno = first_lineno - 1
     # read1 returns what one decompression step produced, so a truncated gzip loses no whole line before the cut
-    read = binary.read1 if isinstance(binary, gzip.GzipFile) else binary.read
+    read = binary.read1 if isinstance(binary, (gzip.GzipFile, GzipFeed)) else binary.read
     pending = b""
     skipping = False  # inside an over-long line, discarding until its end
     consumed = 0
@@ -186,7 +187,7 @@ class InputStream:
         self._raw = raw
         buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
         self.compressed = buffered.peek(2)[:2] == b"\x1f\x8b"
-        self._binary: BinaryIO = gzip.GzipFile(fileobj=buffered, mode="rb") if self.compressed else buffered  # type: ignore[assignment]
+        self._binary: BinaryIO = GzipFeed(buffered) if self.compressed else buffered  # type: ignore[assignment]
         try:
             sample = self._binary.peek(SAMPLE)[:SAMPLE]  # type: ignore[attr-defined]
         except (OSError, EOFError, zlib.error) as exc:
@@ -258,5 +259,7 @@ class InputStream:
 
     def close(self) -> None:
         """Close the file (never stdin)."""
+        if isinstance(self._binary, GzipFeed):
+            self._binary.close()  # stops its thread before the file it reads is closed
         if self._raw is not sys.stdin.buffer:
             self._raw.close()

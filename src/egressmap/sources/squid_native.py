@@ -12,6 +12,7 @@ parent joins the two results (measured in ``bench/ingest``).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -84,8 +85,11 @@ def tally_range(
 
 
 def rows_in_order(rows: Rows) -> Iterator[tuple[tuple[bytes, bytes, bytes], list[Any]]]:
-    """Rows by first line number, so output order follows the log."""
-    return iter(sorted(rows.items(), key=lambda kv: int(kv[1][1])))
+    """Rows by first line number, so output order follows the log; ``rows`` is emptied as they are taken."""
+    ordered = deque(sorted(rows.items(), key=lambda kv: int(kv[1][1])))
+    rows.clear()
+    while ordered:  # each row is let go once the caller is done with it
+        yield ordered.popleft()
 
 
 def _seconds(raw: bytes) -> float | None:

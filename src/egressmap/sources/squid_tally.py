@@ -74,7 +74,7 @@ class Tally:
             self.rows[key] = [count, lineno, first, last, url, set(clients)]
             return
         row[0] += count
-        if last is not None:
+        if last is not None and (row[3] is None or last > row[3]):  # rows of the native path come by first line
             row[3] = last
         if len(row[5]) < MAX_CLIENTS:
             row[5].update(clients)
@@ -86,10 +86,15 @@ class Tally:
             self.add(lineno + offset, method, scheme, authority, outcome, clients, first, last, url, count)
 
     def flush(self) -> Iterator[Item]:
-        """One observation per distinct request kind, in order of first appearance."""
+        """One observation per distinct request kind, in order of first appearance; the tally is emptied."""
         origin = self.origin
-        for (method, scheme, authority, outcome), row in self.rows.items():
-            count, lineno, first, last, url, clients = row
+        reasons: dict[tuple[str, str], str] = {}  # one string per (method, outcome), shared by observations
+        rows = self.rows
+        for key in list(
+            rows
+        ):  # each row is let go once used: its memory serves the destinations built meanwhile
+            method, scheme, authority, outcome = key
+            count, lineno, first, last, url, clients = rows.pop(key)
             try:
                 raw, port = split_host_port(authority, default_port(scheme))
                 host = normalize_host(raw)
@@ -100,8 +105,9 @@ class Tally:
             if why:
                 yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
                 continue
-            verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
-            reason = f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
+            reason = reasons.get((method, outcome))
+            if reason is None:
+                reason = reasons[(method, outcome)] = _reason(method, outcome)
             yield Observation(
                 host=host,
                 port=port,
@@ -117,6 +123,11 @@ class Tally:
                 url=url or None,
                 count=count,
             )
+
+
+def _reason(method: str, outcome: str) -> str:
+    verb = "CONNECT tunnel" if method == "CONNECT" else f"{method} request"
+    return f"{verb} seen in squid log" + (" (denied by the proxy)" if outcome == "denied" else "")
 
 
 def split_url(method: str, url: str) -> tuple[str | None, str, str] | None:

@@ -1,0 +1,63 @@
+"""Compact JSON written in pieces: the same text as one string, lists given as lists or as iterators."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from egressmap import policy
+from egressmap.policy import dump_json, iter_compact_json, write_json
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def _one_string(data: dict[str, Any]) -> str:
+    """The compact layout spelt out: a top-level list item per line."""
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            items = ",\n    ".join(json.dumps(v) for v in value)
+            parts.append(f"  {json.dumps(key)}: [" + (f"\n    {items}\n  ]" if value else "]"))
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+@given(data=st.dictionaries(st.text(max_size=5), _VALUES | st.lists(_VALUES, max_size=40), max_size=4))
+def test_pieces_join_to_the_one_string_layout(data: dict[str, Any]) -> None:
+    """Whatever the document, the pieces make the compact text, and it parses back to the document."""
+    policy.JSON_BATCH = 3  # several batches per list
+    try:
+        text = dump_json(data, compact=True)
+        lazy = {k: iter(v) if isinstance(v, list) else v for k, v in data.items()}
+        out = io.StringIO()
+        write_json(lazy, out)
+    finally:
+        policy.JSON_BATCH = 512
+    assert text == _one_string(data)
+    assert out.getvalue() == text
+    assert json.loads(text) == data
+
+
+def test_an_iterator_is_consumed_as_it_is_written() -> None:
+    """A generator value is drawn batch by batch, not all before the first piece."""
+    drawn: list[int] = []
+
+    def rows() -> Any:
+        for i in range(2000):
+            drawn.append(i)
+            yield {"n": i}
+
+    pieces = iter_compact_json({"rows": rows()})
+    next(pieces)
+    next(pieces)
+    assert len(drawn) == policy.JSON_BATCH
+    assert "".join(pieces).count('{"n"') == 2000
