@@ -74,7 +74,9 @@ class Tally:
             self.rows[key] = [count, lineno, first, last, url, set(clients)]
             return
         row[0] += count
-        if last is not None and (row[3] is None or last > row[3]):  # rows of the native path come by first line
+        if last is not None and (
+            row[3] is None or last > row[3]
+        ):  # rows of the native path come by first line
             row[3] = last
         if len(row[5]) < MAX_CLIENTS:
             row[5].update(clients)
