@@ -20,7 +20,7 @@ from egressmap.classify import aws_data, categories
 from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
 from egressmap.model import Classification, PrivateEndpoint
 
-__all__ = ["GATEWAY_SERVICES", "NO_ENDPOINT_SERVICES", "classify_aws"]
+__all__ = ["GATEWAY_SERVICES", "NO_ENDPOINT_SERVICES", "classify_aws", "domains"]
 
 # Services reached through a *gateway* endpoint (a route-table prefix list) rather than an interface endpoint:
 # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("Gateway endpoints are available
@@ -47,6 +47,15 @@ _CLOUDFRONT_NOTE = "CloudFront distribution: no VPC endpoint carries it, it must
 
 def _under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
+
+
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_aws` answers for (names equal to or under them); None for all others.
+
+    >>> {"cloudfront.net", "amazonaws.com", "api.aws"} <= domains()
+    True
+    """
+    return frozenset({"cloudfront.net", "aws.amazon.com", *aws_data.dns_suffixes()})
 
 
 def classify_aws(host: str) -> Classification | None:

@@ -33,6 +33,7 @@ from egressmap.errors import EgressmapError
 __all__ = [
     "REGION_LIKE",
     "ExplicitHost",
+    "dns_suffixes",
     "explicit_host",
     "is_region",
     "known_prefixes",
@@ -150,6 +151,11 @@ def _suffixes() -> Mapping[str, frozenset[str]]:
             if outputs.get(key):
                 found.setdefault(outputs[key], set()).add(part["id"])
     return MappingProxyType({name: frozenset(parts) for name, parts in found.items()})
+
+
+def dns_suffixes() -> frozenset[str]:
+    """Every partition DNS suffix botocore knows (``amazonaws.com``, ``api.aws``, ``c2s.ic.gov``...)."""
+    return frozenset(_suffixes())
 
 
 def suffix_partitions(suffix: str) -> frozenset[str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from egressmap.model import Classification, PrivateEndpoint
 
-__all__ = ["classify_azure"]
+__all__ = ["classify_azure", "domains"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +121,11 @@ def _build(found: _Service, resource: str | None, cloud: str | None) -> Classifi
         shared_hosting=resource is not None,
         notes=tuple(notes),
     )
+
+
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_azure` answers for (names equal to or under them); None for all others."""
+    return frozenset({*_EXACT, *_DOMAINS, *_PER_RESOURCE})
 
 
 def classify_azure(host: str) -> Classification | None:

@@ -19,7 +19,7 @@ import re
 
 from egressmap.model import Classification
 
-__all__ = ["classify_gcp"]
+__all__ = ["classify_gcp", "domains"]
 
 _APIS = "googleapis.com"
 _REGIONAL_PREFIX = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-(?P<service>[a-z0-9][a-z0-9-]*)$")
@@ -28,6 +28,11 @@ _PGA_NOTE = "Private Google Access or a Private Service Connect endpoint for Goo
 
 def _under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
+
+
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_gcp` answers for (names equal to or under them); None for all others."""
+    return frozenset({"gcr.io", "pkg.dev", _APIS})
 
 
 def classify_gcp(host: str) -> Classification | None:

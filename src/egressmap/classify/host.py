@@ -1,23 +1,76 @@
 """The classification of one host (:func:`egressmap.classify.classify` caches it and loads this on first use).
 
-Equal answers are one object: the many hosts of a big log that classify alike (CloudFront distributions,
-tenants of one SaaS domain, mirrors of one project) share it instead of holding a copy each.
+The answer is the plain composition (IP literal; else the first provider classifier that knows the host, else
+the category rules; plus the public suffix fields), computed the cheap way, because a big log asks it for every
+one of 100,000 distinct hosts:
+
+- the public suffixes come from a walk up the host's labels with the library's answers kept per rule name
+  (:mod:`egressmap.classify.suffixes`), not from two full look-ups in the list;
+- a provider classifier is asked only when the host's last two labels are those of one of its domains: one dict
+  look-up rules AWS, Azure and Google Cloud out for most internet hosts;
+- equal answers are one object: the many hosts of a big log that classify alike (CloudFront distributions,
+  tenants of one SaaS domain, mirrors of one project) share it instead of holding a copy each. Internet hosts
+  are looked up by the four fields that make their answer, before any answer is built.
 """
 
 from __future__ import annotations
 
-from egressmap.classify import categories, psl
-from egressmap.classify.aws import classify_aws
-from egressmap.classify.azure import classify_azure
-from egressmap.classify.gcp import classify_gcp
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from egressmap.classify import aws, azure, categories, gcp
+from egressmap.classify.suffixes import Suffixes
 from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
 
+__all__ = ["PROVIDERS", "Provider", "classify_host"]
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One cloud provider's classifier, and the domains outside which it never answers."""
+
+    name: str
+    classify: Callable[[str], Classification | None]
+    domains: Callable[[], frozenset[str]]
+    """Names the classifier may answer for are these or under them (each has two labels or more)."""
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("aws", aws.classify_aws, aws.domains),
+    Provider("azure", azure.classify_azure, azure.domains),
+    Provider("gcp", gcp.classify_gcp, gcp.domains),
+)
+"""In the order they are asked: the first answer wins."""
+
 _PRIVATE_IP = Classification(category="internal", notes=("private-range address",))
 _PUBLIC_IP = Classification(category="other")
+_SUFFIXES = Suffixes()
 _SHARED: dict[Classification, Classification] = {}
+_INTERNET: dict[tuple[str, bool, str | None, str | None], Classification] = {}
 MAX_SHARED = 1 << 17
 """Distinct answers kept for sharing (beyond it new answers are returned as they are)."""
+
+
+def _tail(name: str) -> str:
+    """The last two labels of a name (the name itself when it has fewer)."""
+    last = name.rfind(".")
+    return name[name.rfind(".", 0, last) + 1 :] if last > 0 else name
+
+
+@lru_cache(maxsize=1)
+def _by_tail() -> dict[str, tuple[Callable[[str], Classification | None], ...]]:
+    """Last two labels -> the classifiers (in :data:`PROVIDERS` order) with a domain ending in them."""
+    table: dict[str, list[Callable[[str], Classification | None]]] = {}
+    for provider in PROVIDERS:
+        for domain in provider.domains():
+            if "." not in domain:
+                raise ValueError(f"{provider.name} domain {domain!r}: the dispatch needs two labels or more")
+            found = table.setdefault(_tail(domain), [])
+            if provider.classify not in found:
+                found.append(provider.classify)
+    return {tail: tuple(found) for tail, found in table.items()}
 
 
 def classify_host(host: str) -> Classification:
@@ -28,34 +81,45 @@ def classify_host(host: str) -> Classification:
     """
     if is_ip(host):
         return _PRIVATE_IP if is_private_ip(host) else _PUBLIC_IP
-    suffix, domain = psl.suffix_and_domain(host)
-    found = classify_aws(host) or classify_azure(host) or classify_gcp(host)
-    if found is None:
-        category = categories.category_of(host)
-        shared = category == "cdn" or psl.shared_with_suffix(host, suffix)
-        answer = Classification(
+    suffix, domain, private = _SUFFIXES.of(host)
+    for classify in _by_tail().get(_tail(host), ()):
+        found = classify(host)
+        if found is not None:
+            return _shared(_with_suffix(found, suffix, domain))
+    category = categories.category_of(host)
+    shared = category == "cdn" or (private is not None and private != suffix)
+    key = (category, shared, suffix, domain)
+    kept = _INTERNET.get(key)
+    if kept is None:
+        kept = Classification(
             category=category, shared_hosting=shared, public_suffix=suffix, registrable_domain=domain
         )
-    else:
-        answer = Classification(  # dataclasses.replace, spelt out: it costs several times more
-            scope=found.scope,
-            provider=found.provider,
-            service=found.service,
-            region=found.region,
-            partition=found.partition,
-            private_endpoint=found.private_endpoint,
-            category=found.category,
-            public_suffix=suffix,
-            registrable_domain=domain,
-            shared_hosting=found.shared_hosting,
-            notes=found.notes,
-        )
+        if len(_INTERNET) < MAX_SHARED:
+            _INTERNET[key] = kept
+    return kept
+
+
+def _with_suffix(found: Classification, suffix: str | None, domain: str | None) -> Classification:
+    """A provider's answer with the public suffix fields (dataclasses.replace, spelt out: several times cheaper)."""
+    return Classification(
+        scope=found.scope,
+        provider=found.provider,
+        service=found.service,
+        region=found.region,
+        partition=found.partition,
+        private_endpoint=found.private_endpoint,
+        category=found.category,
+        public_suffix=suffix,
+        registrable_domain=domain,
+        shared_hosting=found.shared_hosting,
+        notes=found.notes,
+    )
+
+
+def _shared(answer: Classification) -> Classification:
     kept = _SHARED.get(answer)
     if kept is not None:
         return kept
     if len(_SHARED) < MAX_SHARED:
         _SHARED[answer] = answer
     return answer
-
-
-__all__ = ["classify_host"]

@@ -1,0 +1,110 @@
+"""A host's public suffixes (ICANN section, and with the private section) from one walk up its labels.
+
+Asking :mod:`publicsuffixlist` costs about 5 us a host and a list, the largest share of classifying a host.
+Most of that answer does not depend on the host's own labels, so it is asked once per *boundary* and kept.
+
+Why the kept answer is the library's answer. The library finds a host's suffix by trying its right-hand parts
+from the longest to the shortest, and at each part ``s`` checks ``!s`` (exception: the suffix is ``s`` less its
+first label), ``*.s`` (wildcard: the suffix is the name one label longer than ``s``, or ``s`` when it is the
+whole host), then ``s``. For a host ``label.parent`` that no rule names (neither ``host``, ``*.host`` nor
+``!host`` is a rule), the checks on the host itself all fail and every later check is one the library also makes
+for ``parent``; the only difference is a wildcard ``*.parent``, which makes the host its own suffix. So every
+such child of ``parent`` gets the same answer: either "the child itself" or one fixed string. The same holds for
+``parent`` against its own parent when no rule names ``parent`` either; so the walk goes up until it meets a
+name some rule names (or a single label), the *boundary*, and the answer kept for that boundary, asked of the
+library for the first host that reached it, serves every later host that reaches it. A host whose answer is
+"itself" at the boundary resolves to the name one label longer than the boundary on its way up.
+
+The memo holds at most one entry per rule name of the list and per unknown top-level label (capped), never one
+per host. Names the walk cannot reason about (a rule names the host, upper case, IDN, empty labels, a single
+label) are asked of the library directly, through :mod:`egressmap.classify.psl`.
+
+>>> Suffixes().of("d111111abcdef8.cloudfront.net")
+('net', 'cloudfront.net', 'cloudfront.net')
+>>> Suffixes().of("x.www.ck"), Suffixes().of("foo.ck"), Suffixes().of("host.example.internal")
+(('ck', 'www.ck', 'ck'), ('foo.ck', None, 'foo.ck'), (None, None, None))
+"""
+
+from __future__ import annotations
+
+from egressmap.classify import psl
+
+__all__ = ["MAX_BOUNDARIES", "Suffixes", "rule_names"]
+
+MAX_BOUNDARIES = 1 << 15
+"""Boundaries kept (rule names are about 10,000; the rest are unknown top-level labels of odd inputs)."""
+
+_SELF = ""
+"""Kept answer meaning "the name one label longer than the boundary" (the library never answers "")."""
+
+
+def rule_names() -> frozenset[str]:
+    """Every name a rule of either list names: ``co.uk``, ``ck`` for ``*.ck``, ``www.ck`` for ``!www.ck``.
+
+    Empty when the library keeps its rules elsewhere than this version does: then every host is asked of the
+    library (correct, only slower).
+    """
+    names: set[str] = set()
+    for rules in (psl.icann_rules(), psl.private_rules()):
+        for rule in rules:
+            bare = rule[1:] if rule.startswith("!") else rule
+            names.add(bare[2:] if bare.startswith("*.") else bare)
+    return frozenset(names)
+
+
+class Suffixes:
+    """The two public suffixes of hosts, with the library's answer kept per boundary (see the module doc)."""
+
+    def __init__(self) -> None:
+        """Start with nothing kept; the rule names are read from the parsed lists once."""
+        self._names = rule_names()
+        self._kept: dict[str, tuple[str | None, str | None]] = {}
+
+    def of(self, host: str) -> tuple[str | None, str | None, str | None]:
+        """Return (ICANN public suffix, ICANN registrable domain, suffix counting the private section)."""
+        names = self._names
+        if host in names or not names or not _walkable(host):
+            return _asked(host)
+        child = host
+        parent = host[host.find(".") + 1 :]
+        while parent not in names:
+            dot = parent.find(".")
+            if dot < 0:
+                break
+            child = parent
+            parent = parent[dot + 1 :]
+        kept = self._kept.get(parent)
+        if kept is None:
+            kept = (_relative(psl.public_suffix(child), child), _relative(psl.private_suffix(child), child))
+            if len(self._kept) < MAX_BOUNDARIES:
+                self._kept[parent] = kept
+        icann, private = kept
+        if icann == _SELF:
+            icann = child
+        if private == _SELF:
+            private = child
+        if icann is None or icann == host:
+            return icann, None, private
+        head = host[: -len(icann) - 1]
+        return icann, f"{head[head.rfind('.') + 1 :]}.{icann}", private
+
+
+def _walkable(host: str) -> bool:
+    """True for plain lower-case A-label names of two labels or more (what :func:`normalize_host` gives)."""
+    return (
+        host.isascii()
+        and host.islower()
+        and "." in host
+        and ".." not in host
+        and host[0] != "."
+        and host[-1] != "."
+        and "xn--" not in host
+    )
+
+
+def _relative(answer: str | None, child: str) -> str | None:
+    return _SELF if answer == child else answer
+
+
+def _asked(host: str) -> tuple[str | None, str | None, str | None]:
+    return psl.public_suffix(host), psl.registrable_domain(host), psl.private_suffix(host)
