@@ -173,7 +173,7 @@ def test_providers_answer_only_under_their_domains(labels: list[str], base: str)
     """A provider classifier that answers for a name has a domain the name is under (what the dispatch assumes)."""
     for host in (".".join([*labels, base]), ".".join(labels)):
         for provider in PROVIDERS:
-            if provider.classify(host) is not None:
+            if provider.classify(host, (None, None)) is not None:
                 assert _under_any(host, provider.domains())
 
 
@@ -181,7 +181,7 @@ def test_providers_answer_only_under_their_domains(labels: list[str], base: str)
 def test_providers_answer_only_under_their_domains_for_known_names(host: str) -> None:
     """The same, for the names of every category rule and the provider samples."""
     for provider in PROVIDERS:
-        if provider.classify(host) is not None:
+        if provider.classify(host, (None, None)) is not None:
             assert _under_any(host, provider.domains())
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from egressmap.classify import aws_data, categories
 from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
+from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification, PrivateEndpoint
 
 __all__ = ["GATEWAY_SERVICES", "NO_ENDPOINT_SERVICES", "classify_aws", "domains"]
@@ -58,8 +59,8 @@ def domains() -> frozenset[str]:
     return frozenset({"cloudfront.net", "aws.amazon.com", *aws_data.dns_suffixes()})
 
 
-def classify_aws(host: str) -> Classification | None:
-    """Classify a normalised host if it is an AWS name, else return None (PSL fields are left empty)."""
+def classify_aws(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Classify a normalised host if it is an AWS name, else return None (PSL fields from ``psl``)."""
     if _under(host, "cloudfront.net"):
         return Classification(
             scope="internet",
@@ -68,26 +69,40 @@ def classify_aws(host: str) -> Classification | None:
             category="cdn",
             shared_hosting=True,
             notes=(_CLOUDFRONT_NOTE,),
+            public_suffix=psl[0],
+            registrable_domain=psl[1],
         )
     if _under(host, "aws.amazon.com"):
         category = categories.category_of(host)
-        return Classification(scope="internet", provider="aws", category=category)
+        return Classification(
+            scope="internet",
+            provider="aws",
+            category=category,
+            public_suffix=psl[0],
+            registrable_domain=psl[1],
+        )
     suffix = aws_data.match_suffix(host)
     if suffix is None:
         return None
     if host == suffix:
-        return Classification(scope="internet", provider="aws", notes=("AWS DNS suffix itself, no service",))
+        return Classification(
+            scope="internet",
+            provider="aws",
+            notes=("AWS DNS suffix itself, no service",),
+            public_suffix=psl[0],
+            registrable_domain=psl[1],
+        )
     labels = host[: -len(suffix) - 1].split(".")
     notes: list[str] = []
     if suffix.startswith("api."):
         notes.append("dual-stack (IPv4 and IPv6) endpoint name")
     s3 = parse_s3(labels)
     if s3 is not None:
-        return _s3(s3, suffix, labels, notes)
+        return _s3(s3, suffix, labels, notes, psl)
     if len(labels) == 2 and labels[0] in _AL_REPO_BUCKETS and aws_data.is_region(labels[1]):
         notes.append("Amazon Linux repository: an S3 bucket named like the host")
-        return _s3(S3Match(host, labels[1], "regional"), suffix, labels, notes)
-    return _service(host, suffix, labels, notes)
+        return _s3(S3Match(host, labels[1], "regional"), suffix, labels, notes, psl)
+    return _service(host, suffix, labels, notes, psl)
 
 
 def _partition(suffix: str, region: str | None, labels: Sequence[str], host: str | None) -> str:
@@ -105,7 +120,9 @@ def _partition(suffix: str, region: str | None, labels: Sequence[str], host: str
     return "aws" if "aws" in allowed else min(allowed)
 
 
-def _s3(found: S3Match, suffix: str, labels: Sequence[str], notes: list[str]) -> Classification:
+def _s3(
+    found: S3Match, suffix: str, labels: Sequence[str], notes: list[str], psl: SuffixFields
+) -> Classification:
     """Build the classification of an S3 name."""
     region = found.region
     if found.bucket:
@@ -142,6 +159,8 @@ def _s3(found: S3Match, suffix: str, labels: Sequence[str], notes: list[str]) ->
         category="cloud-api",
         shared_hosting=True,
         notes=tuple(dict.fromkeys(notes)),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 
@@ -171,7 +190,9 @@ def _service_name(head: Sequence[str], notes: list[str]) -> str:
     return candidate
 
 
-def _customer_host(kind: str, service: str, region: str | None, partition: str) -> Classification:
+def _customer_host(
+    kind: str, service: str, region: str | None, partition: str, psl: SuffixFields
+) -> Classification:
     """EC2 instance and load balancer names: an AWS customer's server, reached like any internet host."""
     return Classification(
         scope="internet",
@@ -181,10 +202,14 @@ def _customer_host(kind: str, service: str, region: str | None, partition: str) 
         partition=partition,
         shared_hosting=True,
         notes=(f"{kind} DNS name: a customer's server, not an AWS API",),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 
-def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) -> Classification:
+def _service(
+    host: str, suffix: str, labels: Sequence[str], notes: list[str], psl: SuffixFields
+) -> Classification:
     """Classify a non-S3 name under an AWS DNS suffix."""
     index = _region_index(labels)
     if index is None:
@@ -195,9 +220,9 @@ def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) ->
         region = "us-east-1"
     partition = _partition(suffix, region, labels, host)
     if tail == ["compute"] or head[-1:] == ["compute-1"]:
-        return _customer_host("EC2 instance", "ec2", region, partition)
+        return _customer_host("EC2 instance", "ec2", region, partition, psl)
     if tail == ["elb"] or (len(head) > 1 and head[-1] == "elb"):
-        return _customer_host("load balancer", "elasticloadbalancing", region, partition)
+        return _customer_host("load balancer", "elasticloadbalancing", region, partition, psl)
     if head[-1:] == ["dualstack"]:
         head.pop()
         notes.append("dual-stack (IPv4 and IPv6) endpoint name")
@@ -228,6 +253,8 @@ def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) ->
         private_endpoint=private,
         category="cloud-api",
         notes=tuple(dict.fromkeys(notes)),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from egressmap.classify import aws, azure, categories, gcp
-from egressmap.classify.suffixes import Suffixes
+from egressmap.classify.suffixes import Suffixes, SuffixFields
 from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
 
@@ -32,7 +32,8 @@ class Provider:
     """One cloud provider's classifier, and the domains outside which it never answers."""
 
     name: str
-    classify: Callable[[str], Classification | None]
+    classify: Callable[[str, SuffixFields], Classification | None]
+    """Takes the host and its public suffix fields, which the answer carries."""
     domains: Callable[[], frozenset[str]]
     """Names the classifier may answer for are these or under them (each has two labels or more)."""
 
@@ -60,9 +61,9 @@ def _tail(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _by_tail() -> dict[str, tuple[Callable[[str], Classification | None], ...]]:
+def _by_tail() -> dict[str, tuple[Callable[[str, SuffixFields], Classification | None], ...]]:
     """Last two labels -> the classifiers (in :data:`PROVIDERS` order) with a domain ending in them."""
-    table: dict[str, list[Callable[[str], Classification | None]]] = {}
+    table: dict[str, list[Callable[[str, SuffixFields], Classification | None]]] = {}
     for provider in PROVIDERS:
         for domain in provider.domains():
             if "." not in domain:
@@ -83,9 +84,9 @@ def classify_host(host: str) -> Classification:
         return _PRIVATE_IP if is_private_ip(host) else _PUBLIC_IP
     suffix, domain, private = _SUFFIXES.of(host)
     for classify in _by_tail().get(_tail(host), ()):
-        found = classify(host)
+        found = classify(host, (suffix, domain))
         if found is not None:
-            return _shared(_with_suffix(found, suffix, domain))
+            return _shared(found)
     category = categories.category_of(host)
     shared = category == "cdn" or (private is not None and private != suffix)
     key = (category, shared, suffix, domain)
@@ -97,23 +98,6 @@ def classify_host(host: str) -> Classification:
         if len(_INTERNET) < MAX_SHARED:
             _INTERNET[key] = kept
     return kept
-
-
-def _with_suffix(found: Classification, suffix: str | None, domain: str | None) -> Classification:
-    """A provider's answer with the public suffix fields (dataclasses.replace, spelt out: several times cheaper)."""
-    return Classification(
-        scope=found.scope,
-        provider=found.provider,
-        service=found.service,
-        region=found.region,
-        partition=found.partition,
-        private_endpoint=found.private_endpoint,
-        category=found.category,
-        public_suffix=suffix,
-        registrable_domain=domain,
-        shared_hosting=found.shared_hosting,
-        notes=found.notes,
-    )
 
 
 def _shared(answer: Classification) -> Classification:

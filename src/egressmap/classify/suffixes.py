@@ -29,7 +29,14 @@ from __future__ import annotations
 
 from egressmap.classify import psl
 
-__all__ = ["MAX_BOUNDARIES", "Suffixes", "rule_names"]
+__all__ = ["MAX_BOUNDARIES", "NO_SUFFIX", "SuffixFields", "Suffixes", "rule_names"]
+
+SuffixFields = tuple[str | None, str | None]
+"""``(public_suffix, registrable_domain)`` for a :class:`~egressmap.model.Classification` being built.
+
+The provider classifiers take them so that an answer is built once, with them, rather than built and copied.
+"""
+NO_SUFFIX: SuffixFields = (None, None)
 
 MAX_BOUNDARIES = 1 << 15
 """Boundaries kept (rule names are about 10,000; the rest are unknown top-level labels of odd inputs)."""
