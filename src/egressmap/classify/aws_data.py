@@ -172,12 +172,13 @@ def match_suffix(host: str) -> str | None:
     True
     """
     suffixes = _suffixes()
-    labels = host.split(".")
-    for start in range(len(labels)):
-        candidate = ".".join(labels[start:])
-        if candidate in suffixes:
-            return candidate
-    return None
+    candidate = host
+    while candidate not in suffixes:  # each right-hand part, longest first (slices, not split and join)
+        dot = candidate.find(".")
+        if dot < 0:
+            return None
+        candidate = candidate[dot + 1 :]
+    return candidate
 
 
 @lru_cache(maxsize=1)

@@ -121,10 +121,17 @@ def match(host: str) -> Rule | None:
     none = len(ordered)
     labels = host.split(".")
     best = min(exact.get(host, none), first_labels.get(labels[0], none))
-    for label in labels:
-        best = min(best, any_labels.get(label, none))
-    for start in range(len(labels)):
-        best = min(best, domains.get(".".join(labels[start:]), none))
+    if not any_labels.keys().isdisjoint(labels):  # rare: most hosts have no such label
+        best = min(best, *(any_labels.get(label, none) for label in labels))
+    name = host
+    while True:  # the host and each parent domain (slices, not split and join)
+        position = domains.get(name, none)
+        if position < best:
+            best = position
+        dot = name.find(".")
+        if dot < 0:
+            break
+        name = name[dot + 1 :]
     return ordered[best] if best < none else None
 
 

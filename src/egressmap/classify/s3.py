@@ -65,6 +65,8 @@ def _region_tail(tail: Sequence[str]) -> tuple[str | None, bool] | None:
 
 def _match_label(label: str, tail: Sequence[str]) -> S3Match | None:
     """Try ``label`` as the S3 label with ``tail`` after it; the bucket is filled in by the caller."""
+    if not label.startswith("s3"):  # every form below does: this spares the patterns for other labels
+        return None
     if label in ("s3", "s3-fips", "s3-accesspoint", "s3-accesspoint-fips"):
         found = _region_tail(tail)
         if found is None:
@@ -143,6 +145,12 @@ _KNOWN_BUCKETS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_ANY_KNOWN_BUCKET = re.compile(
+    "|".join(f"(?:{pattern.pattern})".replace("(?P<region>", "(?:") for pattern, _ in _KNOWN_BUCKETS)
+)
+"""One pattern for all of them: most buckets are none of these, and one match says so at once."""
+
+
 def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
     """``(note, region)`` for a bucket whose name says what it is, else ``(None, None)``.
 
@@ -151,6 +159,8 @@ def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
     >>> bucket_facts("my-bucket")
     (None, None)
     """
+    if _ANY_KNOWN_BUCKET.match(bucket) is None:
+        return None, None
     for pattern, note in _KNOWN_BUCKETS:
         found = pattern.match(bucket)
         if found:
