@@ -190,6 +190,9 @@ def test_equal_answers_are_one_object() -> None:
     first, second = classify_host("d1aaaa.cloudfront.net"), classify_host("d2bbbb.cloudfront.net")
     assert first is second
     assert classify_host("pypi.org") is not first
+    east = "ec2-54-1-2-{}.us-east-2.compute.amazonaws.com"
+    assert classify_host(east.format(3)) is classify_host(east.format(4))
+    assert classify_host("mirror1.a.example.org") is classify_host("mirror2.b.example.org")
 
 
 def test_the_copy_carries_every_field() -> None:

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from egressmap.classify import aws_data, categories
 from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
@@ -62,16 +63,7 @@ def domains() -> frozenset[str]:
 def classify_aws(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
     """Classify a normalised host if it is an AWS name, else return None (PSL fields from ``psl``)."""
     if _under(host, "cloudfront.net"):
-        return Classification(
-            scope="internet",
-            provider="aws",
-            service="cloudfront",
-            category="cdn",
-            shared_hosting=True,
-            notes=(_CLOUDFRONT_NOTE,),
-            public_suffix=psl[0],
-            registrable_domain=psl[1],
-        )
+        return _cloudfront(psl)
     if _under(host, "aws.amazon.com"):
         category = categories.category_of(host)
         return Classification(
@@ -103,6 +95,21 @@ def classify_aws(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | N
         notes.append("Amazon Linux repository: an S3 bucket named like the host")
         return _s3(S3Match(host, labels[1], "regional"), suffix, labels, notes, psl)
     return _service(host, suffix, labels, notes, psl)
+
+
+@lru_cache(maxsize=64)
+def _cloudfront(psl: SuffixFields) -> Classification:
+    """Every CloudFront distribution (tens of thousands in a big log) gets this one answer, shared."""
+    return Classification(
+        scope="internet",
+        provider="aws",
+        service="cloudfront",
+        category="cdn",
+        shared_hosting=True,
+        notes=(_CLOUDFRONT_NOTE,),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
+    )
 
 
 def _partition(suffix: str, region: str | None, labels: Sequence[str], host: str | None) -> str:
@@ -190,10 +197,14 @@ def _service_name(head: Sequence[str], notes: list[str]) -> str:
     return candidate
 
 
+@lru_cache(maxsize=4096)
 def _customer_host(
     kind: str, service: str, region: str | None, partition: str, psl: SuffixFields
 ) -> Classification:
-    """EC2 instance and load balancer names: an AWS customer's server, reached like any internet host."""
+    """EC2 instance and load balancer names: an AWS customer's server, reached like any internet host.
+
+    One answer per region and name form, shared by every instance (a big log names thousands).
+    """
     return Classification(
         scope="internet",
         provider="aws",

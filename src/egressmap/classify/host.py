@@ -8,9 +8,11 @@ one of 100,000 distinct hosts:
   (:mod:`egressmap.classify.suffixes`), not from two full look-ups in the list;
 - a provider classifier is asked only when the host's last two labels are those of one of its domains: one dict
   look-up rules AWS, Azure and Google Cloud out for most internet hosts;
-- equal answers are one object: the many hosts of a big log that classify alike (CloudFront distributions,
-  tenants of one SaaS domain, mirrors of one project) share it instead of holding a copy each. Internet hosts
-  are looked up by the four fields that make their answer, before any answer is built.
+- the many hosts of a big log that classify alike share one answer instead of holding a copy each: internet
+  hosts (tenants of one SaaS domain, mirrors of one project, CDN edge names) are looked up by the four fields
+  that make their answer, before any answer is built; CloudFront distributions and EC2/ELB names share theirs
+  in :mod:`egressmap.classify.aws`. Answers that name the host's own resource (a bucket, a storage account, an
+  API id) are distinct anyway: they are not looked up (hashing an answer costs as much as building it).
 """
 
 from __future__ import annotations
@@ -48,10 +50,9 @@ PROVIDERS: tuple[Provider, ...] = (
 _PRIVATE_IP = Classification(category="internal", notes=("private-range address",))
 _PUBLIC_IP = Classification(category="other")
 _SUFFIXES = Suffixes()
-_SHARED: dict[Classification, Classification] = {}
 _INTERNET: dict[tuple[str, bool, str | None, str | None], Classification] = {}
 MAX_SHARED = 1 << 17
-"""Distinct answers kept for sharing (beyond it new answers are returned as they are)."""
+"""Distinct internet-host answers kept for sharing (beyond it new answers are returned as they are)."""
 
 
 def _tail(name: str) -> str:
@@ -80,13 +81,13 @@ def classify_host(host: str) -> Classification:
     >>> classify_host("d111111abcdef8.cloudfront.net") is classify_host("d222222abcdef8.cloudfront.net")
     True
     """
-    if is_ip(host):
+    if (":" in host or host[-1:].isdigit()) and is_ip(host):  # IP literals end in a digit or hold a colon
         return _PRIVATE_IP if is_private_ip(host) else _PUBLIC_IP
     suffix, domain, private = _SUFFIXES.of(host)
     for classify in _by_tail().get(_tail(host), ()):
         found = classify(host, (suffix, domain))
         if found is not None:
-            return _shared(found)
+            return found
     category = categories.category_of(host)
     shared = category == "cdn" or (private is not None and private != suffix)
     key = (category, shared, suffix, domain)
@@ -98,12 +99,3 @@ def classify_host(host: str) -> Classification:
         if len(_INTERNET) < MAX_SHARED:
             _INTERNET[key] = kept
     return kept
-
-
-def _shared(answer: Classification) -> Classification:
-    kept = _SHARED.get(answer)
-    if kept is not None:
-        return kept
-    if len(_SHARED) < MAX_SHARED:
-        _SHARED[answer] = answer
-    return answer
