@@ -146,9 +146,12 @@ _KNOWN_BUCKETS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 _ANY_KNOWN_BUCKET = re.compile(
-    "|".join(f"(?:{pattern.pattern})".replace("(?P<region>", "(?:") for pattern, _ in _KNOWN_BUCKETS)
+    "|".join(
+        f"(?P<known{index}>{pattern.pattern})".replace("(?P<region>", f"(?P<region{index}>")
+        for index, (pattern, _) in enumerate(_KNOWN_BUCKETS)
+    )
 )
-"""One pattern for all of them: most buckets are none of these, and one match says so at once."""
+"""All of them in one pattern (group ``known{i}`` for the i-th): one match instead of one per pattern."""
 
 
 def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
@@ -159,11 +162,9 @@ def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
     >>> bucket_facts("my-bucket")
     (None, None)
     """
-    if _ANY_KNOWN_BUCKET.match(bucket) is None:
+    found = _ANY_KNOWN_BUCKET.match(bucket)
+    if found is None or found.lastgroup is None:
         return None, None
-    for pattern, note in _KNOWN_BUCKETS:
-        found = pattern.match(bucket)
-        if found:
-            region = found.groupdict().get("region")
-            return note, region if region and is_region(region) else None
-    return None, None
+    index = int(found.lastgroup.removeprefix("known"))
+    region = found.groupdict().get(f"region{index}")
+    return _KNOWN_BUCKETS[index][1], region if region and is_region(region) else None

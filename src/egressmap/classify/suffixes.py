@@ -15,8 +15,9 @@ name some rule names (or a single label), the *boundary*, and the answer kept fo
 library for the first host that reached it, serves every later host that reaches it. A host whose answer is
 "itself" at the boundary resolves to the name one label longer than the boundary on its way up.
 
-The memo holds at most one entry per rule name of the list and per unknown top-level label (capped), never one
-per host. Names the walk cannot reason about (a rule names the host, upper case, IDN, empty labels, a single
+Every name below the boundary on the way is kept too, with its children's answer resolved to a string, so the
+next host under the same parent (the next CloudFront distribution, the next bucket in a region) skips the walk.
+The memo is capped (:data:`MAX_KEPT`): one entry per distinct parent, never one per host. Names the walk cannot reason about (a rule names the host, upper case, IDN, empty labels, a single
 label) are asked of the library directly, through :mod:`egressmap.classify.psl`.
 
 >>> Suffixes().of("d111111abcdef8.cloudfront.net")
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from egressmap.classify import psl
 
-__all__ = ["MAX_BOUNDARIES", "NO_SUFFIX", "SuffixFields", "Suffixes", "rule_names"]
+__all__ = ["MAX_KEPT", "NO_SUFFIX", "SuffixFields", "Suffixes", "rule_names"]
 
 SuffixFields = tuple[str | None, str | None]
 """``(public_suffix, registrable_domain)`` for a :class:`~egressmap.model.Classification` being built.
@@ -38,8 +39,8 @@ The provider classifiers take them so that an answer is built once, with them, r
 """
 NO_SUFFIX: SuffixFields = (None, None)
 
-MAX_BOUNDARIES = 1 << 15
-"""Boundaries kept (rule names are about 10,000; the rest are unknown top-level labels of odd inputs)."""
+MAX_KEPT = 1 << 15
+"""Names whose children's answer is kept: boundaries (rule names are about 10,000) and the parents of hosts."""
 
 _SELF = ""
 """Kept answer meaning "the name one label longer than the boundary" (the library never answers "")."""
@@ -72,28 +73,45 @@ class Suffixes:
         names = self._names
         if host in names or not names or not _walkable(host):
             return _asked(host)
-        child = host
         parent = host[host.find(".") + 1 :]
-        while parent not in names:
-            dot = parent.find(".")
-            if dot < 0:
-                break
-            child = parent
-            parent = parent[dot + 1 :]
         kept = self._kept.get(parent)
         if kept is None:
-            kept = (_relative(psl.public_suffix(child), child), _relative(psl.private_suffix(child), child))
-            if len(self._kept) < MAX_BOUNDARIES:
-                self._kept[parent] = kept
+            kept = self._for_children(parent, host)
         icann, private = kept
         if icann == _SELF:
-            icann = child
+            icann = host
         if private == _SELF:
-            private = child
+            private = host
         if icann is None or icann == host:
             return icann, None, private
         head = host[: -len(icann) - 1]
         return icann, f"{head[head.rfind('.') + 1 :]}.{icann}", private
+
+    def _for_children(self, parent: str, host: str) -> tuple[str | None, str | None]:
+        """The answer for any child of ``parent`` no rule names (``_SELF``: the child itself), now kept.
+
+        Walks up to the boundary; below it every name's answer is a fixed string, the boundary's own answer
+        resolved against the name one label longer than the boundary.
+        """
+        names = self._names
+        child, boundary = host, parent
+        while boundary not in names:
+            dot = boundary.find(".")
+            if dot < 0:
+                break
+            child, boundary = boundary, boundary[dot + 1 :]
+        kept = self._kept.get(boundary)
+        if kept is None:
+            kept = (_relative(psl.public_suffix(child), child), _relative(psl.private_suffix(child), child))
+            self._keep(boundary, kept)
+        if boundary != parent:
+            kept = (child if kept[0] == _SELF else kept[0], child if kept[1] == _SELF else kept[1])
+            self._keep(parent, kept)
+        return kept
+
+    def _keep(self, name: str, answer: tuple[str | None, str | None]) -> None:
+        if len(self._kept) < MAX_KEPT:
+            self._kept[name] = answer
 
 
 def _walkable(host: str) -> bool:
