@@ -22,7 +22,18 @@ from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
 from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification, PrivateEndpoint
 
-__all__ = ["GATEWAY_SERVICES", "NO_ENDPOINT_SERVICES", "classify_aws", "domains"]
+__all__ = [
+    "GATEWAY_SERVICES",
+    "NO_ENDPOINT_SERVICES",
+    "classify_aws",
+    "classify_cloudfront",
+    "classify_endpoint",
+    "classify_web",
+    "cloudfront_domains",
+    "domains",
+    "endpoint_domains",
+    "web_domains",
+]
 
 # Services reached through a *gateway* endpoint (a route-table prefix list) rather than an interface endpoint:
 # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("Gateway endpoints are available
@@ -57,22 +68,52 @@ def domains() -> frozenset[str]:
     >>> {"cloudfront.net", "amazonaws.com", "api.aws"} <= domains()
     True
     """
-    return frozenset({"cloudfront.net", "aws.amazon.com", *aws_data.dns_suffixes()})
+    return cloudfront_domains() | web_domains() | endpoint_domains()
+
+
+def cloudfront_domains() -> frozenset[str]:
+    """Where :func:`classify_cloudfront` answers."""
+    return frozenset({"cloudfront.net"})
+
+
+def web_domains() -> frozenset[str]:
+    """Where :func:`classify_web` answers."""
+    return frozenset({"aws.amazon.com"})
+
+
+def endpoint_domains() -> frozenset[str]:
+    """Where :func:`classify_endpoint` answers: botocore's partition DNS suffixes."""
+    return aws_data.dns_suffixes()
 
 
 def classify_aws(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
-    """Classify a normalised host if it is an AWS name, else return None (PSL fields from ``psl``)."""
-    if _under(host, "cloudfront.net"):
-        return _cloudfront(psl)
-    if _under(host, "aws.amazon.com"):
-        category = categories.category_of(host)
-        return Classification(
-            scope="internet",
-            provider="aws",
-            category=category,
-            public_suffix=psl[0],
-            registrable_domain=psl[1],
-        )
+    """Classify a normalised host if it is an AWS name, else return None (PSL fields from ``psl``).
+
+    The three kinds of AWS name in turn (the classifier of each host asks only the one its domain calls for).
+    """
+    return classify_cloudfront(host, psl) or classify_web(host, psl) or classify_endpoint(host, psl)
+
+
+def classify_cloudfront(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """CloudFront distributions (``*.cloudfront.net``): AWS-run, reached over the internet."""
+    return _cloudfront(psl) if _under(host, "cloudfront.net") else None
+
+
+def classify_web(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """The AWS web sites (``*.aws.amazon.com``): AWS-run, reached over the internet, categorised like any."""
+    if not _under(host, "aws.amazon.com"):
+        return None
+    return Classification(
+        scope="internet",
+        provider="aws",
+        category=categories.category_of(host),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
+    )
+
+
+def classify_endpoint(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Names under a botocore partition DNS suffix: service endpoints, buckets, EC2 and load balancer names."""
     suffix = aws_data.match_suffix(host)
     if suffix is None:
         return None
@@ -165,10 +206,15 @@ def _s3(
         private_endpoint=private,
         category="cloud-api",
         shared_hosting=True,
-        notes=tuple(dict.fromkeys(notes)),
+        notes=_unique(notes),
         public_suffix=psl[0],
         registrable_domain=psl[1],
     )
+
+
+def _unique(notes: list[str]) -> tuple[str, ...]:
+    """The notes in order, each once."""
+    return tuple(notes) if len(notes) < 2 else tuple(dict.fromkeys(notes))
 
 
 def _region_index(labels: Sequence[str]) -> int | None:
@@ -263,7 +309,7 @@ def _service(
         partition=partition,
         private_endpoint=private,
         category="cloud-api",
-        notes=tuple(dict.fromkeys(notes)),
+        notes=_unique(notes),
         public_suffix=psl[0],
         registrable_domain=psl[1],
     )

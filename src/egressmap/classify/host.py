@@ -41,7 +41,9 @@ class Provider:
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    Provider("aws", aws.classify_aws, aws.domains),
+    Provider("aws-cloudfront", aws.classify_cloudfront, aws.cloudfront_domains),
+    Provider("aws-web", aws.classify_web, aws.web_domains),
+    Provider("aws", aws.classify_endpoint, aws.endpoint_domains),
     Provider("azure", azure.classify_azure, azure.domains),
     Provider("gcp", gcp.classify_gcp, gcp.domains),
 )
@@ -84,7 +86,9 @@ def classify_host(host: str) -> Classification:
     if (":" in host or host[-1:].isdigit()) and is_ip(host):  # IP literals end in a digit or hold a colon
         return _PRIVATE_IP if is_private_ip(host) else _PUBLIC_IP
     suffix, domain, private = _SUFFIXES.of(host)
-    for classify in _by_tail().get(_tail(host), ()):
+    last = host.rfind(".")  # the last two labels, as _tail gives them
+    tail = host[host.rfind(".", 0, last) + 1 :] if last > 0 else host
+    for classify in _by_tail().get(tail, ()):
         found = classify(host, (suffix, domain))
         if found is not None:
             return found
