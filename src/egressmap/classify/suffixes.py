@@ -15,10 +15,12 @@ name some rule names (or a single label), the *boundary*, and the answer kept fo
 library for the first host that reached it, serves every later host that reaches it. A host whose answer is
 "itself" at the boundary resolves to the name one label longer than the boundary on its way up.
 
-Every name below the boundary on the way is kept too, with its children's answer resolved to a string, so the
-next host under the same parent (the next CloudFront distribution, the next bucket in a region) skips the walk.
-The memo is capped (:data:`MAX_KEPT`): one entry per distinct parent, never one per host. Names the walk cannot reason about (a rule names the host, upper case, IDN, empty labels, a single
-label) are asked of the library directly, through :mod:`egressmap.classify.psl`.
+The host's parent is kept too, with its children's answer resolved to a string, so the next host under the same
+parent (the next CloudFront distribution, the next bucket in a region) skips the walk. The registrable domain
+(the suffix plus one label) is kept with it: it is the same string for every child unless the suffix is the
+parent itself (then it is the child). The memo is capped (:data:`MAX_KEPT`): one entry per distinct parent,
+never one per host. Names the walk cannot reason about (a rule names the host, upper case, IDN, empty labels, a
+single label) are asked of the library directly, through :mod:`egressmap.classify.psl`.
 
 >>> Suffixes().of("d111111abcdef8.cloudfront.net")
 ('net', 'cloudfront.net', 'cloudfront.net')
@@ -43,7 +45,10 @@ MAX_KEPT = 1 << 15
 """Names whose children's answer is kept: boundaries (rule names are about 10,000) and the parents of hosts."""
 
 _SELF = ""
-"""Kept answer meaning "the name one label longer than the boundary" (the library never answers "")."""
+"""Kept answer meaning "the child itself" (the library never answers "")."""
+
+_Kept = tuple[str | None, str | None, str | None]
+"""For the children of a name: (ICANN suffix, registrable domain, suffix counting the private section)."""
 
 
 def rule_names() -> frozenset[str]:
@@ -66,7 +71,7 @@ class Suffixes:
     def __init__(self) -> None:
         """Start with nothing kept; the rule names are read from the parsed lists once."""
         self._names = rule_names()
-        self._kept: dict[str, tuple[str | None, str | None]] = {}
+        self._kept: dict[str, _Kept] = {}
 
     def of(self, host: str) -> tuple[str | None, str | None, str | None]:
         """Return (ICANN public suffix, ICANN registrable domain, suffix counting the private section)."""
@@ -77,17 +82,14 @@ class Suffixes:
         kept = self._kept.get(parent)
         if kept is None:
             kept = self._for_children(parent, host)
-        icann, private = kept
-        if icann == _SELF:
-            icann = host
-        if private == _SELF:
-            private = host
-        if icann is None or icann == host:
-            return icann, None, private
-        head = host[: -len(icann) - 1]
-        return icann, f"{head[head.rfind('.') + 1 :]}.{icann}", private
+        icann, domain, private = kept
+        return (
+            host if icann == _SELF else icann,
+            host if domain == _SELF else domain,
+            host if private == _SELF else private,
+        )
 
-    def _for_children(self, parent: str, host: str) -> tuple[str | None, str | None]:
+    def _for_children(self, parent: str, host: str) -> _Kept:
         """The answer for any child of ``parent`` no rule names (``_SELF``: the child itself), now kept.
 
         Walks up to the boundary; below it every name's answer is a fixed string, the boundary's own answer
@@ -102,16 +104,32 @@ class Suffixes:
             child, boundary = boundary, boundary[dot + 1 :]
         kept = self._kept.get(boundary)
         if kept is None:
-            kept = (_relative(psl.public_suffix(child), child), _relative(psl.private_suffix(child), child))
+            icann, private = psl.public_suffix(child), psl.private_suffix(child)
+            kept = _for(boundary, _SELF if icann == child else icann, _SELF if private == child else private)
             self._keep(boundary, kept)
         if boundary != parent:
-            kept = (child if kept[0] == _SELF else kept[0], child if kept[1] == _SELF else kept[1])
+            icann, _, private = kept
+            kept = _for(parent, child if icann == _SELF else icann, child if private == _SELF else private)
             self._keep(parent, kept)
         return kept
 
-    def _keep(self, name: str, answer: tuple[str | None, str | None]) -> None:
+    def _keep(self, name: str, answer: _Kept) -> None:
         if len(self._kept) < MAX_KEPT:
             self._kept[name] = answer
+
+
+def _for(parent: str, icann: str | None, private: str | None) -> _Kept:
+    """The kept answer for the children of ``parent``, given their two suffixes (``_SELF``: the child itself).
+
+    The registrable domain is the suffix plus one label: none when the child is its own suffix, the child
+    itself when the suffix is ``parent``, else a name inside ``parent``, the same for every child.
+    """
+    if icann is None or icann == _SELF:
+        return icann, None, private
+    if icann == parent:
+        return icann, _SELF, private
+    head = parent[: -len(icann) - 1]
+    return icann, f"{head[head.rfind('.') + 1 :]}.{icann}", private
 
 
 def _walkable(host: str) -> bool:
@@ -125,10 +143,6 @@ def _walkable(host: str) -> bool:
         and host[-1] != "."
         and "xn--" not in host
     )
-
-
-def _relative(answer: str | None, child: str) -> str | None:
-    return _SELF if answer == child else answer
 
 
 def _asked(host: str) -> tuple[str | None, str | None, str | None]:
