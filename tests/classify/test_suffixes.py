@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from egressmap.classify import psl
+from egressmap.classify import psl, suffixes
 from egressmap.classify.suffixes import Suffixes, rule_names
 
 
@@ -116,3 +116,14 @@ def test_random_names_after_random_history(
     host = ".".join([*labels, base]).strip(".")
     if host:
         assert walk.of(host) == _library(host)
+
+
+def test_answers_stay_right_once_the_memo_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_KEPT nothing more is kept, and every answer is still the library's."""
+    monkeypatch.setattr(suffixes, "MAX_KEPT", 3)
+    walk = Suffixes()
+    hosts = [
+        f"h{n}.{base}" for n in range(3) for base in ("a.example.com", "ck", "b.kawasaki.jp", "x.internal")
+    ]
+    assert [walk.of(host) for host in hosts] == [_library(host) for host in hosts]
+    assert len(walk._kept) == 3
