@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from egressmap.classify import aws_data, categories
-from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
+from egressmap.classify.aws_names import split_aws
+from egressmap.classify.s3 import S3Match, bucket_facts
 from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification, PrivateEndpoint
 
@@ -114,9 +115,10 @@ def classify_web(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | N
 
 def classify_endpoint(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
     """Names under a botocore partition DNS suffix: service endpoints, buckets, EC2 and load balancer names."""
-    suffix = aws_data.match_suffix(host)
-    if suffix is None:
+    split = split_aws(host)
+    if split is None:
         return None
+    suffix, labels, s3 = split
     if host == suffix:
         return Classification(
             scope="internet",
@@ -125,11 +127,9 @@ def classify_endpoint(host: str, psl: SuffixFields = NO_SUFFIX) -> Classificatio
             public_suffix=psl[0],
             registrable_domain=psl[1],
         )
-    labels = host[: -len(suffix) - 1].split(".")
     notes: list[str] = []
     if suffix.startswith("api."):
         notes.append("dual-stack (IPv4 and IPv6) endpoint name")
-    s3 = parse_s3(labels)
     if s3 is not None:
         return _s3(s3, suffix, labels, notes, psl)
     if len(labels) == 2 and labels[0] in _AL_REPO_BUCKETS and aws_data.is_region(labels[1]):

@@ -153,6 +153,7 @@ def _suffixes() -> Mapping[str, frozenset[str]]:
     return MappingProxyType({name: frozenset(parts) for name, parts in found.items()})
 
 
+@lru_cache(maxsize=1)
 def dns_suffixes() -> frozenset[str]:
     """Every partition DNS suffix botocore knows (``amazonaws.com``, ``api.aws``, ``c2s.ic.gov``...)."""
     return frozenset(_suffixes())
