@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from egressmap.classify import categories, classify
 from egressmap.errors import EgressmapError
@@ -171,3 +173,31 @@ def test_cdn_hosts_are_shared_hosting() -> None:
     """CDN edge names count as shared hosting even when the public suffix list does not say so."""
     assert classify("a1.akamaihd.net").shared_hosting is True
     assert classify("pypi.org").shared_hosting is False
+
+
+def _linear(host: str) -> categories.Rule | None:
+    """The plain way: each rule in file order, the first that matches."""
+    labels = host.split(".")
+    suffixes = {".".join(labels[start:]) for start in range(len(labels))}
+    return next((rule for rule in categories.rules() if rule.matches(host, labels, suffixes)), None)
+
+
+def _rule_words() -> list[str]:
+    words: set[str] = {"x", "mirror1", "example.org", "com", ""}
+    for rule in categories.rules():
+        words.update(rule.hosts, rule.domains, rule.first_labels, rule.labels)
+    return sorted(words)
+
+
+@settings(max_examples=400)
+@given(
+    history=st.lists(st.lists(st.sampled_from(_rule_words()), min_size=1, max_size=4), max_size=6),
+    parts=st.lists(st.sampled_from(_rule_words()), min_size=1, max_size=4),
+)
+def test_match_is_the_first_rule_after_any_history(history: list[list[str]], parts: list[str]) -> None:
+    """Names built from the rules' own names, labels and domains: the first rule in order, whatever came first."""
+    for earlier in history:
+        name = ".".join(earlier)
+        assert categories.match(name) is _linear(name)
+    host = ".".join(parts)
+    assert categories.match(host) is _linear(host)

@@ -13,7 +13,7 @@ from egressmap.classify import categories, psl
 from egressmap.classify.aws import classify_aws
 from egressmap.classify.azure import classify_azure
 from egressmap.classify.gcp import classify_gcp
-from egressmap.classify.host import classify_host
+from egressmap.classify.host import PROVIDERS, Provider, classify_host
 from egressmap.hostnames import is_ip, is_private_ip
 from egressmap.model import Classification
 
@@ -62,6 +62,28 @@ def _names() -> list[str]:
             "co.uk",
             "ip-10-0-0-1.ec2.internal",
             "raw.githubusercontent.com",
+            # public suffix rules: wildcards, exceptions, private wildcards, bare suffixes, single labels
+            "foo.ck",
+            "a.foo.ck",
+            "www.ck",
+            "a.www.ck",
+            "ck",
+            "city.kawasaki.jp",
+            "ward.kawasaki.jp",
+            "x.ward.kawasaki.jp",
+            "us-east-1.compute.amazonaws.com",
+            "compute.amazonaws.com",
+            "s3.amazonaws.com",
+            "amazonaws.com",
+            "blob.core.windows.net",
+            "core.windows.net",
+            "googleapis.com",
+            "com",
+            "localhost",
+            "wpad",
+            "host.lan",
+            "Example.COM",
+            "a..example.com",
         }
     )
     return sorted(names)
@@ -88,11 +110,89 @@ def test_same_answer_for_arbitrary_names(labels: list[str], base: str) -> None:
     assert classify_host(host) == _reference(host)
 
 
+_BASES = [
+    "com",
+    "co.uk",
+    "cloudfront.net",
+    "amazonaws.com",
+    "s3.amazonaws.com",
+    "us-west-2.amazonaws.com",
+    "compute.amazonaws.com",
+    "blob.core.windows.net",
+    "core.windows.net",
+    "googleapis.com",
+    "pkg.dev",
+    "aws.amazon.com",
+    "github.io",
+    "ck",
+    "www.ck",
+    "kawasaki.jp",
+    "jp",
+    "internal",
+]
+
+
+@settings(max_examples=300)
+@given(
+    history=st.lists(
+        st.tuples(
+            st.lists(st.from_regex(r"[a-z0-9-]{1,6}", fullmatch=True), max_size=2), st.sampled_from(_BASES)
+        ),
+        max_size=5,
+    ),
+    labels=st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True), max_size=3),
+    base=st.sampled_from(_BASES),
+)
+def test_same_answer_after_any_history(
+    history: list[tuple[list[str], str]], labels: list[str], base: str
+) -> None:
+    """Whatever was classified before, a name under a provider, wildcard or exception suffix: same answer."""
+    for head, under in history:
+        earlier = ".".join([*head, under])
+        assert classify_host(earlier) == _reference(earlier)
+    host = ".".join([*labels, base])
+    assert classify_host(host) == _reference(host)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=lambda provider: provider.name)
+def test_provider_domains_have_two_labels(provider: Provider) -> None:
+    """The dispatch keys on the last two labels: every provider domain must have them."""
+    assert all(domain.count(".") >= 1 for domain in provider.domains())
+
+
+def _under_any(host: str, domains: frozenset[str]) -> bool:
+    return any(host == domain or host.endswith("." + domain) for domain in domains)
+
+
+@settings(max_examples=300)
+@given(
+    labels=st.lists(st.from_regex(r"[a-z0-9-]{1,8}", fullmatch=True), min_size=1, max_size=3),
+    base=st.sampled_from([*_BASES, "amazonaws.com.cn", "api.aws", "vault.azure.net", "gcr.io", "azure.com"]),
+)
+def test_providers_answer_only_under_their_domains(labels: list[str], base: str) -> None:
+    """A provider classifier that answers for a name has a domain the name is under (what the dispatch assumes)."""
+    for host in (".".join([*labels, base]), ".".join(labels)):
+        for provider in PROVIDERS:
+            if provider.classify(host, (None, None)) is not None:
+                assert _under_any(host, provider.domains())
+
+
+@pytest.mark.parametrize("host", _names())
+def test_providers_answer_only_under_their_domains_for_known_names(host: str) -> None:
+    """The same, for the names of every category rule and the provider samples."""
+    for provider in PROVIDERS:
+        if provider.classify(host, (None, None)) is not None:
+            assert _under_any(host, provider.domains())
+
+
 def test_equal_answers_are_one_object() -> None:
     """Two CloudFront distributions share their classification; different answers stay different."""
     first, second = classify_host("d1aaaa.cloudfront.net"), classify_host("d2bbbb.cloudfront.net")
     assert first is second
     assert classify_host("pypi.org") is not first
+    east = "ec2-54-1-2-{}.us-east-2.compute.amazonaws.com"
+    assert classify_host(east.format(3)) is classify_host(east.format(4))
+    assert classify_host("mirror1.a.example.org") is classify_host("mirror2.b.example.org")
 
 
 def test_the_copy_carries_every_field() -> None:

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from egressmap.classify import s3
+from egressmap.classify.aws_data import is_region
 from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
 
 
@@ -61,3 +65,48 @@ def test_parse_s3_rejects_other_names(name: str) -> None:
 def test_bucket_facts(bucket: str, expected: tuple[str | None, str | None]) -> None:
     """Well-known bucket names are noted, with the region their name carries."""
     assert bucket_facts(bucket) == expected
+
+
+def _bucket_facts_one_by_one(bucket: str) -> tuple[str | None, str | None]:
+    """The plain way: each known pattern in order, the first that matches wins."""
+    for pattern, note in s3._KNOWN_BUCKETS:
+        found = pattern.match(bucket)
+        if found:
+            region = found.groupdict().get("region")
+            return note, region if region and is_region(region) else None
+    return None, None
+
+
+_BUCKET_SAMPLES = [
+    "cloudformation-waitcondition-us-east-1",
+    "cloudformation-waitcondition-xx-nowhere-1",
+    "us-gov-west-1-aws-parallelcluster",
+    "al2023-repos-eu-west-1-de612dc2",
+    "amazonlinux-2-repos-ap-south-2",
+    "ec2imagebuilder-toe-us-east-1-prod",
+    "fsx-lustre-client-repo",
+    "fsx-lustre-client-repo-public-keys",
+    "fsx-lustre-client-repo-x",
+    "parallelcluster-0123abcd-v1-do-not-delete",
+    "parallelcluster--v1-do-not-delete",
+    "build-artifacts-1b7381ad",
+    "",
+]
+
+
+@pytest.mark.parametrize("bucket", _BUCKET_SAMPLES)
+def test_bucket_facts_as_one_pattern_at_a_time(bucket: str) -> None:
+    """The combined pattern gives what trying each known pattern in order gives."""
+    assert s3.bucket_facts(bucket) == _bucket_facts_one_by_one(bucket)
+
+
+@settings(max_examples=300)
+@given(
+    head=st.sampled_from(["", "cloudformation-waitcondition-", "al2023-repos-", "parallelcluster-", "fsx-"]),
+    middle=st.from_regex(r"[a-z0-9-]{0,16}", fullmatch=True),
+    tail=st.sampled_from(["", "-aws-parallelcluster", "-prod", "-v1-do-not-delete", "lustre-client-repo"]),
+)
+def test_bucket_facts_for_random_names(head: str, middle: str, tail: str) -> None:
+    """Random names shaped like the known buckets: same answer as one pattern at a time."""
+    bucket = head + middle + tail
+    assert s3.bucket_facts(bucket) == _bucket_facts_one_by_one(bucket)

@@ -15,12 +15,26 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from egressmap.classify import aws_data, categories
-from egressmap.classify.s3 import S3Match, bucket_facts, parse_s3
+from egressmap.classify.aws_names import split_aws
+from egressmap.classify.s3 import S3Match, bucket_facts
+from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification, PrivateEndpoint
 
-__all__ = ["GATEWAY_SERVICES", "NO_ENDPOINT_SERVICES", "classify_aws"]
+__all__ = [
+    "GATEWAY_SERVICES",
+    "NO_ENDPOINT_SERVICES",
+    "classify_aws",
+    "classify_cloudfront",
+    "classify_endpoint",
+    "classify_web",
+    "cloudfront_domains",
+    "domains",
+    "endpoint_domains",
+    "web_domains",
+]
 
 # Services reached through a *gateway* endpoint (a route-table prefix list) rather than an interface endpoint:
 # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("Gateway endpoints are available
@@ -49,36 +63,94 @@ def _under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def classify_aws(host: str) -> Classification | None:
-    """Classify a normalised host if it is an AWS name, else return None (PSL fields are left empty)."""
-    if _under(host, "cloudfront.net"):
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_aws` answers for (names equal to or under them); None for all others.
+
+    >>> {"cloudfront.net", "amazonaws.com", "api.aws"} <= domains()
+    True
+    """
+    return cloudfront_domains() | web_domains() | endpoint_domains()
+
+
+def cloudfront_domains() -> frozenset[str]:
+    """Where :func:`classify_cloudfront` answers."""
+    return frozenset({"cloudfront.net"})
+
+
+def web_domains() -> frozenset[str]:
+    """Where :func:`classify_web` answers."""
+    return frozenset({"aws.amazon.com"})
+
+
+def endpoint_domains() -> frozenset[str]:
+    """Where :func:`classify_endpoint` answers: botocore's partition DNS suffixes."""
+    return aws_data.dns_suffixes()
+
+
+def classify_aws(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Classify a normalised host if it is an AWS name, else return None (PSL fields from ``psl``).
+
+    The three kinds of AWS name in turn (the classifier of each host asks only the one its domain calls for).
+    """
+    return classify_cloudfront(host, psl) or classify_web(host, psl) or classify_endpoint(host, psl)
+
+
+def classify_cloudfront(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """CloudFront distributions (``*.cloudfront.net``): AWS-run, reached over the internet."""
+    return _cloudfront(psl) if _under(host, "cloudfront.net") else None
+
+
+def classify_web(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """The AWS web sites (``*.aws.amazon.com``): AWS-run, reached over the internet, categorised like any."""
+    if not _under(host, "aws.amazon.com"):
+        return None
+    return Classification(
+        scope="internet",
+        provider="aws",
+        category=categories.category_of(host),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
+    )
+
+
+def classify_endpoint(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Names under a botocore partition DNS suffix: service endpoints, buckets, EC2 and load balancer names."""
+    split = split_aws(host)
+    if split is None:
+        return None
+    suffix, labels, s3 = split
+    if host == suffix:
         return Classification(
             scope="internet",
             provider="aws",
-            service="cloudfront",
-            category="cdn",
-            shared_hosting=True,
-            notes=(_CLOUDFRONT_NOTE,),
+            notes=("AWS DNS suffix itself, no service",),
+            public_suffix=psl[0],
+            registrable_domain=psl[1],
         )
-    if _under(host, "aws.amazon.com"):
-        category = categories.category_of(host)
-        return Classification(scope="internet", provider="aws", category=category)
-    suffix = aws_data.match_suffix(host)
-    if suffix is None:
-        return None
-    if host == suffix:
-        return Classification(scope="internet", provider="aws", notes=("AWS DNS suffix itself, no service",))
-    labels = host[: -len(suffix) - 1].split(".")
     notes: list[str] = []
     if suffix.startswith("api."):
         notes.append("dual-stack (IPv4 and IPv6) endpoint name")
-    s3 = parse_s3(labels)
     if s3 is not None:
-        return _s3(s3, suffix, labels, notes)
+        return _s3(s3, suffix, labels, notes, psl)
     if len(labels) == 2 and labels[0] in _AL_REPO_BUCKETS and aws_data.is_region(labels[1]):
         notes.append("Amazon Linux repository: an S3 bucket named like the host")
-        return _s3(S3Match(host, labels[1], "regional"), suffix, labels, notes)
-    return _service(host, suffix, labels, notes)
+        return _s3(S3Match(host, labels[1], "regional"), suffix, labels, notes, psl)
+    return _service(host, suffix, labels, notes, psl)
+
+
+@lru_cache(maxsize=64)
+def _cloudfront(psl: SuffixFields) -> Classification:
+    """Every CloudFront distribution (tens of thousands in a big log) gets this one answer, shared."""
+    return Classification(
+        scope="internet",
+        provider="aws",
+        service="cloudfront",
+        category="cdn",
+        shared_hosting=True,
+        notes=(_CLOUDFRONT_NOTE,),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
+    )
 
 
 def _partition(suffix: str, region: str | None, labels: Sequence[str], host: str | None) -> str:
@@ -96,7 +168,9 @@ def _partition(suffix: str, region: str | None, labels: Sequence[str], host: str
     return "aws" if "aws" in allowed else min(allowed)
 
 
-def _s3(found: S3Match, suffix: str, labels: Sequence[str], notes: list[str]) -> Classification:
+def _s3(
+    found: S3Match, suffix: str, labels: Sequence[str], notes: list[str], psl: SuffixFields
+) -> Classification:
     """Build the classification of an S3 name."""
     region = found.region
     if found.bucket:
@@ -132,8 +206,15 @@ def _s3(found: S3Match, suffix: str, labels: Sequence[str], notes: list[str]) ->
         private_endpoint=private,
         category="cloud-api",
         shared_hosting=True,
-        notes=tuple(dict.fromkeys(notes)),
+        notes=_unique(notes),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
+
+
+def _unique(notes: list[str]) -> tuple[str, ...]:
+    """The notes in order, each once."""
+    return tuple(notes) if len(notes) < 2 else tuple(dict.fromkeys(notes))
 
 
 def _region_index(labels: Sequence[str]) -> int | None:
@@ -162,8 +243,14 @@ def _service_name(head: Sequence[str], notes: list[str]) -> str:
     return candidate
 
 
-def _customer_host(kind: str, service: str, region: str | None, partition: str) -> Classification:
-    """EC2 instance and load balancer names: an AWS customer's server, reached like any internet host."""
+@lru_cache(maxsize=4096)
+def _customer_host(
+    kind: str, service: str, region: str | None, partition: str, psl: SuffixFields
+) -> Classification:
+    """EC2 instance and load balancer names: an AWS customer's server, reached like any internet host.
+
+    One answer per region and name form, shared by every instance (a big log names thousands).
+    """
     return Classification(
         scope="internet",
         provider="aws",
@@ -172,10 +259,14 @@ def _customer_host(kind: str, service: str, region: str | None, partition: str) 
         partition=partition,
         shared_hosting=True,
         notes=(f"{kind} DNS name: a customer's server, not an AWS API",),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 
-def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) -> Classification:
+def _service(
+    host: str, suffix: str, labels: Sequence[str], notes: list[str], psl: SuffixFields
+) -> Classification:
     """Classify a non-S3 name under an AWS DNS suffix."""
     index = _region_index(labels)
     if index is None:
@@ -186,9 +277,9 @@ def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) ->
         region = "us-east-1"
     partition = _partition(suffix, region, labels, host)
     if tail == ["compute"] or head[-1:] == ["compute-1"]:
-        return _customer_host("EC2 instance", "ec2", region, partition)
+        return _customer_host("EC2 instance", "ec2", region, partition, psl)
     if tail == ["elb"] or (len(head) > 1 and head[-1] == "elb"):
-        return _customer_host("load balancer", "elasticloadbalancing", region, partition)
+        return _customer_host("load balancer", "elasticloadbalancing", region, partition, psl)
     if head[-1:] == ["dualstack"]:
         head.pop()
         notes.append("dual-stack (IPv4 and IPv6) endpoint name")
@@ -218,7 +309,9 @@ def _service(host: str, suffix: str, labels: Sequence[str], notes: list[str]) ->
         partition=partition,
         private_endpoint=private,
         category="cloud-api",
-        notes=tuple(dict.fromkeys(notes)),
+        notes=_unique(notes),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 

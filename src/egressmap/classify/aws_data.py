@@ -33,6 +33,7 @@ from egressmap.errors import EgressmapError
 __all__ = [
     "REGION_LIKE",
     "ExplicitHost",
+    "dns_suffixes",
     "explicit_host",
     "is_region",
     "known_prefixes",
@@ -152,6 +153,12 @@ def _suffixes() -> Mapping[str, frozenset[str]]:
     return MappingProxyType({name: frozenset(parts) for name, parts in found.items()})
 
 
+@lru_cache(maxsize=1)
+def dns_suffixes() -> frozenset[str]:
+    """Every partition DNS suffix botocore knows (``amazonaws.com``, ``api.aws``, ``c2s.ic.gov``...)."""
+    return frozenset(_suffixes())
+
+
 def suffix_partitions(suffix: str) -> frozenset[str]:
     """Return the partitions using a DNS suffix (``amazonaws.com`` is shared by ``aws`` and ``aws-us-gov``)."""
     return _suffixes().get(suffix, frozenset())
@@ -166,12 +173,13 @@ def match_suffix(host: str) -> str | None:
     True
     """
     suffixes = _suffixes()
-    labels = host.split(".")
-    for start in range(len(labels)):
-        candidate = ".".join(labels[start:])
-        if candidate in suffixes:
-            return candidate
-    return None
+    candidate = host
+    while candidate not in suffixes:  # each right-hand part, longest first (slices, not split and join)
+        dot = candidate.find(".")
+        if dot < 0:
+            return None
+        candidate = candidate[dot + 1 :]
+    return candidate
 
 
 @lru_cache(maxsize=1)

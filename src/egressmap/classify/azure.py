@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification, PrivateEndpoint
 
-__all__ = ["classify_azure"]
+__all__ = ["classify_azure", "domains"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ def _per_resource() -> dict[str, tuple[_Service, str | None]]:
 _PER_RESOURCE = _per_resource()
 
 
-def _build(found: _Service, resource: str | None, cloud: str | None) -> Classification:
+def _build(found: _Service, resource: str | None, cloud: str | None, psl: SuffixFields) -> Classification:
     notes: list[str] = []
     if found.tag:
         notes.append(f"Azure service tag: {found.tag}")
@@ -120,25 +121,32 @@ def _build(found: _Service, resource: str | None, cloud: str | None) -> Classifi
         category=found.category,
         shared_hosting=resource is not None,
         notes=tuple(notes),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 
-def classify_azure(host: str) -> Classification | None:
-    """Classify a normalised host if it is a known Azure service name, else return None.
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_azure` answers for (names equal to or under them); None for all others."""
+    return frozenset({*_EXACT, *_DOMAINS, *_PER_RESOURCE})
+
+
+def classify_azure(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Classify a normalised host if it is a known Azure service name, else return None (PSL fields: ``psl``).
 
     >>> classify_azure("management.azure.com").notes
     ('Azure service tag: AzureResourceManager',)
     """
     exact = _EXACT.get(host)
     if exact is not None:
-        return _build(exact, None, None)
+        return _build(exact, None, None, psl)
     first, _, zone = host.partition(".")
     per_resource = _PER_RESOURCE.get(zone)
     if per_resource is not None:
-        return _build(per_resource[0], first, per_resource[1])
+        return _build(per_resource[0], first, per_resource[1], psl)
     labels = host.split(".")
     for start in range(1, len(labels)):
         found = _DOMAINS.get(".".join(labels[start:]))
         if found is not None:
-            return _build(found, None, None)
+            return _build(found, None, None, psl)
     return None

@@ -114,32 +114,59 @@ def match(host: str) -> Rule | None:
     """Return the first rule that covers a normalised host name, else None.
 
     The same answer as trying :meth:`Rule.matches` of each rule in order, from an index of the rules by the
-    names they hold: a few dictionary look-ups per host instead of a pass over every rule.
+    names they hold: a few dictionary look-ups per host instead of a pass over every rule. What the host's parent
+    domain brings (its labels for ``labels``, itself and its own parents for ``domains``) is the same for every
+    host under it, so it is kept per parent: the next host under that parent costs four look-ups.
     """
     ordered = rules()
-    exact, domains, first_labels, any_labels = _indexed(ordered)
+    exact, domains, first_labels, any_labels, parents = _indexed(ordered)
     none = len(ordered)
-    labels = host.split(".")
-    best = min(exact.get(host, none), first_labels.get(labels[0], none))
-    for label in labels:
-        best = min(best, any_labels.get(label, none))
-    for start in range(len(labels)):
-        best = min(best, domains.get(".".join(labels[start:]), none))
+    first, dot, parent = host.partition(".")
+    best = min(exact.get(host, none), first_labels.get(first, none), any_labels.get(first, none))
+    position = domains.get(host, none)
+    if position < best:
+        best = position
+    if dot:
+        position = parents.get(parent, -1)
+        if position < 0:
+            position = _from_parent(parent, domains, any_labels, none)
+            if len(parents) < MAX_PARENTS:
+                parents[parent] = position
+        if position < best:
+            best = position
     return ordered[best] if best < none else None
 
 
-_Index = tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]
+MAX_PARENTS = 1 << 15
+"""Parent domains whose contribution :func:`match` keeps."""
+
+
+def _from_parent(name: str, domains: dict[str, int], any_labels: dict[str, int], none: int) -> int:
+    """The first rule a parent domain gives its children: by any of its labels, or by it or its parents."""
+    best = none
+    while True:
+        label, dot, rest = name.partition(".")
+        best = min(best, any_labels.get(label, none), domains.get(name, none))
+        if not dot:
+            return best
+        name = rest
+
+
+_Index = tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int], dict[str, int]]
 _last_index: list[tuple[tuple[Rule, ...], _Index]] = []
 
 
 def _indexed(ordered: tuple[Rule, ...]) -> _Index:
-    """Each name of each matcher kind -> the position of the first rule holding it (kept for the last rules)."""
+    """Each name of each matcher kind -> the position of the first rule holding it (kept for the last rules).
+
+    The fifth map, empty at first, is what :func:`match` keeps per parent domain for these rules.
+    """
     if _last_index and _last_index[0][0] is ordered:
         return _last_index[0][1]
-    maps: _Index = ({}, {}, {}, {})
+    maps: _Index = ({}, {}, {}, {}, {})
     for position, rule in reversed(list(enumerate(ordered))):  # earlier rules overwrite later ones
         for names, table in zip(
-            (rule.hosts, rule.domains, rule.first_labels, rule.labels), maps, strict=True
+            (rule.hosts, rule.domains, rule.first_labels, rule.labels), maps[:4], strict=True
         ):
             for name in names:
                 table[name] = position

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 
+from egressmap.classify.suffixes import NO_SUFFIX, SuffixFields
 from egressmap.model import Classification
 
-__all__ = ["classify_gcp"]
+__all__ = ["classify_gcp", "domains"]
 
 _APIS = "googleapis.com"
 _REGIONAL_PREFIX = re.compile(r"^(?P<region>[a-z]+-[a-z]+\d+)-(?P<service>[a-z0-9][a-z0-9-]*)$")
@@ -30,8 +31,13 @@ def _under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
 
 
-def classify_gcp(host: str) -> Classification | None:
-    """Classify a normalised host if it is a Google Cloud API or registry name, else return None.
+def domains() -> frozenset[str]:
+    """The domains :func:`classify_gcp` answers for (names equal to or under them); None for all others."""
+    return frozenset({"gcr.io", "pkg.dev", _APIS})
+
+
+def classify_gcp(host: str, psl: SuffixFields = NO_SUFFIX) -> Classification | None:
+    """Classify a normalised host if it is a Google Cloud API or registry name, else None (PSL fields: ``psl``).
 
     >>> classify_gcp("my-bucket.storage.googleapis.com").notes[0]
     'bucket: my-bucket'
@@ -39,7 +45,7 @@ def classify_gcp(host: str) -> Classification | None:
     'us-central1'
     """
     if _under(host, "gcr.io") or _under(host, "pkg.dev"):
-        return _registry(host)
+        return _registry(host, psl)
     if host == _APIS or not host.endswith("." + _APIS):
         return None
     labels = host[: -len(_APIS) - 1].split(".")
@@ -72,10 +78,12 @@ def classify_gcp(host: str) -> Classification | None:
         category="cloud-api",
         shared_hosting=shared,
         notes=tuple(notes),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )
 
 
-def _registry(host: str) -> Classification:
+def _registry(host: str, psl: SuffixFields) -> Classification:
     """Container Registry (``gcr.io``, ``us.gcr.io``) and Artifact Registry (``us-docker.pkg.dev``)."""
     notes = ["container and package registry", _PGA_NOTE]
     first = host.split(".", 1)[0]
@@ -94,4 +102,6 @@ def _registry(host: str) -> Classification:
         private_endpoint="interface",
         category="vendor-downloads",
         notes=tuple(notes),
+        public_suffix=psl[0],
+        registrable_domain=psl[1],
     )

@@ -27,7 +27,15 @@ import idna
 import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
 
-__all__ = ["is_shared_hosting", "private_suffix", "public_suffix", "registrable_domain", "suffix_and_domain"]
+__all__ = [
+    "icann_rules",
+    "is_shared_hosting",
+    "private_rules",
+    "private_suffix",
+    "public_suffix",
+    "registrable_domain",
+    "suffix_and_domain",
+]
 
 
 # The lists are parsed without their A-label copies (``accept_encoded_idn=False``): that halves start-up time.
@@ -130,7 +138,7 @@ def suffix_and_domain(host: str) -> tuple[str | None, str | None]:
     >>> suffix_and_domain("files.pythonhosted.org"), suffix_and_domain("co.uk"), suffix_and_domain("x.internal")
     (('org', 'pythonhosted.org'), ('co.uk', None), (None, None))
     """
-    if "xn--" in host:  # looked up in U-label form (see _ask): keep the two separate answers
+    if "xn--" in host or host.endswith(".") or host != host.lower():  # the library rewrites these: ask twice
         return public_suffix(host), registrable_domain(host)
     suffix = public_suffix(host)
     if suffix is None or len(suffix) >= len(host):
@@ -185,13 +193,26 @@ def is_shared_suffix(name: str) -> bool:
     return name in _private_parents()
 
 
+def icann_rules() -> frozenset[str]:
+    """The ICANN section's rules as the library keeps them (``co.uk``, ``*.ck``, ``!www.ck``), U-label form.
+
+    Empty when the library keeps them elsewhere than the versions this was written against do.
+    """
+    rules: frozenset[str] = getattr(_icann(), "_publicsuffix", frozenset())
+    return rules
+
+
+def private_rules() -> frozenset[str]:
+    """The rules of both sections (ICANN and private), as :func:`icann_rules` gives the ICANN ones."""
+    rules: frozenset[str] = getattr(_with_private(), "_publicsuffix", frozenset())
+    return rules
+
+
 @lru_cache(maxsize=1)
 def _private_parents() -> frozenset[str]:
     """Every proper parent domain of a private-section rule (``amazonaws.com`` for ``s3.amazonaws.com``)."""
-    rules: frozenset[str] = getattr(_with_private(), "_publicsuffix", frozenset())
-    icann: frozenset[str] = getattr(_icann(), "_publicsuffix", frozenset())
     parents: set[str] = set()
-    for rule in rules - icann:
+    for rule in private_rules() - icann_rules():
         labels = rule.lstrip("*!.").split(".")
         parents.update(".".join(labels[i:]) for i in range(1, len(labels)))
     return frozenset(parents)

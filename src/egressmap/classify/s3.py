@@ -63,8 +63,12 @@ def _region_tail(tail: Sequence[str]) -> tuple[str | None, bool] | None:
     return None
 
 
-def _match_label(label: str, tail: Sequence[str]) -> S3Match | None:
-    """Try ``label`` as the S3 label with ``tail`` after it; the bucket is filled in by the caller."""
+_Form = tuple[str | None, S3Form, bool]
+"""What one label says: (region, form, fips)."""
+
+
+def _match_label(label: str, tail: Sequence[str]) -> _Form | None:
+    """Try ``label`` (which starts with ``s3``) as the S3 label with ``tail`` after it."""
     if label in ("s3", "s3-fips", "s3-accesspoint", "s3-accesspoint-fips"):
         found = _region_tail(tail)
         if found is None:
@@ -72,25 +76,24 @@ def _match_label(label: str, tail: Sequence[str]) -> S3Match | None:
         region, dual = found
         fips = label.endswith("-fips")
         if label.startswith("s3-accesspoint"):
-            return S3Match(None, region, "accesspoint", fips) if region else None
-        form: S3Form = "dualstack" if dual else ("regional" if region else "global")
-        return S3Match(None, region, form, fips)
+            return (region, "accesspoint", fips) if region else None
+        return region, "dualstack" if dual else ("regional" if region else "global"), fips
     if tail:
         if label == "s3-website" and len(tail) == 1 and is_region(tail[0]):
-            return S3Match(None, tail[0], "website")
+            return tail[0], "website", False
         if label == "s3-accelerate" and list(tail) == ["dualstack"]:
-            return S3Match(None, None, "accelerate")
+            return None, "accelerate", False
         return None
     if label == "s3-external-1":
-        return S3Match(None, "us-east-1", "external")
+        return "us-east-1", "external", False
     if label == "s3-accelerate":
-        return S3Match(None, None, "accelerate")
+        return None, "accelerate", False
     website = _WEBSITE_DASH.match(label)
     if website and is_region(website["region"]):
-        return S3Match(None, website["region"], "website")
+        return website["region"], "website", False
     dash = _DASH.match(label)
     if dash and is_region(dash["region"]):
-        return S3Match(None, dash["region"], "dash", dash["fips"] is not None)
+        return dash["region"], "dash", dash["fips"] is not None
     return None
 
 
@@ -103,10 +106,12 @@ def parse_s3(labels: Sequence[str]) -> S3Match | None:
     S3Match(bucket=None, region='us-gov-west-1', form='dash', fips=False)
     """
     for index in range(len(labels) - 1, -1, -1):
-        found = _match_label(labels[index], labels[index + 1 :])
+        label = labels[index]
+        if not label.startswith("s3"):  # every S3 label does: this spares the forms for the others
+            continue
+        found = _match_label(label, labels[index + 1 :])
         if found is not None:
-            bucket = ".".join(labels[:index]) or None
-            return S3Match(bucket, found.region, found.form, found.fips)
+            return S3Match(".".join(labels[:index]) or None, *found)
     return None
 
 
@@ -143,6 +148,15 @@ _KNOWN_BUCKETS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_ANY_KNOWN_BUCKET = re.compile(
+    "|".join(
+        f"(?P<known{index}>{pattern.pattern})".replace("(?P<region>", f"(?P<region{index}>")
+        for index, (pattern, _) in enumerate(_KNOWN_BUCKETS)
+    )
+)
+"""All of them in one pattern (group ``known{i}`` for the i-th): one match instead of one per pattern."""
+
+
 def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
     """``(note, region)`` for a bucket whose name says what it is, else ``(None, None)``.
 
@@ -151,9 +165,9 @@ def bucket_facts(bucket: str) -> tuple[str | None, str | None]:
     >>> bucket_facts("my-bucket")
     (None, None)
     """
-    for pattern, note in _KNOWN_BUCKETS:
-        found = pattern.match(bucket)
-        if found:
-            region = found.groupdict().get("region")
-            return note, region if region and is_region(region) else None
-    return None, None
+    found = _ANY_KNOWN_BUCKET.match(bucket)
+    if found is None or found.lastgroup is None:
+        return None, None
+    index = int(found.lastgroup.removeprefix("known"))
+    region = found.groupdict().get(f"region{index}")
+    return _KNOWN_BUCKETS[index][1], region if region and is_region(region) else None
