@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 import pytest
@@ -91,3 +92,17 @@ def test_rows_from_the_table_are_those_of_the_plain_fold(observations: list[Obse
     assert list(iter_scan_rows(table)) == want
     assert list(iter_scan_rows(dict(table))) == want
     assert [json.dumps(r) for r in iter_scan_rows(table)] == [json.dumps(r) for r in want]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [(None, None), (None, 2.0), (3.0, None), (5.0, 1.0), (1.0, 5.0), (math.nan, 1.0), (1.0, math.nan)],
+)
+def test_a_single_observation_row_has_the_times_of_the_fold(times: tuple[float | None, float | None]) -> None:
+    """First and last seen of a destination seen once are min() and max() of its times, NaN included."""
+    obs = Observation(
+        "pypi.org", 443, "connect", "observed", "seen", "log:1", time=times[0], last_time=times[1]
+    )
+    (row,) = iter_scan_rows(aggregate([obs]))
+    (want,) = _old_scan_rows(reference_fold([obs]))
+    assert repr((row["first_seen"], row["last_seen"])) == repr((want["first_seen"], want["last_seen"]))

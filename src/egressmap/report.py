@@ -94,7 +94,11 @@ def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, A
     denied = count if outcome == "denied" else 0
     failed = count if outcome == "failed" else 0
     allowed = count if outcome == "allowed" else 0
-    times = [when for when in (obs.time, obs.last_time) if when is not None]
+    first, last = obs.time, obs.last_time
+    if first is None or last is None:
+        first = last = last if first is None else first
+    else:  # what min() and max() of [first, last] give, NaN included
+        first, last = (last if last < first else first), (last if last > first else first)
     return {
         "host": obs.host,
         "port": obs.port,
@@ -114,8 +118,8 @@ def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, A
         "reasons": [reason],
         "sources": [obs.source] if MAX_SOURCES else [],
         "urls": [obs.url] if obs.url and MAX_URLS else [],
-        "first_seen": min(times) if times else None,
-        "last_seen": max(times) if times else None,
+        "first_seen": first,
+        "last_seen": last,
     }
 
 
