@@ -31,10 +31,10 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
 def iter_scan_rows(destinations: Mapping[tuple[str, int], Destination]) -> Iterator[dict[str, Any]]:
     """:func:`scan_rows` one at a time, from destinations by (host, port).
 
-    Only a sort entry per destination is held meanwhile, so a big scan written as JSON never holds every row at once. From an
-    :class:`~egressmap.aggregate.DestinationTable` a destination seen once becomes its row straight from its
-    observation (:func:`_single_row`), never a Destination. The garbage collector is paused throughout: the
-    rows form no cycles, and each collection would walk the whole table again.
+    Only a sort entry per destination is held meanwhile, so a big scan written as JSON never holds every row
+    at once. From an :class:`~egressmap.aggregate.DestinationTable` a destination seen once becomes its row
+    straight from its observation (:func:`_single_row`), never a Destination. The garbage collector is paused
+    throughout: the rows form no cycles, and each collection would walk the whole table again.
     """
     stored: Mapping[tuple[str, int], Observation | Destination] = (
         destinations.stored() if isinstance(destinations, DestinationTable) else destinations
