@@ -128,3 +128,31 @@ def test_ip_checks_skip_parsing_only_what_cannot_be_an_address(raw: str) -> None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hostnames, "_maybe_ip", lambda host: True)
         assert (hostnames.is_ip(raw), hostnames.drop_reason.__wrapped__(raw)) == fast
+
+
+def _full_checks(authority: str, default: int) -> object:
+    """What split_host_port, normalize_host and drop_reason say of an authority, one after the other."""
+    try:
+        raw, port = split_host_port(authority, default)
+        host = normalize_host.__wrapped__(raw)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+    return drop_reason.__wrapped__(host) or (host, port)
+
+
+_AUTHORITIES = st.tuples(
+    _HOSTY
+    | st.sampled_from(["localhost", "a.localhost", "metadata.google.internal", "x.y", "a-.b", "xn--a.b"]),
+    st.sampled_from(["", ":443", ":8080", ":0", ":65535", ":65536", ":99999", ":00080", ":", ":x", ":1:2"]),
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(authority=_AUTHORITIES | st.text(max_size=20), default=st.sampled_from([80, 443]))
+def test_the_plain_destination_shortcut_agrees_with_the_full_checks(authority: str, default: int) -> None:
+    """Whenever plain_destination answers, the three full checks give that (host, port), unchanged and kept."""
+    fast = hostnames.plain_destination(authority, default)
+    if fast is not None:
+        assert _full_checks(authority, default) == fast
+    elif re.fullmatch(r"[a-z][a-z0-9]{0,9}\.[a-z]{2,5}(:[1-9][0-9]{0,3})?", authority):
+        raise AssertionError(f"{authority!r} is plain and should take the shortcut")

@@ -61,3 +61,13 @@ def test_an_iterator_is_consumed_as_it_is_written() -> None:
     next(pieces)
     assert len(drawn) == policy.JSON_BATCH
     assert "".join(pieces).count('{"n"') == 2000
+
+
+def test_a_list_may_have_its_own_item_encoder() -> None:
+    """An encoder given for a key writes that list's items; the other lists keep json.dumps."""
+    data = {"rows": iter([{"a": 1}, {"a": 2}]), "other": [{"b": 1}]}
+    text = dump_json({"rows": [{"a": 1}, {"a": 2}], "other": [{"b": 1}]}, compact=True)
+    out = io.StringIO()
+    write_json(data, out, {"rows": lambda v: json.dumps(v, separators=(",", ":"))})
+    assert out.getvalue() == text.replace('{"a": ', '{"a":')
+    assert json.loads(out.getvalue()) == json.loads(text)

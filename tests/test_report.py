@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import io
+import json
+import math
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from egressmap.model import Destination
-from egressmap.report import render_scan_plain, render_scan_rich, scan_rows, scan_sections
+from egressmap.aggregate import aggregate
+from egressmap.classify import classify
+from egressmap.model import TIER_RANK, Destination, Observation
+from egressmap.report import (
+    _row,
+    iter_scan_rows,
+    render_scan_plain,
+    render_scan_rich,
+    scan_rows,
+    scan_sections,
+)
 from egressmap.review import OTHER_HEADING, SCAN_HEADING
+
+from .test_aggregate import _OBSERVATIONS as OBSERVATIONS
+from .test_aggregate import _reference as reference_fold
 
 
 def _dest(host: str, **outcomes: int) -> Destination:
@@ -58,3 +75,34 @@ def test_rich_tables_are_titled_by_section(monkeypatch: pytest.MonkeyPatch) -> N
     calm = io.StringIO()
     render_scan_rich([r for r in ROWS if not r["flag"]], calm)
     assert "2 destinations" in calm.getvalue() and SCAN_HEADING not in calm.getvalue()
+
+
+def _old_scan_rows(destinations: dict[tuple[str, int], Destination]) -> list[dict[str, Any]]:
+    """The rows as scan made them before rows were made straight from the table: sorted, one _row each."""
+    order = sorted((classify(d.host).scope, TIER_RANK[d.tier], d.host, d.port) for d in destinations.values())
+    return [_row(destinations[(host, port)], classify(host)) for _, _, host, port in order]
+
+
+@settings(max_examples=200)
+@given(observations=st.lists(OBSERVATIONS, max_size=12))
+def test_rows_from_the_table_are_those_of_the_plain_fold(observations: list[Observation]) -> None:
+    """A table's rows (single observations made rows directly) equal the plain fold's, in the same order."""
+    table = aggregate(observations)
+    want = _old_scan_rows(reference_fold(observations))
+    assert list(iter_scan_rows(table)) == want
+    assert list(iter_scan_rows(dict(table))) == want
+    assert [json.dumps(r) for r in iter_scan_rows(table)] == [json.dumps(r) for r in want]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [(None, None), (None, 2.0), (3.0, None), (5.0, 1.0), (1.0, 5.0), (math.nan, 1.0), (1.0, math.nan)],
+)
+def test_a_single_observation_row_has_the_times_of_the_fold(times: tuple[float | None, float | None]) -> None:
+    """First and last seen of a destination seen once are min() and max() of its times, NaN included."""
+    obs = Observation(
+        "pypi.org", 443, "connect", "observed", "seen", "log:1", time=times[0], last_time=times[1]
+    )
+    (row,) = iter_scan_rows(aggregate([obs]))
+    (want,) = _old_scan_rows(reference_fold([obs]))
+    assert repr((row["first_seen"], row["last_seen"])) == repr((want["first_seen"], want["last_seen"]))

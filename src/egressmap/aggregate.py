@@ -9,6 +9,7 @@ lists, and builds the Destination when it is read; a second observation of the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 
 from .gcpause import paused_gc
 from .model import TIER_RANK, Destination, Observation
@@ -44,6 +45,14 @@ class DestinationTable(Mapping[Key, Destination]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def stored(self) -> Mapping[Key, Observation | Destination]:
+        """What the table holds by key, read-only: a destination seen once is still its one observation.
+
+        For readers that can use an observation as it is (:func:`egressmap.report.iter_scan_rows` makes a row
+        of it without building the Destination); reading the table itself gives the same destination.
+        """
+        return MappingProxyType(self._items)
 
     def _reason(self, obs: Observation) -> str:
         reason = self._reasons.get((obs.tier, obs.reason))

@@ -39,6 +39,7 @@ from .report import (
     scan_rows,
 )
 from .review import excluded_note, for_export, without_flagged
+from .rowjson import row_json
 from .sources import FORMAT_NAMES, SourceOptions
 
 PHASES = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
@@ -494,7 +495,8 @@ def _scan(args: argparse.Namespace) -> int:
     destinations, report = _ingest(args, logs)
     status = EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK
     if args.json and not prediction:  # rows written as they are made: a big scan never holds them all
-        write_json({"destinations": iter_scan_rows(destinations), "inputs": report_dict(report)}, sys.stdout)
+        lazy = {"destinations": iter_scan_rows(destinations), "inputs": report_dict(report)}
+        write_json(lazy, sys.stdout, {"destinations": row_json()})
         return status
     rows = scan_rows(destinations.values())
     compared = compare_rows(rows, prediction.entries) if prediction else None
@@ -503,7 +505,7 @@ def _scan(args: argparse.Namespace) -> int:
         data: dict[str, Any] = {"destinations": rows, "inputs": report_dict(report)}
         if compared is not None:
             data.update(compared)
-        write_json(data, sys.stdout)
+        write_json(data, sys.stdout, {"destinations": row_json()})
     elif sys.stdout.isatty():
         render_scan_rich(rows, sys.stdout)
         render_inputs_rich(report, sys.stdout)

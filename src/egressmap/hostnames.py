@@ -30,6 +30,7 @@ __all__ = [
     "normalize_host",
     "parse_hosts_file",
     "placeholder_reason",
+    "plain_destination",
     "split_host_port",
 ]
 
@@ -37,6 +38,8 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _ASCII_LDH = re.compile(r"^[a-z0-9.-]+$")
 # Two or more lower-case LDH labels, the last one starting with a letter (so not an IPv4 literal)
 _PLAIN_NAME = re.compile(r"(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)")
+# A plain name as above, then an optional port of up to five digits
+_PLAIN_AUTHORITY = re.compile(_PLAIN_NAME.pattern + r"(?::([0-9]{1,5}))?")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'`;#\\<>{}()|&$,/?@=*%!+^~\[\]]")
 _PLACEHOLDER = re.compile(r"\$\{|\$\(|%\{|\{\{|_domain_|\$[A-Za-z_]|<[a-z_-]+>", re.IGNORECASE)
 
@@ -215,6 +218,31 @@ def default_port(scheme: str | None) -> int:
     (80, 443)
     """
     return _DEFAULT_PORTS.get((scheme or "").lower(), 443)
+
+
+def plain_destination(authority: str, default: int = 443) -> tuple[str, int] | None:
+    """(host, port) of an authority whose name is already canonical and belongs in an allowlist; else None.
+
+    The common case in one regular expression: what :func:`split_host_port`, :func:`normalize_host` and
+    :func:`drop_reason` give a fully qualified lower-case name with an optional valid port. None means those
+    three must decide (they may change the name, reject it or drop it).
+
+    >>> plain_destination("pypi.org:8443"), plain_destination("pypi.org", 80)
+    (('pypi.org', 8443), ('pypi.org', 80))
+    >>> plain_destination("PyPI.org"), plain_destination("localhost.localdomain:80"), plain_destination("a.b:0")
+    (None, None, None)
+    """
+    match = _PLAIN_AUTHORITY.fullmatch(authority)
+    if match is None:
+        return None
+    port_text = match.group(1)
+    host = authority if port_text is None else authority[: -len(port_text) - 1]
+    if len(host) > 253 or "xn--" in host or host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return None
+    if port_text is None:
+        return host, default
+    port = int(port_text)
+    return (host, port) if 0 < port < 65536 else None
 
 
 def split_host_port(authority: str, default: int = 443) -> tuple[str, int]:

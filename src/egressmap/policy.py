@@ -252,10 +252,14 @@ JSON_BATCH = 512
 """List items encoded per piece of :func:`iter_compact_json`."""
 
 
-def iter_compact_json(data: Mapping[str, Any]) -> Iterator[str]:
+def iter_compact_json(
+    data: Mapping[str, Any], encoders: Mapping[str, Callable[[Any], str]] | None = None
+) -> Iterator[str]:
     """``dump_json(data, compact=True)`` in pieces, to write a big document without holding all its text.
 
-    A top-level value may also be an iterator, written as a list and consumed as it is written.
+    A top-level value may also be an iterator, written as a list and consumed as it is written. ``encoders``
+    may give, by top-level key, the function that writes each item of that list on its line (it must give
+    text that parses to the item, on one line); the others are written by ``json.dumps``.
     """
     dumps = json.dumps
     yield "{\n"
@@ -265,23 +269,30 @@ def iter_compact_json(data: Mapping[str, Any]) -> Iterator[str]:
             yield f"{lead}{dumps(key)}: {dumps(value, ensure_ascii=True)}"
             continue
         items = iter(value)
-        batch = [dumps(v, ensure_ascii=True) for v in islice(items, JSON_BATCH)]
+        encode = (encoders or {}).get(key, _dumps_ascii)
+        batch = [encode(v) for v in islice(items, JSON_BATCH)]
         if not batch:
             yield f"{lead}{dumps(key)}: []"
             continue
         yield f"{lead}{dumps(key)}: [\n    "
         while batch:
             yield ",\n    ".join(batch)
-            batch = [dumps(v, ensure_ascii=True) for v in islice(items, JSON_BATCH)]
+            batch = [encode(v) for v in islice(items, JSON_BATCH)]
             if batch:
                 yield ",\n    "
         yield "\n  ]"
     yield "\n}\n"
 
 
-def write_json(data: Mapping[str, Any], out: TextIO) -> None:
-    """Write ``dump_json(data, compact=True)`` to ``out`` piece by piece."""
-    for piece in iter_compact_json(data):
+def _dumps_ascii(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True)
+
+
+def write_json(
+    data: Mapping[str, Any], out: TextIO, encoders: Mapping[str, Callable[[Any], str]] | None = None
+) -> None:
+    """Write ``dump_json(data, compact=True)`` to ``out`` piece by piece (``encoders``: as there)."""
+    for piece in iter_compact_json(data, encoders):
         out.write(piece)
 
 

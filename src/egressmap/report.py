@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
+from .aggregate import MAX_CLIENTS, MAX_SOURCES, MAX_URLS, DestinationTable
 from .classify import classify
 from .gcpause import paused_gc
 from .ingest import IngestReport
-from .model import TIER_RANK, Classification, Destination, Entry, pattern_covers, short_reason
-from .review import OTHER_HEADING, SCAN_HEADING, destination_flag
+from .model import (
+    TIER_RANK,
+    Classification,
+    Destination,
+    Entry,
+    Observation,
+    pattern_covers,
+    short_reason,
+)
+from .review import OTHER_HEADING, SCAN_HEADING, destination_flag, seen_only
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -22,15 +31,36 @@ def scan_rows(destinations: Iterable[Destination]) -> list[dict[str, Any]]:
 def iter_scan_rows(destinations: Mapping[tuple[str, int], Destination]) -> Iterator[dict[str, Any]]:
     """:func:`scan_rows` one at a time, from destinations by (host, port).
 
-    Only sort keys are held meanwhile, so a big scan written as JSON never holds every row (nor, from an
-    :class:`~egressmap.aggregate.DestinationTable`, every Destination) at once.
+    Only a sort entry per destination is held meanwhile, so a big scan written as JSON never holds every row
+    at once. From an :class:`~egressmap.aggregate.DestinationTable` a destination seen once becomes its row
+    straight from its observation (:func:`_single_row`), never a Destination. The garbage collector is paused
+    throughout: the rows form no cycles, and each collection would walk the whole table again.
     """
+    stored: Mapping[tuple[str, int], Observation | Destination] = (
+        destinations.stored() if isinstance(destinations, DestinationTable) else destinations
+    )
+    reasons: dict[tuple[str, str], str] = {}
     with paused_gc():
-        order = sorted(
-            (classify(d.host).scope, TIER_RANK[d.tier], d.host, d.port) for d in destinations.values()
-        )
-    for _, _, host, port in order:
-        yield _row(destinations[(host, port)], classify(host))
+        # bucketed by (scope, tier), each bucket sorted by (host, port): far fewer tuple comparisons
+        buckets: dict[tuple[str, int], list[tuple[str, int, Observation | Destination, Classification]]] = {}
+        for (host, port), item in stored.items():
+            c = classify(host)
+            group = (c.scope, TIER_RANK[item.tier])
+            bucket = buckets.get(group)
+            if bucket is None:
+                bucket = buckets[group] = []
+            bucket.append((host, port, item, c))
+        for scope_tier in sorted(buckets):
+            bucket = buckets.pop(scope_tier)
+            bucket.sort()  # (host, port) is unique: the items are never compared
+            for _, _, item, c in bucket:
+                if isinstance(item, Destination):
+                    yield _row(item, c)
+                    continue
+                reason = reasons.get((item.tier, item.reason))
+                if reason is None:
+                    reason = reasons[(item.tier, item.reason)] = f"{item.tier}: {item.reason}"
+                yield _single_row(item, reason, c)
 
 
 def _row(d: Destination, c: Classification) -> dict[str, Any]:
@@ -55,6 +85,41 @@ def _row(d: Destination, c: Classification) -> dict[str, Any]:
         "urls": d.urls,
         "first_seen": d.first_seen,
         "last_seen": d.last_seen,
+    }
+
+
+def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, Any]:
+    """``_row`` of the destination that only ``obs`` was folded into (``reason`` is its ``"tier: why"``)."""
+    outcome, count = obs.outcome, obs.count
+    denied = count if outcome == "denied" else 0
+    failed = count if outcome == "failed" else 0
+    allowed = count if outcome == "allowed" else 0
+    first, last = obs.time, obs.last_time
+    if first is None or last is None:
+        first = last = last if first is None else first
+    else:  # what min() and max() of [first, last] give, NaN included
+        first, last = (last if last < first else first), (last if last > first else first)
+    return {
+        "host": obs.host,
+        "port": obs.port,
+        "tier": obs.tier,
+        "scope": c.scope,
+        "category": c.category,
+        "provider": c.provider,
+        "service": c.service,
+        "region": c.region,
+        "private_endpoint": c.private_endpoint,
+        "count": count,
+        "denied": denied,
+        "failed": failed,
+        "allowed": allowed,
+        "flag": seen_only(allowed, denied, failed) if denied or failed else None,
+        "clients": sorted(set(obs.clients))[:MAX_CLIENTS],
+        "reasons": [reason],
+        "sources": [obs.source] if MAX_SOURCES else [],
+        "urls": [obs.url] if obs.url and MAX_URLS else [],
+        "first_seen": first,
+        "last_seen": last,
     }
 
 

@@ -53,6 +53,7 @@ def tally_native(
                         )
                     continue
                 ts, _, client, code, _, method, url = parts
+            full = url
             if method != b"CONNECT":
                 sep = url.find(b"://")
                 if sep > 0:
@@ -61,8 +62,8 @@ def tally_native(
                         url = url[:end]
             key = (url, code, method)
             row = get(key)
-            if row is None:  # rare: the first request of its kind (the full URL is split out again)
-                rows[key] = [1, lineno, ts, ts, {client}, line.split(None, 7)[6][:200]]
+            if row is None:  # rare: the first request of its kind
+                rows[key] = [1, lineno, ts, ts, {client}, full[:200]]
             else:
                 row[3] = ts
                 count = row[0] = row[0] + 1
@@ -86,10 +87,22 @@ def tally_range(
 
 def rows_in_order(rows: Rows) -> Iterator[tuple[tuple[bytes, bytes, bytes], list[Any]]]:
     """Rows by first line number, so output order follows the log; ``rows`` is emptied as they are taken."""
-    ordered = deque(sorted(rows.items(), key=lambda kv: int(kv[1][1])))
+    ordered = deque(sorted(rows.items(), key=_first_line))
     rows.clear()
     while ordered:  # each row is let go once the caller is done with it
         yield ordered.popleft()
+
+
+def _first_line(item: tuple[tuple[bytes, bytes, bytes], list[Any]]) -> int:
+    first: int = item[1][1]
+    return first
+
+
+def _method_and_outcome(raw_code: bytes, raw_method: bytes) -> tuple[str, str]:
+    """The method and the outcome of a ``result/status`` code; UnicodeDecodeError when not UTF-8."""
+    method = raw_method.decode("utf-8")
+    result, _, status = raw_code.decode("utf-8").partition("/")
+    return method, outcome_of(result, status, method)
 
 
 def _seconds(raw: bytes) -> float | None:
@@ -146,22 +159,24 @@ def _native_part(
 def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
     """Decode and classify the tallied rows of a native log (each distinct request once)."""
     tally = Tally(origin)
+    counted = tally.rows
     unusable: dict[tuple[bytes, bytes, bytes], Skipped] = {}
-    words: dict[bytes, str] = {}  # status codes and methods: few distinct values, decoded once each
-    hosts: dict[bytes, str] = {}  # clients, likewise (and equal names become one object to pickle)
+    kinds: dict[tuple[bytes, bytes], tuple[str, str]] = {}  # (status, method) -> (method, outcome): few
+    hosts: dict[bytes, str] = {}  # clients, decoded once each (and equal names become one object to pickle)
     for key, row in rows_in_order(rows):
         raw_url, raw_code, raw_method = key
         count, lineno, first, last, clients, sample = row
         try:
             url = raw_url.decode("utf-8")
-            code = words.get(raw_code) or words.setdefault(raw_code, raw_code.decode("utf-8"))
-            method = words.get(raw_method) or words.setdefault(raw_method, raw_method.decode("utf-8"))
+            known = kinds.get((raw_code, raw_method))
+            if known is None:
+                known = kinds[(raw_code, raw_method)] = _method_and_outcome(raw_code, raw_method)
         except UnicodeDecodeError:
             unusable[key] = Skipped(
                 origin, lineno, "invalid UTF-8 in the destination or status fields", count=count
             )
             continue
-        result, _, status = code.partition("/")
+        method, outcome = known
         where = split_url(method, url)
         if where is None:
             unusable[key] = Skipped(
@@ -173,19 +188,14 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
             if sample == raw_url
             else (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
         )
-        names = [hosts.get(c) or hosts.setdefault(c, c.decode("utf-8", "replace")) for c in clients]
-        tally.add(
-            lineno,
-            method,
-            where[0],
-            where[1],
-            outcome_of(result, status, method),
-            names,
-            _seconds(first),
-            _seconds(last),
-            sample_url,
-            count,
-        )
+        names = {hosts.get(c) or hosts.setdefault(c, c.decode("utf-8", "replace")) for c in clients}
+        start = _seconds(first)
+        end = start if last is first else _seconds(last)  # one request: the same timestamp
+        kind = (method, where[0], where[1], outcome)
+        if kind in counted:  # the same request with another status or credentials: Tally.add merges them
+            tally.add(lineno, *kind, names, start, end, sample_url, count)
+        else:  # most rows: what Tally.add does with a new request, without the call
+            counted[kind] = [count, lineno, start, end, sample_url, names]
     return _Part(tally, skipped, unusable, lines)
 
 

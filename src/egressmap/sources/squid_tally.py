@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, cast
 
-from ..hostnames import default_port, drop_reason, normalize_host, split_host_port
+from ..hostnames import default_port, drop_reason, normalize_host, plain_destination, split_host_port
 from ..model import Observation, Outcome, Skipped
 from .interface import Item
 
@@ -97,33 +97,37 @@ class Tally:
         ):  # each row is let go once used: its memory serves the destinations built meanwhile
             method, scheme, authority, outcome = key
             count, lineno, first, last, url, clients = rows.pop(key)
-            try:
-                raw, port = split_host_port(authority, default_port(scheme))
-                host = normalize_host(raw)
-            except ValueError as exc:
-                yield Skipped(origin, lineno, f"{exc}: {authority[:80]!r}", count=count)
-                continue
-            why = drop_reason(host)
-            if why:
-                yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
-                continue
+            plain = plain_destination(authority, default_port(scheme))
+            if plain is not None:  # most authorities: canonical and usable, checked at once
+                host, port = plain
+            else:
+                try:
+                    raw, port = split_host_port(authority, default_port(scheme))
+                    host = normalize_host(raw)
+                except ValueError as exc:
+                    yield Skipped(origin, lineno, f"{exc}: {authority[:80]!r}", count=count)
+                    continue
+                why = drop_reason(host)
+                if why:
+                    yield Skipped(origin, lineno, f"{why}: {host}", kind="dropped", count=count)
+                    continue
             reason = reasons.get((method, outcome))
             if reason is None:
                 reason = reasons[(method, outcome)] = _reason(method, outcome)
-            yield Observation(
-                host=host,
-                port=port,
-                kind="connect",
-                tier="observed",
-                reason=reason,
-                source=f"{origin}:{lineno}",
-                scheme=scheme or ("https" if port == 443 else None),
-                outcome=cast(Outcome, outcome),
-                clients=tuple(sorted(clients - _NO_CLIENT))[:MAX_CLIENTS],
-                time=first,
-                last_time=last,
-                url=url or None,
-                count=count,
+            yield Observation(  # positional (the fields' order): a third quicker than by keyword
+                host,
+                port,
+                "connect",
+                "observed",
+                reason,
+                f"{origin}:{lineno}",
+                scheme or ("https" if port == 443 else None),
+                cast(Outcome, outcome),
+                tuple(sorted(clients - _NO_CLIENT))[:MAX_CLIENTS],
+                first,
+                last,
+                url or None,
+                count,
             )
 
 
