@@ -127,6 +127,20 @@ def test_truncated_file_keeps_its_lines_and_reports_the_damage(tmp_path: Path) -
     assert "truncated" in problem.reason and problem.lineno == len(lines) + 1
 
 
+def test_tell_counts_the_bytes_returned() -> None:
+    """tell() is the decompressed offset reached, whichever way the bytes were taken."""
+    body = _body(5000)
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(body))))
+    try:
+        assert feed.tell() == 0
+        first = feed.read(1000) + feed.readline()
+        assert feed.tell() == len(first) and first.endswith(b"\n")
+        rest = feed.read()
+        assert feed.tell() == len(body) == len(first) + len(rest)
+    finally:
+        feed.close()
+
+
 def test_peek_and_readline_do_not_lose_bytes() -> None:
     """peek shows what read returns next; readline stops at a newline or at its size."""
     feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(b"alpha\nbeta\ngamma"))))

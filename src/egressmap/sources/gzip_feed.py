@@ -39,6 +39,7 @@ class GzipFeed:
         self._stop = threading.Event()
         self._buffer = b""
         self._offset = 0
+        self._before = 0  # bytes of the blocks handed over before the current one
         self._done = False
         self._thread = threading.Thread(target=self._pump, name="egressmap-gunzip", daemon=True)
         self._thread.start()
@@ -85,17 +86,22 @@ class GzipFeed:
         if item is _END or not item:
             self._done = True
             return False
+        self._before += len(self._buffer)
         self._buffer, self._offset = item, 0
         return True
+
+    def tell(self) -> int:
+        """Decompressed bytes returned so far."""
+        return self._before + self._offset
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when negative); ``b""`` at the end."""
         if size < 0:
             parts = [self._buffer[self._offset :]]
-            self._buffer, self._offset = b"", 0
+            self._offset = len(self._buffer)
             while self._fill():
                 parts.append(self._buffer)
-                self._buffer = b""
+                self._offset = len(self._buffer)
             return b"".join(parts)
         if self._offset >= len(self._buffer) and not self._fill():
             return b""

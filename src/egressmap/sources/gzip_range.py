@@ -1,0 +1,129 @@
+"""Parts of a gzip file's decompressed data, so that two processes can parse one big ``.gz`` log.
+
+A deflate stream cannot be entered in the middle, so each process decompresses from the start: the one with
+the first part stops at its end, the one with a later part decompresses what lies before it and throws that
+away (counting its lines), then parses its own. The decompression is done twice, the parsing once, and both run
+at the same time. Parts are cut in decompressed bytes exactly as :func:`.reader.read_range` cuts a plain file:
+a part holds the lines that begin in its byte range, so any cut points give every line to exactly one part.
+
+How big the decompressed data is only decides where to cut, never what is read: :func:`estimated_size` takes it
+from the gzip trailer, which is exact for a single member under 4 GiB. A bigger or multi-member file may be cut
+unevenly (one process then does more of the work), and still every line is read once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, cast
+
+from ..model import Skipped
+from .gzip_feed import ERRORS, GzipFeed
+from .reader import CHUNK, InputStream, read_range, read_raw
+
+RangeReader = Callable[[str, str, int, int, list[Skipped], Callable[[int], None] | None], Iterator[bytes]]
+"""Reads the lines of a file that begin in a byte range: ``(path, origin, start, end, problems, progress)``."""
+
+TYPICAL_RATIO = 6.0
+"""Decompressed / compressed size of a typical text log, to choose among trailer readings beyond 4 GiB."""
+_WRAP = 1 << 32
+
+
+def estimated_size(path: str) -> int | None:
+    """The decompressed size of a gzip file, from its trailer (ISIZE: the size modulo 4 GiB); None if unreadable.
+
+    Beyond 4 GiB the trailer repeats every 4 GiB: the reading whose ratio to the compressed size is nearest a
+    text log's is taken. The trailer of a multi-member file is its last member's (see the module notes).
+    """
+    try:
+        with open(path, "rb") as f:
+            packed = os.fstat(f.fileno()).st_size
+            if packed < 18:  # header (10) and trailer (8) of the smallest gzip member
+                return None
+            f.seek(-4, os.SEEK_END)
+            isize = int.from_bytes(f.read(4), "little")
+    except OSError:
+        return None
+    target = packed * TYPICAL_RATIO
+    below = max(0, math.floor((target - isize) / _WRAP))
+    candidates = [isize + k * _WRAP for k in (below, below + 1)]
+    return min(candidates, key=lambda size: abs(math.log(max(size, 1) / target)))
+
+
+def range_reader(stream: InputStream) -> tuple[int, RangeReader] | None:
+    """How an opened input can be read in parts: (bytes to cut, reader of a part); None when it cannot.
+
+    A plain file is cut in its own bytes, a gzip file in its decompressed data (of estimated size); stdin cannot
+    be read twice.
+    """
+    if stream.plain_file and stream.size is not None:
+        return stream.size, read_range
+    if stream.gzip_file:
+        size = estimated_size(stream.path)
+        return None if size is None else (size, read_gzip_range)
+    return None
+
+
+def read_gzip_range(
+    path: str,
+    origin: str,
+    start: int,
+    end: int,
+    problems: list[Skipped],
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    """Blocks (as :func:`.reader.read_raw`) of the lines of a gzip file that begin in decompressed bytes [start, end).
+
+    Line numbers in reports count from the part's first line, as :func:`.reader.read_range`. Damaged or
+    truncated data is reported by the part in which one process would have met it: when it lies before this
+    part's first line, that line is never reached, the part is empty and the part before reports it. ``progress``
+    gets the decompressed position after each block.
+    """
+    with open(path, "rb") as raw:
+        feed = GzipFeed(raw)
+        try:
+            before = 0
+            if start > 0:
+                skipped = _skip_to_line(feed, start)
+                if skipped is None:
+                    return
+                start, before = skipped
+            tick = None if progress is None else lambda: progress(feed.tell())
+            yield from read_raw(
+                cast(BinaryIO, feed),
+                origin,
+                problems,
+                limit=max(0, end - start),
+                progress=tick,
+                lines_before=before,
+            )
+        finally:
+            feed.close()
+
+
+def _skip_to_line(feed: GzipFeed, start: int) -> tuple[int, int] | None:
+    """Read up to the first line that begins at or after ``start``: (its offset, lines before it).
+
+    None when the data ends, or is damaged, before that line begins.
+    """
+    done = lines = 0
+    try:
+        while done < start - 1:  # every byte before the one preceding ``start``
+            data = feed.read(min(start - 1 - done, 1 << 20))
+            if not data:
+                return None
+            done += len(data)
+            lines += data.count(b"\n")
+        while True:  # then the rest of the line that crosses ``start`` (none if a line begins there)
+            piece = feed.readline(CHUNK)
+            if not piece:
+                return None
+            done += len(piece)
+            if piece.endswith(b"\n"):
+                return done, lines + 1
+    except ERRORS:
+        return None
+
+
+__all__ = ["RangeReader", "estimated_size", "range_reader", "read_gzip_range"]
