@@ -81,7 +81,7 @@ def read_gzip_range(
     gets the decompressed position after each block.
     """
     with open(path, "rb") as raw:
-        feed = GzipFeed(raw)
+        feed = GzipFeed(raw, skip=max(0, start - 1))
         try:
             before = 0
             if start > 0:
@@ -105,23 +105,18 @@ def read_gzip_range(
 def _skip_to_line(feed: GzipFeed, start: int) -> tuple[int, int] | None:
     """Read up to the first line that begins at or after ``start``: (its offset, lines before it).
 
-    None when the data ends, or is damaged, before that line begins.
+    The feed has thrown away the ``start - 1`` bytes before the one preceding ``start``. None when the data
+    ends, or is damaged, before that line begins.
     """
-    done = lines = 0
+    done = start - 1
     try:
-        while done < start - 1:  # every byte before the one preceding ``start``
-            data = feed.read(min(start - 1 - done, 1 << 20))
-            if not data:
-                return None
-            done += len(data)
-            lines += data.count(b"\n")
-        while True:  # then the rest of the line that crosses ``start`` (none if a line begins there)
+        while True:  # the rest of the line that crosses ``start`` (none if a line begins there)
             piece = feed.readline(CHUNK)
             if not piece:
                 return None
             done += len(piece)
             if piece.endswith(b"\n"):
-                return done, lines + 1
+                return done, feed.skipped_lines + 1
     except ERRORS:
         return None
 

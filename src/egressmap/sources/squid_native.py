@@ -107,7 +107,7 @@ def _seconds(raw: bytes) -> float | None:
 
 CHILD_SHARE = 0.52
 """The forked child's share of a big native log: the parent also loads classification data meanwhile."""
-GZIP_CHILD_SHARE = 0.47
+GZIP_CHILD_SHARE = 0.46
 """The same for a gzip file: the child also decompresses (and throws away) the parent's part."""
 
 
