@@ -59,9 +59,8 @@ class GzipFeed:
                 data = self._gzip.read1(BLOCK)
                 if not data:
                     break
-                if (
-                    skip
-                ):  # still in the bytes to throw away (the same read1 calls as without: the same errors)
+                # bytes to throw away come from the same read1 calls as without: the same data, the same errors
+                if skip:
                     self.skipped_lines += data.count(b"\n", 0, skip)
                     if len(data) <= skip:
                         skip -= len(data)

@@ -219,9 +219,8 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
         size, read = reader
         work = partial(_native_part, stream.path, stream.origin, stream.progress, read=read)
         share = GZIP_CHILD_SHARE if stream.compressed else CHILD_SHARE
-        before_fork = (
-            stream.release if stream.compressed else None
-        )  # no thread may run when the child is made
+        # a gzip input's decompression thread is stopped: no thread may run when the child is made
+        before_fork = stream.release if stream.compressed else None
         parts = split_work(stream.path, work, share, meanwhile, size=size, before_fork=before_fork)
         if parts is None and stream.released:  # the child failed: read the whole again here (no progress bar)
             part = _native_part(stream.path, stream.origin, None, 0, TO_THE_END, read)
