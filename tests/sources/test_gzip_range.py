@@ -165,6 +165,9 @@ def test_estimated_size_from_the_trailer(tmp_path: Path) -> None:
     tiny = tmp_path / "tiny.gz"
     tiny.write_bytes(b"\x1f\x8b")
     assert estimated_size(str(tiny)) is None
+    members = tmp_path / "rotated.gz"  # cat of two members, the last one small: its trailer says little
+    members.write_bytes(gzip.compress(data) + gzip.compress(b"last\n"))
+    assert estimated_size(str(members)) is None
 
 
 def test_range_reader_by_kind_of_input(logs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from egressmap.model import Observation, Skipped
-from egressmap.sources import parallel, squid_native
+from egressmap.sources import gzip_range, parallel, squid_native
 from egressmap.sources.interface import Item
 from egressmap.sources.reader import InputStream
 
@@ -127,18 +127,40 @@ def test_big_gzip_log_in_two_processes_equals_one_process(
 def test_truncated_gzip_log_in_two_processes_equals_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: float
 ) -> None:
-    """Cut in the first part, near the split or in the second: the same lines and the same one problem."""
-    packed = gzip.compress(_log(12000))
+    """Cut in the first part, near the split or in the second: the same lines and the same one problem.
+
+    A cut file's last bytes are no trailer; the size is given here as the whole log's, so that two processes read it.
+    """
+    data = _log(12000)
+    packed = gzip.compress(data)
     path = tmp_path / "cut.log.gz"
     path.write_bytes(packed[: int(len(packed) * cut)])
     one, one_lines = _read(path)
     calls = _two_processes(monkeypatch)
+    monkeypatch.setattr(gzip_range, "estimated_size", lambda _: len(data))
     two, two_lines = _read(path)
     assert calls and all(done for _, done in calls)
     assert two_lines == one_lines < 12000
     assert _summary(two, clients=False) == _summary(one, clients=False)
     (damage,) = [p for p in two if isinstance(p, Skipped) and "truncated or damaged gzip" in p.reason]
     assert damage.lineno == one_lines + 1 and f"the {one_lines} lines before it" in damage.reason
+
+
+def test_multi_member_gzip_log_in_two_processes_equals_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two members (a rotated log appended to): the trailer gives the last member's size, the cut falls in the
+    first member, and still every line is read once, as one process reads them."""
+    data = _log(12000)
+    packed = tmp_path / "access.log.gz"
+    cut = data.index(b"\n", len(data) // 3) + 1
+    packed.write_bytes(gzip.compress(data[:cut]) + gzip.compress(data[cut:]))
+    one, one_lines = _read(packed)
+    calls = _two_processes(monkeypatch)
+    two, two_lines = _read(packed)
+    assert calls == [(len(data) - cut, True)]
+    assert one_lines == two_lines == 12000
+    assert _summary(two, clients=False) == _summary(one, clients=False)
 
 
 def test_a_failing_child_after_the_stream_let_go_reads_the_whole_here(

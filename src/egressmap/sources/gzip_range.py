@@ -6,9 +6,11 @@ away (counting its lines), then parses its own. The decompression is done twice,
 at the same time. Parts are cut in decompressed bytes exactly as :func:`.reader.read_range` cuts a plain file:
 a part holds the lines that begin in its byte range, so any cut points give every line to exactly one part.
 
-How big the decompressed data is only decides where to cut, never what is read: :func:`estimated_size` takes it
-from the gzip trailer, which is exact for a single member under 4 GiB. A bigger or multi-member file may be cut
-unevenly (one process then does more of the work), and still every line is read once.
+How big the decompressed data is only decides where to cut, never what is read (the last part runs to the end
+of the data): :func:`estimated_size` takes it from the gzip trailer, which is exact for a single member under
+4 GiB. A bigger or multi-member file may be cut unevenly (one process then does more of the work, about as long
+as one process alone), and still every line is read once; when the trailer cannot be a size of this file (a
+small last member, a truncated file), it is read in one process.
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ RangeReader = Callable[[str, str, int, int, list[Skipped], Callable[[int], None]
 
 TYPICAL_RATIO = 6.0
 """Decompressed / compressed size of a typical text log, to choose among trailer readings beyond 4 GiB."""
+MAX_RATIO = 64
+"""The largest decompressed / compressed size taken for a reading of the trailer (deflate of text rarely passes 20)."""
 _WRAP = 1 << 32
 
 
 def estimated_size(path: str) -> int | None:
-    """The decompressed size of a gzip file, from its trailer (ISIZE: the size modulo 4 GiB); None if unreadable.
+    """The decompressed size of a gzip file, from its trailer (ISIZE: the size modulo 4 GiB); None if unknown.
 
-    Beyond 4 GiB the trailer repeats every 4 GiB: the reading whose ratio to the compressed size is nearest a
-    text log's is taken. The trailer of a multi-member file is its last member's (see the module notes).
+    Beyond 4 GiB the trailer repeats every 4 GiB: of the readings between 1 and ``MAX_RATIO`` times the compressed
+    size, the one nearest a text log's ratio is taken. None when no reading is in that range: a multi-member file
+    whose last member (the trailer read) is small, which is then read in one process.
     """
     try:
         with open(path, "rb") as f:
@@ -45,10 +50,11 @@ def estimated_size(path: str) -> int | None:
             isize = int.from_bytes(f.read(4), "little")
     except OSError:
         return None
+    lowest = max(0, math.ceil((packed - isize) / _WRAP))
+    highest = (packed * MAX_RATIO - isize) // _WRAP
+    candidates = [isize + k * _WRAP for k in range(lowest, highest + 1)]
     target = packed * TYPICAL_RATIO
-    below = max(0, math.floor((target - isize) / _WRAP))
-    candidates = [isize + k * _WRAP for k in (below, below + 1)]
-    return min(candidates, key=lambda size: abs(math.log(max(size, 1) / target)))
+    return min(candidates, key=lambda size: abs(math.log(size / target)), default=None)
 
 
 def range_reader(stream: InputStream) -> tuple[int, RangeReader] | None:
@@ -73,7 +79,7 @@ def read_gzip_range(
     problems: list[Skipped],
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """Blocks (as :func:`.reader.read_raw`) of the lines of a gzip file that begin in decompressed bytes [start, end).
+    """Blocks (as :func:`.reader.read_raw`) of a gzip file's lines that begin in decompressed bytes [start, end).
 
     Line numbers in reports count from the part's first line, as :func:`.reader.read_range`. Damaged or
     truncated data is reported by the part in which one process would have met it: when it lies before this
