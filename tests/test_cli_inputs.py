@@ -84,16 +84,20 @@ def test_nul_bytes_in_the_first_kib_of_a_native_squid_log(
     assert inp["format"] == "squid" and inp["observations"] == 39
 
 
+@pytest.mark.parametrize("packed", [False, True])
 def test_nul_lines_in_both_parts_of_a_log_read_by_two_processes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
-    """The native two-process path skips and numbers NUL lines exactly as one process does."""
+    """The native two-process path skips and numbers NUL lines exactly as one process does, plain or .gz."""
     lines = [_native(i).encode() for i in range(3000)]
     bad = [3, 10, 1500, 2999]
     for n in bad:
         lines[n - 1] = lines[n - 1][:30] + b"\x00" + lines[n - 1][30:]
     log = tmp_path / "access.log"
     log.write_bytes(b"".join(lines))
+    if packed:
+        log = tmp_path / "access.log.gz"
+        log.write_bytes(gzip.compress(b"".join(lines)))
     results = []
     for two in (False, True):
         if two:

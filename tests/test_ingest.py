@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,17 @@ def _native_log(path: Path, lines: int) -> None:
     )
 
 
+@pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("two_processes", [False, True])
 def test_progress_reaches_the_file_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_processes: bool, packed: bool
 ) -> None:
-    """The progress callback starts at 0 of the size and ends at the size, in one process or two."""
+    """The progress callback starts at 0 of the size and ends at the size, in one process or two, plain or .gz."""
     path = tmp_path / "access.log"
     _native_log(path, 20_000)  # about 2 MB: more than one read block
+    if packed:
+        path = path.with_suffix(".log.gz")
+        path.write_bytes(gzip.compress((tmp_path / "access.log").read_bytes()))
     size = path.stat().st_size
     if two_processes:
         monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)

@@ -127,6 +127,35 @@ def test_truncated_file_keeps_its_lines_and_reports_the_damage(tmp_path: Path) -
     assert "truncated" in problem.reason and problem.lineno == len(lines) + 1
 
 
+def test_tell_counts_the_bytes_returned() -> None:
+    """tell() is the decompressed offset reached, whichever way the bytes were taken."""
+    body = _body(5000)
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(body))))
+    try:
+        assert feed.tell() == 0
+        first = feed.read(1000) + feed.readline()
+        assert feed.tell() == len(first) and first.endswith(b"\n")
+        rest = feed.read()
+        assert feed.tell() == len(body) == len(first) + len(rest)
+    finally:
+        feed.close()
+
+
+@pytest.mark.parametrize(
+    "skip", [0, 1, 1000, gzip_feed.BLOCK - 1, gzip_feed.BLOCK, 3 * gzip_feed.BLOCK + 7, 10**9]
+)
+def test_skip_throws_away_the_first_bytes_and_counts_their_lines(skip: int) -> None:
+    """With skip, the stream starts that many bytes in; the lines thrown away are counted, tell() goes on."""
+    body = _body(20000)
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(body))), skip=skip)
+    try:
+        assert _drain(feed, 65536) == body[skip:]
+        assert feed.skipped_lines == body[:skip].count(b"\n")
+        assert skip >= len(body) or feed.tell() == len(body)
+    finally:
+        feed.close()
+
+
 def test_peek_and_readline_do_not_lose_bytes() -> None:
     """peek shows what read returns next; readline stops at a newline or at its size."""
     feed = GzipFeed(io.BufferedReader(io.BytesIO(gzip.compress(b"alpha\nbeta\ngamma"))))

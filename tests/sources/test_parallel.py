@@ -89,3 +89,29 @@ def test_usable_cpus_follows_the_affinity_mask() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "1"
+
+
+@pytest.mark.usefixtures("two_cpus")
+def test_size_cuts_another_byte_space_and_the_child_reads_past_it(tmp_path: Path) -> None:
+    """``size`` (an estimate) places the cut; the child's part runs to the end of the data even past it."""
+    path = tmp_path / "big.log"
+    lines = [f"line {i}".encode() for i in range(300)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    done = split_work(str(path), _lines_of(path), 0.5, size=400)  # far less than the file's size
+    assert done is not None
+    (_, first), (_, second) = done
+    assert first == lines[: len(first)] and 20 < len(first) < 40  # the lines before offset 200
+    assert first + second == lines
+
+
+def test_before_fork_runs_only_when_a_child_is_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook that stops threads runs just before forking, never when the file stays in one process."""
+    path = tmp_path / "big.log"
+    path.write_bytes(b"a\nb\nc\n")
+    calls: list[int] = []
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    assert split_work(str(path), _lines_of(path), before_fork=lambda: calls.append(os.getpid())) is None
+    assert calls == []
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    assert split_work(str(path), _lines_of(path), before_fork=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]

@@ -30,15 +30,21 @@ class GzipFeed:
     """A read-only binary stream of the decompressed data of ``fileobj``, inflated in a background thread.
 
     ``read(n)`` returns what is ready, up to ``n`` bytes (as ``read1`` does), and ``b""`` only at the end;
-    ``peek(n)`` waits for the first block. The caller closes ``fileobj`` after :meth:`close`.
+    ``peek(n)`` waits for the first block. The caller closes ``fileobj`` after :meth:`close`. With ``skip``, the
+    thread throws the first ``skip`` decompressed bytes away (counting their lines) and the stream starts after
+    them.
     """
 
-    def __init__(self, fileobj: BinaryIO) -> None:
+    def __init__(self, fileobj: BinaryIO, skip: int = 0) -> None:
         self._gzip = gzip.GzipFile(fileobj=fileobj, mode="rb")
+        self._skip = skip
+        self.skipped_lines = 0
+        """Newlines in the first ``skip`` bytes, which the thread throws away (set once the first read returns)."""
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(DEPTH)
         self._stop = threading.Event()
         self._buffer = b""
         self._offset = 0
+        self._before = skip  # bytes of the blocks handed over (or thrown away) before the current one
         self._done = False
         self._thread = threading.Thread(target=self._pump, name="egressmap-gunzip", daemon=True)
         self._thread.start()
@@ -47,11 +53,19 @@ class GzipFeed:
         """Thread: decompress until the end, an error or :meth:`close`; always ends with an end marker."""
         pending: list[bytes] = []
         size = 0
+        skip = self._skip
         try:
             while not self._stop.is_set():
                 data = self._gzip.read1(BLOCK)
                 if not data:
                     break
+                # bytes to throw away come from the same read1 calls as without: the same data, the same errors
+                if skip:
+                    self.skipped_lines += data.count(b"\n", 0, skip)
+                    if len(data) <= skip:
+                        skip -= len(data)
+                        continue
+                    data, skip = data[skip:], 0
                 pending.append(data)
                 size += len(data)
                 if size >= BLOCK:
@@ -85,17 +99,22 @@ class GzipFeed:
         if item is _END or not item:
             self._done = True
             return False
+        self._before += len(self._buffer)
         self._buffer, self._offset = item, 0
         return True
+
+    def tell(self) -> int:
+        """Decompressed bytes returned so far."""
+        return self._before + self._offset
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when negative); ``b""`` at the end."""
         if size < 0:
             parts = [self._buffer[self._offset :]]
-            self._buffer, self._offset = b"", 0
+            self._offset = len(self._buffer)
             while self._fill():
                 parts.append(self._buffer)
-                self._buffer = b""
+                self._offset = len(self._buffer)
             return b"".join(parts)
         if self._offset >= len(self._buffer) and not self._fill():
             return b""

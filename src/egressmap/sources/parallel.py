@@ -1,15 +1,17 @@
-"""Work on a big plain file in two processes: a forked child takes the second part, this process the first.
+"""Work on a big file in two processes: a forked child takes the second part, this process the first.
 
 The file is cut at a byte offset; ``work(start, end)`` runs in both processes and handles the lines that begin
-in its byte range (:func:`.reader.read_range` reads exactly those, so every line belongs to one part). Its
-result must be picklable: the child's comes back through a pipe. Nothing here knows about log formats:
-:mod:`.squid_native` passes a function that parses and converts one part.
+in its byte range (:func:`.reader.read_range` reads exactly those of a plain file, and
+:func:`.gzip_range.read_gzip_range` those of a gzip file's decompressed data, so every line belongs to one
+part). Its result must be picklable: the child's comes back through a pipe. Nothing here knows about log
+formats or compression: :mod:`.squid_native` passes a function that parses and converts one part.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,6 +19,8 @@ T = TypeVar("T")
 
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Files smaller than this are read in one process: forking and passing the result back would cost more."""
+TO_THE_END = sys.maxsize
+"""The end of the child's part: it reads to the end of the data, whatever ``size`` said (it may be an estimate)."""
 
 
 def usable_cpus() -> int:
@@ -32,24 +36,32 @@ def split_work(
     work: Callable[[int, int], T],
     child_share: float = 0.5,
     meanwhile: Callable[[], None] | None = None,
+    *,
+    size: int | None = None,
+    before_fork: Callable[[], None] | None = None,
 ) -> tuple[T, T] | None:
     """Run ``work(start, end)`` on the file's two parts at once; None when not worth it or not possible.
 
-    The child takes the last ``child_share`` of the bytes. ``meanwhile`` runs in this process before its own
-    part (so a larger child share can make up for it). When the child fails the result is None and the caller
-    reads the file the ordinary way.
+    ``size`` is the length of the byte space the work cuts (default: the file's size; it may be another one,
+    such as a compressed file's data, and an estimate). The child takes the last ``child_share`` of it and
+    whatever follows. ``meanwhile`` runs in this process before its own part (so a larger child share can make
+    up for it). ``before_fork`` runs just before the child is made, only when it is (stop threads there). When
+    the child fails the result is None and the caller reads the file the ordinary way.
     """
-    size = os.path.getsize(path)
+    if size is None:
+        size = os.path.getsize(path)
     if size < PARALLEL_MIN_BYTES or usable_cpus() < 2 or not hasattr(os, "fork"):
         return None
     mid = int(size * (1 - child_share))
+    if before_fork is not None:
+        before_fork()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent's tests
         status = 1
         try:
             os.close(read_end)
-            data = pickle.dumps(work(mid, size), pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(work(mid, TO_THE_END), pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
             status = 0
@@ -70,4 +82,4 @@ def split_work(
     return first, second
 
 
-__all__ = ["PARALLEL_MIN_BYTES", "split_work", "usable_cpus"]
+__all__ = ["PARALLEL_MIN_BYTES", "TO_THE_END", "split_work", "usable_cpus"]

@@ -37,6 +37,7 @@ def read_raw(
     first_lineno: int = 1,
     limit: int | None = None,
     progress: Callable[[], None] | None = None,
+    lines_before: int = 0,
 ) -> Iterator[bytes]:
     """Yield blocks of whole lines joined by newlines (no final line end), cleaned.
 
@@ -44,6 +45,8 @@ def read_raw(
 
     With ``limit``, stop at the first line end after ``limit`` bytes (used to split a file between workers).
     Line numbers in reports count from ``first_lineno``; every line of the input appears in exactly one block.
+    ``lines_before`` is the number of lines of the input before this part: a damaged stream's report counts the
+    lines used before the damage in the whole input.
     """
     lineno = first_lineno - 1
     # read1 returns what one decompression step produced, so a truncated gzip loses no whole line before the cut
@@ -55,21 +58,21 @@ def read_raw(
         want = CHUNK if limit is None else max(0, min(CHUNK, limit - consumed))
         try:
             data = read(want) if want else b""
+            consumed += len(data)
+            if not data and limit is not None and want == 0 and (pending or skipping):
+                data = binary.readline(MAX_LINE + 1)  # finish the line that crosses the range end
+                limit = None if not data else consumed + len(data)
+                consumed += len(data)
         except (EOFError, OSError, zlib.error) as exc:
             problems.append(
                 Skipped(
                     origin,
                     lineno + 1,
                     f"input ends early: truncated or damaged gzip ({exc}); "
-                    f"the {lineno - first_lineno + 1} lines before it were used",
+                    f"the {lineno - first_lineno + 1 + lines_before} lines before it were used",
                 )
             )
             return
-        consumed += len(data)
-        if not data and limit is not None and want == 0 and (pending or skipping):
-            data = binary.readline(MAX_LINE + 1)  # finish the line that crosses the range end
-            limit = None if not data else consumed + len(data)
-            consumed += len(data)
         if not data:
             if pending and not skipping:
                 lineno += 1
@@ -215,6 +218,9 @@ class InputStream:
         )
         self.head: list[str] = self._first[:HEAD_LINES]
         self.plain_file = path != "-" and not self.compressed
+        self.gzip_file = path != "-" and self.compressed
+        self.released = False
+        """True once :meth:`release` stopped the reading: the input is then read again by parts, from its path."""
 
     @property
     def first_lines(self) -> list[str]:
@@ -256,6 +262,16 @@ class InputStream:
             return self._raw.tell()
         except (OSError, ValueError):
             return 0
+
+    def release(self) -> None:
+        """Stop reading ahead (a gzip input's decompression thread), before the process forks.
+
+        :meth:`raw_blocks` and the line iterators must not be used afterwards; the file stays open until
+        :meth:`close`.
+        """
+        self.released = True
+        if isinstance(self._binary, GzipFeed):
+            self._binary.close()
 
     def close(self) -> None:
         """Close the file (never stdin)."""

@@ -19,8 +19,9 @@ from functools import partial
 from typing import Any
 
 from ..model import Skipped
+from .gzip_range import RangeReader, range_reader
 from .interface import Item
-from .parallel import split_work
+from .parallel import TO_THE_END, split_work
 from .reader import InputStream, read_range
 from .squid_tally import Tally, outcome_of, split_url
 
@@ -74,14 +75,19 @@ def tally_native(
 
 
 def tally_range(
-    path: str, origin: str, start: int, end: int, progress: Callable[[int], None] | None = None
+    path: str,
+    origin: str,
+    start: int,
+    end: int,
+    progress: Callable[[int], None] | None = None,
+    read: RangeReader = read_range,
 ) -> tuple[Rows, list[Skipped], int]:
-    """Tally the lines of ``path`` that begin at a byte offset in [start, end).
+    """Tally the lines of ``path`` that begin at a byte offset in [start, end) (as ``read`` cuts the file).
 
     Line numbers count from the range's first line (the caller adds the lines before it).
     """
     problems: list[Skipped] = []
-    rows, skipped, count = tally_native(read_range(path, origin, start, end, problems, progress), origin)
+    rows, skipped, count = tally_native(read(path, origin, start, end, problems, progress), origin)
     return rows, [*skipped, *problems], count
 
 
@@ -114,6 +120,8 @@ def _seconds(raw: bytes) -> float | None:
 
 CHILD_SHARE = 0.52
 """The forked child's share of a big native log: the parent also loads classification data meanwhile."""
+GZIP_CHILD_SHARE = 0.46
+"""The same for a gzip file: the child also decompresses (and throws away) the parent's part."""
 
 
 @dataclass
@@ -143,17 +151,22 @@ class _Part:
 
 
 def _native_part(
-    path: str, origin: str, progress: Callable[[int], None] | None, start: int, end: int
+    path: str,
+    origin: str,
+    progress: Callable[[int], None] | None,
+    start: int,
+    end: int,
+    read: RangeReader = read_range,
 ) -> _Part:
-    if progress is None or start > 0 or end <= 0:
-        return _convert(*tally_range(path, origin, start, end), origin)
+    if progress is None or start > 0 or end <= 0 or end >= TO_THE_END:
+        return _convert(*tally_range(path, origin, start, end, read=read), origin)
     # only this process can draw the bar: its part (the file's first) stands for the whole, scaled
     size = os.path.getsize(path)
 
     def scaled(pos: int) -> None:
         progress(min(size, pos * size // end))
 
-    return _convert(*tally_range(path, origin, start, end, scaled), origin)
+    return _convert(*tally_range(path, origin, start, end, scaled, read), origin)
 
 
 def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
@@ -205,15 +218,23 @@ def read_native(blocks: Iterable[bytes], origin: str) -> Iterator[Item]:
 
 
 def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None = None) -> Iterator[Item]:
-    """:func:`read_native` over an opened input; a big plain file is done in two processes (:mod:`.parallel`).
+    """:func:`read_native` over an opened input; a big file, plain or gzip, is done in two processes.
 
     ``meanwhile`` runs in this process while the child works. The stream's progress callback gets an estimate
     of the bytes done (this process's share of its part, scaled to the file) and its line count is set.
     """
     parts = None
-    if stream.plain_file:
-        work = partial(_native_part, stream.path, stream.origin, stream.progress)
-        parts = split_work(stream.path, work, CHILD_SHARE, meanwhile)
+    reader = range_reader(stream)
+    if reader is not None:
+        size, read = reader
+        work = partial(_native_part, stream.path, stream.origin, stream.progress, read=read)
+        share = GZIP_CHILD_SHARE if stream.compressed else CHILD_SHARE
+        # a gzip input's decompression thread is stopped: no thread may run when the child is made
+        before_fork = stream.release if stream.compressed else None
+        parts = split_work(stream.path, work, share, meanwhile, size=size, before_fork=before_fork)
+        if parts is None and stream.released:  # the child failed: read the whole again here (no progress bar)
+            part = _native_part(stream.path, stream.origin, None, 0, TO_THE_END, read)
+            parts = (part, _Part(Tally(stream.origin), [], {}, 0))
     if parts is None:
         yield from read_native(stream.raw_blocks(), stream.origin)
         return
