@@ -14,11 +14,14 @@ Sources:
   https://docs.aws.amazon.com/network-firewall/latest/developerguide/suricata-examples.html
 
 Rules source (``--param rules=auto|domain-list|suricata``, default ``auto``):
-- ``auto``: a domain list when every rule is a host name matched exactly or with all its subdomains, else
-  the Suricata rules of :mod:`.suricata_rules` as a ``RulesString`` (exact semantics, ports kept).
-- ``domain-list``: subdomain-only and one-label names widen to ``.x.com``, IP literals are left out (notes).
-- A domain list carries no ports (one note); its target types are ``TLS_SNI`` unless every port is 80 and
-  ``HTTP_HOST`` unless every port is 443.
+- ``auto`` (and ``suricata``): the Suricata rules of :mod:`.suricata_rules` as a ``RulesString``: each name on
+  its own ports, port 80 as HTTP (Host), 443 as TLS (SNI), other ports both (noted). Port-exact.
+- ``domain-list``: only when asked. The rules AWS generates from a domain list match the destination port
+  ``any`` (suricata-examples page above), and the list has no port field (``RulesSourceList`` API page), so it
+  allows each name over TLS (SNI) and HTTP (Host) on every port: each name is named on stderr with its policy
+  ports and what the list allows instead. Subdomain-only and one-label names widen to ``.x.com``, IP literals
+  are left out (notes). Its target types are ``TLS_SNI`` unless every port is 80 and ``HTTP_HOST`` unless every
+  port is 443.
 
 Capacity: the rules the group holds (a domain list generates one rule per target and target type plus one
 drop rule per target type), doubled for growth and rounded up to a multiple of 100, at least 100;
@@ -49,6 +52,7 @@ _ORDER_NOTE = (
     "Use it in a firewall policy with stateful rule order STRICT_ORDER and the stateful default action "
     "aws:drop_established: domain rules need an established connection to see the SNI or Host."
 )
+_TYPE_TEXT = {"TLS_SNI": "TLS (SNI)", "HTTP_HOST": "HTTP (Host)"}
 _HOME_NOTE = "HOME_NET: the CIDRs whose egress is inspected; without it only the firewall's own VPC is."
 
 
@@ -98,6 +102,13 @@ def domain_list(rules: list[Rule]) -> RuleGroup:
     names = [r for r in rules if not r.is_ip]
     ports = sorted({p for r in names for p in r.ports})
     types = tuple(t for t, only in (("TLS_SNI", 80), ("HTTP_HOST", 443)) if any(p != only for p in ports))
+    allowed = " and ".join(_TYPE_TEXT[t] for t in types)
+    for r in names:
+        shown = ("*." if r.wildcard else "") + r.name
+        notes.append(
+            f"{shown} (policy: port {', '.join(map(str, r.ports))}): the domain list allows it over {allowed} "
+            "on any port"
+        )
     if names:
         notes.append(
             f"domain lists carry no ports: each name is allowed for {' and '.join(types)} on any port "
@@ -107,7 +118,7 @@ def domain_list(rules: list[Rule]) -> RuleGroup:
 
 
 class AwsNetworkFirewallExport(Exporter):
-    """A stateful, strict-order rule group: a domain list where that is exact, Suricata rules otherwise."""
+    """A stateful, strict-order rule group: port-exact Suricata rules, or a domain list when asked for."""
 
     name = "aws-network-firewall"
     description = "AWS Network Firewall stateful rule group (CloudFormation YAML or Terraform JSON)"
@@ -115,7 +126,8 @@ class AwsNetworkFirewallExport(Exporter):
     flavors = ("cloudformation", "terraform")
     params = {
         "rules": Param(
-            "auto", "domain-list, suricata (Suricata rules string) or auto (a domain list where exact)"
+            "auto",
+            "auto or suricata (port-exact Suricata rules string), domain-list (any port, widened entries named)",
         ),
         "sid_start": Param(str(DEFAULT_SID_START), "first sid of the Suricata rules", int),
         "capacity": Param("0", "rule group capacity; 0 computes it from the rules with room to grow", int),
@@ -138,10 +150,7 @@ class AwsNetworkFirewallExport(Exporter):
         if wanted not in ("auto", "domain-list", "suricata"):
             raise ConfigError(f"{self.name}: --param rules={wanted!r}; choose auto, domain-list or suricata")
         rules = list(ruleset.rules)
-        listable = bool(rules) and all(
-            not r.is_ip and r.match in ("exact", "apex-and-subdomains") for r in rules
-        )
-        if wanted == "domain-list" or (wanted == "auto" and listable):
+        if wanted == "domain-list":
             if not ruleset.names():
                 raise ConfigError(f"{self.name}: no host names to put in a domain list")
             return domain_list(rules)
@@ -183,17 +192,23 @@ def _description(group: RuleGroup) -> str:
 
 
 def _why_not(rules: list[Rule], wanted: str) -> str:
-    """Why Suricata rules: asked for, or the entries that keep ``auto`` from writing a domain list."""
-    kinds = {"IP address" if r.is_ip else r.match for r in rules} - {"exact", "apex-and-subdomains"}
-    if wanted == "suricata" or not kinds:
-        return "asked for with --param rules=suricata" if rules else "the policy has no host names"
-    shown = ", ".join(sorted(k.replace("subdomains", "subdomains-only") for k in kinds))
-    return f"the policy has entries a domain list cannot express exactly ({shown}); rules=domain-list widens them"
+    """Why Suricata rules: asked for, or ``auto`` keeping each entry's ports and protocols."""
+    if not rules:
+        return "the policy has no entries"
+    if wanted == "suricata":
+        return "asked for with --param rules=suricata"
+    return (
+        "port-exact (a domain list would allow every name over TLS and HTTP on any port); "
+        "--param rules=domain-list writes one anyway and names each widened entry"
+    )
 
 
 def _source_note(group: RuleGroup) -> str:
     if group.source == "domain-list":
-        return "Rules: a domain list (x.com exact, .x.com the name and every subdomain); it carries no ports."
+        return (
+            "Rules: a domain list (x.com exact, .x.com the name and every subdomain); it carries no ports: "
+            "each name is allowed on any port."
+        )
     return f"Rules: Suricata rules as in the suricata export (ports kept): {group.reason}."
 
 
