@@ -246,6 +246,7 @@ def test_rule_formats_are_every_firewall_and_proxy_target() -> None:
         "list",
         "nsg",
         "pan-edl-domain",
+        "pan-edl-ip",
         "pan-edl-url",
         "proxy-config",
         "squid",

@@ -71,7 +71,7 @@ VARIANTS = [
     ("squid", ExportOptions(full=True, mode="audit")),
     ("squid", ExportOptions(sni=True)),
 ]
-NO_INTERNET_NAMES = {"nsg", "vpc-endpoints"}
+NO_INTERNET_NAMES = {"nsg", "pan-edl-ip", "vpc-endpoints"}
 """Targets that cannot name an internet host at all."""
 POLICY_FORMATS = {"json", "csv", "markdown"}
 """Exports of the policy itself: they carry free text (reasons, sources) as escaped data."""

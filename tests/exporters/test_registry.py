@@ -72,4 +72,4 @@ def test_every_exporter_module_is_registered() -> None:
 def test_registry_names_match_the_classes() -> None:
     """Each registry key loads the class whose ``name`` it is (the registry imports modules lazily)."""
     assert all(EXPORTERS[name].name == name for name in EXPORTERS)
-    assert len(EXPORTERS) == len(set(EXPORTERS)) == 15
+    assert len(EXPORTERS) == len(set(EXPORTERS)) == 16

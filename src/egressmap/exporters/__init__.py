@@ -20,6 +20,7 @@ _WHERE: dict[str, tuple[str, str]] = {
     "squid": ("squid", "SquidExport"),
     "pan-edl-domain": ("panos", "PanEdlDomainExport"),
     "pan-edl-url": ("panos", "PanEdlUrlExport"),
+    "pan-edl-ip": ("panos", "PanEdlIpExport"),
     "aws-network-firewall": ("aws_network_firewall", "AwsNetworkFirewallExport"),
     "suricata": ("suricata", "SuricataExport"),
     "dns-firewall": ("dns_firewall", "DnsFirewallExport"),
