@@ -6,9 +6,10 @@ import json
 import subprocess
 from typing import Any
 
+from egressmap.classify import classify
 from egressmap.exporters import ExportOptions
 from egressmap.exporters.nsg import NsgExport
-from egressmap.model import Policy
+from egressmap.model import Entry, Policy
 
 
 def _rules(text: str) -> dict[str, dict[str, Any]]:
@@ -39,7 +40,7 @@ def test_seed_003_priorities_and_node_ports(shared_policy: Policy) -> None:
 def test_names_without_service_tags_are_reported(shared_policy: Policy) -> None:
     """Internet names and AWS endpoints cannot be in an NSG: one note says how many and where to go."""
     rendered = NsgExport().render(shared_policy, ExportOptions())
-    (note,) = rendered.approximations
+    (note,) = [n for n in rendered.approximations if "have no service tag" in n]
     assert note.startswith("21 destinations have no service tag") and "azure-firewall" in note
     assert "pypi.org" not in rendered.text
 
@@ -49,3 +50,52 @@ def test_cli_flavor_is_valid_bash(shared_policy: Policy) -> None:
     text = NsgExport().render(shared_policy, ExportOptions(flavor="cli")).text
     assert subprocess.run(["bash", "-n"], input=text, text=True, check=False).returncode == 0
     assert "--protocol '*'" in text and text.count("az network nsg rule create") == 7
+
+
+def _regional_policy() -> Policy:
+    """Storage, Entra ID and Monitor names, plus the CycleCloud server's address."""
+    entries = tuple(
+        Entry(host, (host,), (443,), classify(host), "observed", 1, 0, ("observed: t",), ())
+        for host in (
+            "mystore.blob.core.windows.net",
+            "login.microsoftonline.com",
+            "dc.services.visualstudio.com",
+        )
+    )
+    return Policy(entries)
+
+
+def test_storage_tag_is_regional_when_the_policy_has_a_region() -> None:
+    """Fails before issue 14 (the global Storage tag: every storage account in every region)."""
+    rendered = NsgExport().render(_regional_policy(), ExportOptions(regions=("eastus",)))
+    rules = _rules(rendered.text)
+    assert rules["AllowAzureStorage"]["destinationAddressPrefix"] == "Storage.eastus"
+    assert rules["AllowAzureStorage"]["priority"] == 100
+    assert rules["AllowActiveDirectory"]["destinationAddressPrefix"] == "AzureActiveDirectory"
+    assert rules["AllowAzureMonitor"]["destinationAddressPrefix"] == "AzureMonitor"
+    assert "Storage" not in {p["destinationAddressPrefix"] for p in rules.values()}
+    assert rendered.approximations == (
+        "AzureActiveDirectory, AzureMonitor: Azure defines no regional form of this service tag; the global "
+        "tag allows the service's addresses in every region",
+    )
+
+
+def test_several_regions_get_one_rule_each_with_unique_priorities() -> None:
+    """A rule takes one service tag: Storage.eastus and Storage.westeurope are two rules, AWS regions ignored."""
+    options = ExportOptions(regions=("eastus", "us-east-1", "westeurope"))
+    rules = _rules(NsgExport().render(_regional_policy(), options).text)
+    storage = {
+        n: p["destinationAddressPrefix"] for n, p in rules.items() if n.startswith("AllowAzureStorage")
+    }
+    assert storage == {
+        "AllowAzureStorage_eastus": "Storage.eastus",
+        "AllowAzureStorage_westeurope": "Storage.westeurope",
+    }
+    priorities = [p["priority"] for p in rules.values()]
+    assert len(priorities) == len(set(priorities))
+
+
+def test_without_an_azure_region_the_global_storage_tag_is_named() -> None:
+    """No Azure region: Storage stays global and a note asks for --region."""
+    notes = NsgExport().render(_regional_policy(), ExportOptions()).approximations
+    assert any(n.startswith("Storage: no Azure region in the policy or --region") for n in notes)

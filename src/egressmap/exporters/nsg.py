@@ -13,6 +13,15 @@ virtual-network/service-tags-overview). So:
 - IP literals with the CycleCloud node ports become ``amqp_5672`` (110) and ``https_9443`` (111) to those
   addresses; other IP literals follow from 120.
 - ``BlockOutbound`` denies the ``Internet`` tag at 4000.
+- Regional tags: when ``--region`` (or the policy's ``regions``) names Azure regions (``eastus``, the
+  ``location`` form, no hyphen), a tag that Azure defines in regional form is written per region
+  (``Storage.eastus``), one rule each, since a rule takes one service tag (augmented security rules take
+  several addresses, not several tags). Which tags have regional forms: the "Can be regional?" column of
+  https://learn.microsoft.com/azure/virtual-network/service-tags-overview (``REGIONAL_TAGS``). A tag with no
+  regional form (AzureActiveDirectory, AzureMonitor, AzureResourceManager) stays global, with a note; so does
+  a regional one when no Azure region is known, with a note asking for ``--region``. Azure's own list spells
+  the regional names ``Storage.EastUS``; deployments write the ``location`` form (``Storage.${location}``)
+  and the export does the same.
 - Internet host names and other clouds' endpoints cannot be expressed; they are reported, and an FQDN
   target (azure-firewall, a proxy) has to carry them.
 """
@@ -20,7 +29,8 @@ virtual-network/service-tags-overview). So:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -40,6 +50,33 @@ TAG_NAMES = {
 }
 NODE_PORTS = {5672: ("amqp_5672", 110), 9443: ("https_9443", 111)}
 DENY_PRIORITY = 4000
+REGIONAL_TAGS = frozenset(
+    {
+        "ApiManagement",
+        "AppService",
+        "AutonomousDevelopmentPlatform",
+        "AzureCloud",
+        "AzureConnectors",
+        "AzureContainerAppsService",
+        "AzureContainerRegistry",
+        "AzureCosmosDB",
+        "AzureDevOps",
+        "AzureIoTHub",
+        "AzureKeyVault",
+        "AzureWebPubSub",
+        "BatchNodeManagement",
+        "DataFactory",
+        "EventHub",
+        "HDInsight",
+        "MicrosoftContainerRegistry",
+        "PowerPlatformInfra",
+        "ServiceBus",
+        "Sql",
+        "Storage",
+    }
+)
+"""Tags the service tags overview marks "Can be regional? Yes" (outbound-relevant ones)."""
+_AZURE_REGION = re.compile(r"[a-z]+[a-z0-9]*")
 _TAG_NOTE = "Azure service tag: "
 
 _PARAMS = {"source": Param("*", "source address prefix of the outbound rules (*, VirtualNetwork or a CIDR)")}
@@ -72,9 +109,11 @@ class NsgExport(Exporter):
                     ips.setdefault(port, []).append(rule.name)
             else:
                 left_out.append(("*." if rule.wildcard else "") + rule.name)
-        rules = _tag_rules(tags, source) + _ip_rules(ips, source)
+        regions = azure_regions(options.regions or policy.regions)
+        used: set[int] = set(TAG_PRIORITY.values())
+        rules = _tag_rules(tags, source, regions, used) + _ip_rules(ips, source, used)
         rules.append(_rule("BlockOutbound", DENY_PRIORITY, "*", source, "Internet", ["*"], "Deny"))
-        notes = []
+        notes = _region_notes(sorted(tags), regions)
         if left_out:
             shown = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
             notes.append(
@@ -97,29 +136,70 @@ def _tag(rule: Rule) -> str | None:
     return None
 
 
-def _tag_rules(tags: dict[str, set[int]], source: str) -> list[dict[str, Any]]:
-    out = []
-    extra = 104
-    for tag in sorted(tags, key=lambda t: (TAG_PRIORITY.get(t, 10_000), t)):
-        if tag in TAG_PRIORITY:
-            priority = TAG_PRIORITY[tag]
-        else:
-            priority, extra = extra, extra + 1
-        ports = [str(p) for p in sorted(tags[tag])]
-        out.append(
-            _rule(TAG_NAMES.get(tag, f"Allow{tag.replace('.', '')}"), priority, "Tcp", source, tag, ports)
+def azure_regions(regions: Sequence[str]) -> list[str]:
+    """The Azure region names among ``regions`` (``eastus``, ``westeurope``; AWS's ``us-east-1`` is not one).
+
+    >>> azure_regions(["us-east-1", "eastus", "WestEurope"])
+    ['eastus', 'westeurope']
+    """
+    return list(dict.fromkeys(r.lower() for r in regions if _AZURE_REGION.fullmatch(r.lower())))
+
+
+def _region_notes(tags: list[str], regions: list[str]) -> list[str]:
+    """Where a tag allows every region: no regional form exists, or no Azure region is known."""
+    notes = []
+    global_only = [t for t in tags if t not in REGIONAL_TAGS]
+    regional = [t for t in tags if t in REGIONAL_TAGS]
+    if global_only:
+        notes.append(
+            f"{', '.join(global_only)}: Azure defines no regional form of this service tag; the global tag "
+            "allows the service's addresses in every region"
         )
+    if regional and not regions:
+        notes.append(
+            f"{', '.join(regional)}: no Azure region in the policy or --region, so the global tag allows "
+            f"every region (for Storage: every storage account anywhere); give --region (e.g. eastus) for "
+            f"{regional[0]}.<region>"
+        )
+    return notes
+
+
+def _next_free(start: int, used: set[int]) -> int:
+    """The first priority from ``start`` that no rule has and the CycleCloud node-port rules do not reserve."""
+    reserved = {p for _, p in NODE_PORTS.values()}
+    while start in used or start in reserved:
+        start += 1
+    used.add(start)
+    return start
+
+
+def _tag_rules(
+    tags: dict[str, set[int]], source: str, regions: list[str], used: set[int]
+) -> list[dict[str, Any]]:
+    out = []
+    for tag in sorted(tags, key=lambda t: (TAG_PRIORITY.get(t, 10_000), t)):
+        ports = [str(p) for p in sorted(tags[tag])]
+        name = TAG_NAMES.get(tag, f"Allow{tag.replace('.', '')}")
+        scoped = [(f"{tag}.{r}", f"{name}_{r}") for r in regions] if tag in REGIONAL_TAGS else []
+        if len(scoped) == 1:
+            scoped = [(scoped[0][0], name)]
+        for i, (dest, rule_name) in enumerate(scoped or [(tag, name)]):
+            if i == 0 and tag in TAG_PRIORITY:
+                priority = TAG_PRIORITY[tag]
+                used.add(priority)
+            else:
+                priority = _next_free(104, used)
+            out.append(_rule(rule_name, priority, "Tcp", source, dest, ports))
     return out
 
 
-def _ip_rules(ips: dict[int, list[str]], source: str) -> list[dict[str, Any]]:
+def _ip_rules(ips: dict[int, list[str]], source: str, used: set[int]) -> list[dict[str, Any]]:
     out = []
-    extra = 120
     for port in sorted(ips, key=lambda p: (p not in NODE_PORTS, p)):
         if port in NODE_PORTS:
             name, priority = NODE_PORTS[port]
         else:
-            name, priority, extra = f"AllowInternal_{port}", extra, extra + 1
+            name, priority = f"AllowInternal_{port}", _next_free(120, used)
         out.append(_rule(name, priority, "Tcp", source, sorted(ips[port]), [str(port)]))
     return out
 
