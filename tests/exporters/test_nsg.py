@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from egressmap.classify import classify
+from egressmap.errors import ConfigError
 from egressmap.exporters import ExportOptions
 from egressmap.exporters.nsg import NsgExport
 from egressmap.model import Entry, Policy
@@ -67,7 +71,7 @@ def _regional_policy() -> Policy:
 
 def test_storage_tag_is_regional_when_the_policy_has_a_region() -> None:
     """Fails before issue 14 (the global Storage tag: every storage account in every region)."""
-    rendered = NsgExport().render(_regional_policy(), ExportOptions(regions=("eastus",)))
+    rendered = NsgExport().render(_regional_policy(), ExportOptions(params={"region": "eastus"}))
     rules = _rules(rendered.text)
     assert rules["AllowAzureStorage"]["destinationAddressPrefix"] == "Storage.eastus"
     assert rules["AllowAzureStorage"]["priority"] == 100
@@ -82,8 +86,10 @@ def test_storage_tag_is_regional_when_the_policy_has_a_region() -> None:
 
 def test_several_regions_get_one_rule_each_with_unique_priorities() -> None:
     """A rule takes one service tag: Storage.eastus and Storage.westeurope are two rules, AWS regions ignored."""
-    options = ExportOptions(regions=("eastus", "us-east-1", "westeurope"))
-    rules = _rules(NsgExport().render(_regional_policy(), options).text)
+    options = ExportOptions(regions=("us-east-1",))
+    policy = replace(_regional_policy(), regions=("eastus", "us-east-1", "westeurope"))
+    rules = _rules(NsgExport().render(policy, ExportOptions()).text)
+    assert "Storage.eastus" not in NsgExport().render(_regional_policy(), options).text
     storage = {
         n: p["destinationAddressPrefix"] for n, p in rules.items() if n.startswith("AllowAzureStorage")
     }
@@ -98,4 +104,10 @@ def test_several_regions_get_one_rule_each_with_unique_priorities() -> None:
 def test_without_an_azure_region_the_global_storage_tag_is_named() -> None:
     """No Azure region: Storage stays global and a note asks for --region."""
     notes = NsgExport().render(_regional_policy(), ExportOptions()).approximations
-    assert any(n.startswith("Storage: no Azure region in the policy or --region") for n in notes)
+    assert any(n.startswith("Storage: no Azure region given") for n in notes)
+
+
+def test_region_parameter_is_checked() -> None:
+    """An AWS-style or malformed region in --param region is a ConfigError naming the parameter."""
+    with pytest.raises(ConfigError, match="--param region"):
+        NsgExport().render(_regional_policy(), ExportOptions(params={"region": "us-east-1"}))

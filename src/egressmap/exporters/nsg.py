@@ -13,7 +13,8 @@ virtual-network/service-tags-overview). So:
 - IP literals with the CycleCloud node ports become ``amqp_5672`` (110) and ``https_9443`` (111) to those
   addresses; other IP literals follow from 120.
 - ``BlockOutbound`` denies the ``Internet`` tag at 4000.
-- Regional tags: when ``--region`` (or the policy's ``regions``) names Azure regions (``eastus``, the
+- Regional tags: when ``--param region=eastus,...`` (else ``--region`` or the policy's ``regions``) names
+  Azure regions (``eastus``, the
   ``location`` form, no hyphen), a tag that Azure defines in regional form is written per region
   (``Storage.eastus``), one rule each, since a rule takes one service tag (augmented security rules take
   several addresses, not several tags). Which tags have regional forms: the "Can be regional?" column of
@@ -79,7 +80,10 @@ REGIONAL_TAGS = frozenset(
 _AZURE_REGION = re.compile(r"[a-z]+[a-z0-9]*")
 _TAG_NOTE = "Azure service tag: "
 
-_PARAMS = {"source": Param("*", "source address prefix of the outbound rules (*, VirtualNetwork or a CIDR)")}
+_PARAMS = {
+    "source": Param("*", "source address prefix of the outbound rules (*, VirtualNetwork or a CIDR)"),
+    "region": Param("", "Azure regions for regional service tags, comma-separated (eastus,westeurope)"),
+}
 
 
 class NsgExport(Exporter):
@@ -109,7 +113,7 @@ class NsgExport(Exporter):
                     ips.setdefault(port, []).append(rule.name)
             else:
                 left_out.append(("*." if rule.wildcard else "") + rule.name)
-        regions = azure_regions(options.regions or policy.regions)
+        regions = self._regions(policy, options)
         used: set[int] = set(TAG_PRIORITY.values())
         rules = _tag_rules(tags, source, regions, used) + _ip_rules(ips, source, used)
         rules.append(_rule("BlockOutbound", DENY_PRIORITY, "*", source, "Internet", ["*"], "Deny"))
@@ -122,6 +126,16 @@ class NsgExport(Exporter):
             )
         text = _cli(rules) if flavor == "cli" else json.dumps(_arm(rules), indent=2) + "\n"
         return Rendered(text, tuple(notes), ruleset.rejected)
+
+    def _regions(self, policy: Policy, options: ExportOptions) -> list[str]:
+        """``--param region``, else the Azure names among ``--region`` or the policy's ``regions``."""
+        raw = [r.strip() for r in str(self.param(options, "region")).split(",") if r.strip()]
+        bad = [r for r in raw if not _AZURE_REGION.fullmatch(r.lower())]
+        if bad:
+            raise ConfigError(
+                f"nsg: --param region={','.join(bad)!r}: use Azure region names such as eastus or westeurope"
+            )
+        return azure_regions(raw or options.regions or policy.regions)
 
 
 def _tag(rule: Rule) -> str | None:
@@ -157,9 +171,9 @@ def _region_notes(tags: list[str], regions: list[str]) -> list[str]:
         )
     if regional and not regions:
         notes.append(
-            f"{', '.join(regional)}: no Azure region in the policy or --region, so the global tag allows "
-            f"every region (for Storage: every storage account anywhere); give --region (e.g. eastus) for "
-            f"{regional[0]}.<region>"
+            f"{', '.join(regional)}: no Azure region given, so the global tag allows every region (for "
+            f"Storage: every storage account anywhere); give --param region=eastus (or the policy's regions) "
+            f"for {regional[0]}.<region>"
         )
     return notes
 
