@@ -88,10 +88,7 @@ def test_rule_group_is_stateful_strict_order_with_home_net(shared_policy: Policy
 
 
 def test_forced_domain_list_of_exact_and_apex_names() -> None:
-    """rules=domain-list: exact -> x.com, apex+subdomains -> .x.com, as an ALLOWLIST for TLS_SNI and HTTP_HOST.
-
-    Before issue 14 this was what ``auto`` wrote; now it is written only when asked for.
-    """
+    """rules=domain-list (``auto`` before issue 14): x.com, .x.com, ALLOWLIST for TLS_SNI and HTTP_HOST."""
     source = _group(_cfn(EXACT_AND_APEX, rules="domain-list"))["RuleGroup"]["RulesSource"]
     assert source == {
         "RulesSourceList": {
@@ -140,10 +137,7 @@ def test_auto_falls_back_to_the_suricata_rules_when_a_list_would_widen(
 
 
 def test_forced_domain_list_widens_and_says_so(shared_policy: Policy) -> None:
-    """Subdomains-only and one-label widen to .x.com, IP literals are left out, ports are dropped: one note each.
-
-    Issue 14 adds one note per name (its policy ports, and that the list allows it on any port).
-    """
+    """Subdomains-only and one-label widen, IPs are left out, ports dropped: one note each, and one per name."""
     rendered = NFW.render(shared_policy, ExportOptions(params={"rules": "domain-list"}))
     targets = _group(yaml.safe_load(rendered.text))["RuleGroup"]["RulesSource"]["RulesSourceList"]["Targets"]
     assert {".snapcraftcontent.com", ".blob.core.windows.net", ".ubuntu.com", "pypi.org"} <= set(targets)

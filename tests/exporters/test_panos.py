@@ -107,6 +107,8 @@ def test_ip_literals_go_to_an_ip_list_with_ipv6_as_is() -> None:
     ip = PanEdlIpExport().render(policy, ExportOptions())
     assert sorted(ip.text.splitlines()) == ["10.1.0.4 # tcp 5672,9443", "2001:db8::10 # tcp 443"]
     assert "host names left out (1)" in " | ".join(ip.approximations)
+    only = PanEdlIpExport().render(policy, ExportOptions(params={"port": "9443"}))
+    assert only.text == "10.1.0.4 # tcp 9443\n"
 
 
 PORTS = Policy(
@@ -120,8 +122,7 @@ PORTS = Policy(
 
 
 def test_one_list_per_port_is_port_exact() -> None:
-    """Fails before issue 14 (no --param port): one list per port, each used with Service tcp/N, allows
-    exactly the (host, port) pairs of the policy."""
+    """Fails before issue 14 (no --param port): one list and rule per port allow exactly the policy's pairs."""
     hosts = ["pypi.org", "archive.ubuntu.com", "ubuntu.com", "a.ubuntu.com", "vendor.example.com"]
     allowed = set()
     for port in (80, 443, 8443):

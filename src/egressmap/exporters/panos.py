@@ -113,7 +113,7 @@ class PanEdlIpExport(_PanList):
         """``ADDRESS # ports`` per line; host names belong in ``pan-edl-url``."""
         ruleset, rules, port = self._selected(policy, options)
         ips = [r for r in rules if r.is_ip]
-        lines = [f"{r.name} # tcp {','.join(map(str, r.ports))}" for r in ips]
+        lines = [f"{r.name} # tcp {','.join(map(str, [port] if port else r.ports))}" for r in ips]
         notes = _port_notes(ips, port, "Destination")
         names = [r for r in rules if not r.is_ip]
         if names:
