@@ -213,3 +213,10 @@ def test_bump_paths_are_checked(key: str, shared_policy: Policy) -> None:
     """Certificate paths that end up on the http_port line are validated."""
     with pytest.raises(ConfigError, match=key):
         SquidExport().render(shared_policy, ExportOptions(full=True, sni=True, params={key: "/a b"}))
+
+
+def test_audit_mode_has_no_ssl_bump_and_says_sni_is_unused(shared_policy: Policy) -> None:
+    """--full --sni --mode audit allows every tunnel: no ssl-bump port, and a note says --sni does nothing."""
+    rendered = SquidExport().render(shared_policy, ExportOptions(full=True, sni=True, mode="audit"))
+    assert "ssl-bump" not in rendered.text
+    assert any("audit mode" in note for note in rendered.approximations)

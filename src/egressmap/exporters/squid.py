@@ -76,6 +76,8 @@ class SquidExport(Exporter):
         """The fragment, or the whole squid.conf with ``options.full``."""
         ruleset = self.rules(policy, options)
         body, notes = _fragment(ruleset, options.sni, extend_ssl_ports=not options.full)
+        if options.full and options.sni and options.mode == "audit":
+            notes = ["squid --sni: audit mode allows every tunnel, so no TLS server name is checked"]
         if options.full:
             text = self._full(ruleset, body, options)
         else:
@@ -95,7 +97,7 @@ class SquidExport(Exporter):
         log = str(self.param(options, "access_log"))
         clients = str(self.param(options, "clients")).split()
         _check_full_params(listen, log, clients)
-        if options.sni:
+        if options.sni and options.mode == "enforce":
             cert, key = (str(self.param(options, k)) for k in ("bump_cert", "bump_key"))
             for k, path in (("bump_cert", cert), ("bump_key", key)):
                 _check_path(k, path)
