@@ -77,7 +77,7 @@ class SquidExport(Exporter):
         ruleset = self.rules(policy, options)
         body, notes = _fragment(ruleset, options.sni, extend_ssl_ports=not options.full)
         if options.full and options.sni and options.mode == "audit":
-            notes = ["squid --sni: audit mode allows every tunnel, so no TLS server name is checked"]
+            notes = ["--sni: audit mode allows every tunnel, so no TLS server name is checked"]
         if options.full:
             text = self._full(ruleset, body, options)
         else:
@@ -188,7 +188,7 @@ def _fragment(ruleset: RuleSet, sni: bool, extend_ssl_ports: bool) -> tuple[list
         lines += bump_lines(ruleset, ip_acls, sni_acls)
         if ip_acls:
             notes.append(
-                "squid --sni: IP-literal entries have no TLS server name to check; their tunnels are "
+                "--sni: IP-literal entries have no TLS server name to check; their tunnels are "
                 "spliced by their CONNECT rules (address and port) alone"
             )
     return lines, notes
