@@ -134,3 +134,89 @@ def test_full_params_are_checked(key: str, value: str, shared_policy: Policy) ->
     """Settings that end up in squid.conf are validated before use."""
     with pytest.raises(ConfigError, match=key):
         SquidExport().render(shared_policy, ExportOptions(full=True, params={key: value}))
+
+
+def _bump_files(tmp_path: Path) -> dict[str, str]:
+    import trustme
+
+    ca = trustme.CA()
+    cert, key = tmp_path / "bump.pem", tmp_path / "bump.key"
+    ca.cert_pem.write_to_path(str(cert))
+    ca.private_key_pem.write_to_path(str(key))
+    return {"bump_cert": str(cert), "bump_key": str(key)}
+
+
+CYCLECLOUD = Policy(
+    (
+        _entry("pypi.org"),
+        _entry("*.blob.core.windows.net", "one-label"),
+        _entry("10.1.0.4", ports=(5672, 9443)),
+        _entry("2001:db8::10", ports=(443, 8080)),
+    )
+)
+"""Names, a private server address on AMQP and HTTPS (CycleCloud's shape) and an IPv6 address."""
+
+
+@pytest.mark.squid
+def test_full_sni_has_an_ssl_bump_port_and_parses(tmp_path: Path) -> None:
+    """--full --sni: the http_port has ssl-bump and its certificate (main's had none); squid -k parse is clean."""
+    options = ExportOptions(full=True, sni=True, params=_bump_files(tmp_path))
+    text = SquidExport().render(CYCLECLOUD, options).text
+    (port,) = [line for line in text.splitlines() if line.startswith("http_port ")]
+    assert port == (
+        f"http_port 3128 ssl-bump tls-cert={tmp_path}/bump.pem tls-key={tmp_path}/bump.key "
+        "generate-host-certificates=off"
+    )
+    conf = tmp_path / "squid.conf"
+    conf.write_text(text)
+    assert _parse(conf) == []
+
+
+def test_sni_splices_ip_literals_before_peeking_and_terminates_the_rest() -> None:
+    """IP-literal tunnels are spliced at step 1, names spliced by port and SNI, everything else terminated."""
+    lines = SquidExport().render(CYCLECLOUD, ExportOptions(sni=True)).text.splitlines()
+    bump = [x for x in lines if x.startswith(("ssl_bump ", "on_unsupported_protocol "))]
+    assert bump == [
+        "ssl_bump splice egressmap_step1 egressmap_port_443 egressmap_ip_443",
+        "ssl_bump splice egressmap_step1 egressmap_port_5672 egressmap_ip_5672",
+        "ssl_bump splice egressmap_step1 egressmap_port_8080 egressmap_ip_8080",
+        "ssl_bump splice egressmap_step1 egressmap_port_9443 egressmap_ip_9443",
+        "ssl_bump peek egressmap_step1",
+        "ssl_bump splice egressmap_port_443 egressmap_sni_443",
+        "ssl_bump splice egressmap_port_443 egressmap_sni_re_443",
+        "ssl_bump terminate all",
+        "on_unsupported_protocol tunnel egressmap_port_5672",
+        "on_unsupported_protocol tunnel egressmap_port_8080",
+        "on_unsupported_protocol tunnel egressmap_port_9443",
+    ]
+    assert "acl egressmap_sni_443 ssl::server_name pypi.org" in lines
+
+
+def test_sni_fragment_says_what_it_needs() -> None:
+    """The --sni fragment names the ssl-bump http_port options squid.conf must carry for it to work."""
+    text = SquidExport().render(CYCLECLOUD, ExportOptions(sni=True)).text
+    assert "http_port 3128 ssl-bump tls-cert=" in text
+    assert "generate-host-certificates=off" in text
+    assert "Squid ignores every ssl_bump line" in text
+
+
+def test_ipv6_entries_are_written_as_squid_compares_them() -> None:
+    """An IPv6 entry is dstdomain -n [addr] (Squid keeps the brackets; main wrote the bare address)."""
+    text = SquidExport().render(CYCLECLOUD, ExportOptions()).text
+    assert "acl egressmap_ip_8080 dstdomain -n [2001:db8::10]\n" in text
+    assert "acl egressmap_ip_5672 dstdomain -n 10.1.0.4\n" in text
+    assert "dstdomain -n 2001:db8::10" not in text
+
+
+@pytest.mark.parametrize("key", ["bump_cert", "bump_key"])
+def test_bump_paths_are_checked(key: str, shared_policy: Policy) -> None:
+    """Certificate paths that end up on the http_port line are validated."""
+    with pytest.raises(ConfigError, match=key):
+        SquidExport().render(shared_policy, ExportOptions(full=True, sni=True, params={key: "/a b"}))
+
+
+def test_audit_mode_has_no_ssl_bump_and_says_sni_is_unused(shared_policy: Policy) -> None:
+    """--full --sni --mode audit allows every tunnel: no ssl-bump port, and a note says --sni does nothing."""
+    rendered = SquidExport().render(shared_policy, ExportOptions(full=True, sni=True, mode="audit"))
+    assert "ssl-bump" not in rendered.text
+    assert any("audit mode" in note for note in rendered.approximations)

@@ -470,25 +470,37 @@ def run_squid_lab() -> Iterator[SquidLab]:
 
 @contextmanager
 def exported_squid(
-    policy: Policy, names: Sequence[str], mode: str = "enforce"
+    policy: Policy,
+    names: Sequence[str],
+    mode: str = "enforce",
+    *,
+    sni: bool = False,
+    address: str = "127.0.0.1",
+    extra: Sequence[str] = (),
 ) -> Iterator[tuple[_Squid, Path, Path]]:
     """A real Squid running the squid exporter's ``--full`` config for ``policy`` on a free loopback port.
 
-    ``names`` resolve to 127.0.0.1 through Squid's ``hosts_file``. Yields (squid, squid.conf, workdir).
+    ``names`` resolve to ``address`` (an address of this machine) through Squid's ``hosts_file``. With
+    ``sni`` the export is ``--full --sni`` and the ssl-bump port gets a throwaway certificate. ``extra``
+    lines are appended to squid.conf (say, another access_log; ``{workdir}`` stands for the run's folder). Yields (squid, squid.conf, workdir).
     """
     squid = _squid_binary()
     assert squid, "squid is not installed: scripts/test installs it from apt"
     workdir = _workdir()
     try:
         port = _free_port()
+        params = {
+            "listen": f"127.0.0.1:{port}",
+            "access_log": f"stdio:{workdir}/access.log",
+            "clients": "127.0.0.0/8",
+        }
+        if sni:
+            params.update(_bump_certificate(workdir))
         options = ExportOptions(
             full=True,
             mode=mode,  # type: ignore[arg-type]
-            params={
-                "listen": f"127.0.0.1:{port}",
-                "access_log": f"stdio:{workdir}/access.log",
-                "clients": "127.0.0.0/8",
-            },
+            sni=sni,
+            params=params,
         )
         text = SquidExport().render(policy, options).text
         user = _effective_user()
@@ -502,8 +514,9 @@ def exported_squid(
             "shutdown_lifetime 0 seconds",
             f"hosts_file {workdir}/hosts",
             "dns_nameservers 127.0.0.1",
+            *(line.replace("{workdir}", str(workdir)) for line in extra),
         ]
-        (workdir / "hosts").write_text("127.0.0.1 " + " ".join(names) + "\n")
+        (workdir / "hosts").write_text(f"{address} " + " ".join(names) + "\n")
         (workdir / "hosts").chmod(0o644)
         conf = workdir / "squid.conf"
         conf.write_text(text + "\n".join(local) + "\n")
@@ -518,3 +531,16 @@ def exported_squid(
             proxy.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _bump_certificate(workdir: Path) -> dict[str, str]:
+    """A throwaway certificate and key for the ssl-bump port (never shown to a client: peek and splice)."""
+    import trustme
+
+    ca = trustme.CA(organization_name="egressmap ssl-bump test")
+    cert, key = workdir / "bump.pem", workdir / "bump.key"
+    ca.cert_pem.write_to_path(str(cert))
+    ca.private_key_pem.write_to_path(str(key))
+    for path in (cert, key):
+        path.chmod(0o644)  # Squid reads them after dropping to its unprivileged user
+    return {"bump_cert": str(cert), "bump_key": str(key)}

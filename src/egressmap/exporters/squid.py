@@ -12,7 +12,14 @@ apex+subdomains      ``dstdomain -n .x.com``                      yes (``x.com``
 subdomains           ``dstdom_regex -n -i ^([a-z0-9_-]+\.)+x\.com$`` yes, through a regular expression
 one-label            ``dstdom_regex -n -i ^[a-z0-9_-]+\.x\.com$``  yes, through a regular expression
 IP literal           ``dstdomain -n 10.0.0.5`` (the URL's host)   yes (no reverse lookup with ``-n``)
+IPv6 literal         ``dstdomain -n [2001:db8::10]``              yes (Squid keeps the URL's brackets)
 ==================== ============================================ ======================================
+
+An IPv6 host is compared with its brackets: live Squid 5.7 matches ``dstdomain -n [::1]`` for both
+``CONNECT [::1]:443`` and ``GET http://[::1]:8080/`` and never matches ``dstdomain -n ::1``.
+
+``--sni`` adds ``ssl::server_name`` ACLs and peek-and-splice ``ssl_bump`` lines (:mod:`.squid_bump`); with
+``--full`` the ``http_port`` gets ``ssl-bump`` and the certificate Squid requires for it.
 
 Every rule is tied to its ports: one ``port`` ACL per port, so ``pypi.org`` on 443 does not open
 ``pypi.org:8080``. CONNECT is allowed to every port the policy uses; the fragment extends the stock
@@ -30,6 +37,7 @@ from ..errors import ConfigError
 from ..model import Policy
 from .interface import Exporter, ExportOptions, Param, Rendered
 from .rules import Rule, RuleSet, safe_text
+from .squid_bump import FRAGMENT_NEEDS, bump_lines, bump_port_options
 
 PREFIX = "egressmap"
 
@@ -40,6 +48,13 @@ _PARAMS = {
         "10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fc00::/7",
         "--full: client networks allowed to use the proxy (space-separated CIDRs)",
     ),
+    "bump_cert": Param(
+        "/etc/squid/egressmap-bump.pem",
+        "--full --sni: certificate (PEM) for the ssl-bump port; Squid requires one and shows it only to "
+        "deliver the 403 of a denied CONNECT (e.g. openssl req -x509 -newkey rsa:2048 -nodes "
+        "-subj /CN=egressmap-proxy -keyout KEY -out CERT)",
+    ),
+    "bump_key": Param("/etc/squid/egressmap-bump.key", "--full --sni: the private key (PEM) of bump_cert"),
 }
 
 #: A parse-friendly log line: Squid's native fields, then the CONNECT/URL host, port and TLS server name.
@@ -61,6 +76,8 @@ class SquidExport(Exporter):
         """The fragment, or the whole squid.conf with ``options.full``."""
         ruleset = self.rules(policy, options)
         body, notes = _fragment(ruleset, options.sni, extend_ssl_ports=not options.full)
+        if options.full and options.sni and options.mode == "audit":
+            notes = ["--sni: audit mode allows every tunnel, so no TLS server name is checked"]
         if options.full:
             text = self._full(ruleset, body, options)
         else:
@@ -68,6 +85,7 @@ class SquidExport(Exporter):
                 [
                     "# egressmap allowlist for Squid: include this file in squid.conf before the final",
                     '# "http_access deny all", e.g. "include /etc/squid/conf.d/egressmap.conf".',
+                    *(FRAGMENT_NEEDS if options.sni else []),
                     *_summary(policy, ruleset),
                     *body,
                 ]
@@ -79,6 +97,11 @@ class SquidExport(Exporter):
         log = str(self.param(options, "access_log"))
         clients = str(self.param(options, "clients")).split()
         _check_full_params(listen, log, clients)
+        if options.sni and options.mode == "enforce":
+            cert, key = (str(self.param(options, k)) for k in ("bump_cert", "bump_key"))
+            for k, path in (("bump_cert", cert), ("bump_key", key)):
+                _check_path(k, path)
+            listen = f"{listen} {bump_port_options(cert, key)}"
         ports = sorted({80, 443, *ruleset.ports()})
         enforce = options.mode == "enforce"
         lines = [
@@ -134,41 +157,50 @@ def _fragment(ruleset: RuleSet, sni: bool, extend_ssl_ports: bool) -> tuple[list
             "# CONNECT to these ports is denied by the stock SSL_ports rule; this adds them to it.",
             f"acl SSL_ports port {' '.join(str(p) for p in other_tls)}",
         ]
+    ip_acls: list[str] = []
     sni_acls: list[str] = []
     for port in ruleset.ports():
         rules = [r for r in ruleset.rules if port in r.ports]
-        domains = _uncovered([r for r in rules if r.match in ("exact", "apex-and-subdomains")])
+        names = [r for r in rules if r.match in ("exact", "apex-and-subdomains") and not r.is_ip]
+        domains = _uncovered(names)
+        ips = [_ip_literal(r.name) for r in rules if r.is_ip]
         regexes = [_regex(r) for r in rules if r.match in ("subdomains", "one-label")]
         lines.append(f"# port {port}: {len(rules)} rules")
         lines.append(f"acl {PREFIX}_port_{port} port {port}")
         if domains:
             lines += _chunked(f"acl {PREFIX}_dst_{port} dstdomain -n", domains)
             lines.append(f"http_access allow {PREFIX}_port_{port} {PREFIX}_dst_{port}")
+        if ips:
+            lines += _chunked(f"acl {PREFIX}_ip_{port} dstdomain -n", ips)
+            lines.append(f"http_access allow {PREFIX}_port_{port} {PREFIX}_ip_{port}")
+            ip_acls.append(f"{PREFIX}_port_{port} {PREFIX}_ip_{port}")
         if regexes:
             lines += _chunked(f"acl {PREFIX}_re_{port} dstdom_regex -n -i", regexes)
             lines.append(f"http_access allow {PREFIX}_port_{port} {PREFIX}_re_{port}")
         if sni and port != 80:
-            names = _uncovered(
-                [r for r in rules if r.match in ("exact", "apex-and-subdomains") and not r.is_ip]
-            )
-            if names:
-                lines += _chunked(f"acl {PREFIX}_sni_{port} ssl::server_name", names)
+            if domains:
+                lines += _chunked(f"acl {PREFIX}_sni_{port} ssl::server_name", domains)
                 sni_acls.append(f"{PREFIX}_port_{port} {PREFIX}_sni_{port}")
             if regexes:
                 lines += _chunked(f"acl {PREFIX}_sni_re_{port} ssl::server_name_regex -i", regexes)
                 sni_acls.append(f"{PREFIX}_port_{port} {PREFIX}_sni_re_{port}")
     if sni:
-        lines += [
-            "# TLS server names: with an http_port ... ssl-bump, Squid peeks at the ClientHello, splices",
-            "# tunnels whose server name (SNI, else the CONNECT host) is allowed and ends the rest.",
-            f"acl {PREFIX}_step1 at_step SslBump1",
-            f"ssl_bump peek {PREFIX}_step1",
-            *(f"ssl_bump splice {acl}" for acl in sni_acls),
-            "ssl_bump terminate all",
-        ]
-        if any(r.is_ip for r in ruleset.rules):
-            notes.append("ssl::server_name cannot name IP literals; IP rules are left to the CONNECT ACLs")
+        lines += bump_lines(ruleset, ip_acls, sni_acls)
+        if ip_acls:
+            notes.append(
+                "--sni: IP-literal entries have no TLS server name to check; their tunnels are "
+                "spliced by their CONNECT rules (address and port) alone"
+            )
     return lines, notes
+
+
+def _ip_literal(address: str) -> str:
+    """An address as Squid compares it with the URL or CONNECT host: IPv6 inside brackets.
+
+    >>> _ip_literal("10.0.0.5"), _ip_literal("2001:db8::10")
+    ('10.0.0.5', '[2001:db8::10]')
+    """
+    return f"[{address}]" if ":" in address else address
 
 
 def _uncovered(rules: list[Rule]) -> list[str]:
@@ -205,8 +237,12 @@ def _chunked(head: str, items: list[str], width: int = 8) -> list[str]:
 def _check_full_params(listen: str, log: str, clients: list[str]) -> None:
     if not _LISTEN.match(listen):
         raise ConfigError(f"squid: --param listen={listen!r} is not [ADDR:]PORT")
-    if not log or any(c.isspace() or c in "\"'#;" for c in log):
-        raise ConfigError(f"squid: --param access_log={log!r} must be one path with no spaces or quotes")
+    _check_path("access_log", log)
     for cidr in clients:
         if not _CIDR.match(cidr):
             raise ConfigError(f"squid: --param clients: {cidr!r} is not a CIDR")
+
+
+def _check_path(key: str, path: str) -> None:
+    if not path or any(c.isspace() or c in "\"'#;" for c in path):
+        raise ConfigError(f"squid: --param {key}={path!r} must be one path with no spaces or quotes")
