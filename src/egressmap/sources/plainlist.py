@@ -14,6 +14,7 @@ from typing import Literal
 
 from ..hostnames import drop_reason, is_ip, normalize_host, placeholder_reason, split_host_port
 from ..model import Match, Observation, Skipped
+from ..validation import wildcard_refusal
 from .interface import Item, Source, match_ratio
 from .urls import FoundUrl, find_urls
 
@@ -132,7 +133,7 @@ def read_wildcard(token: str) -> tuple[str, int, Match]:
             f"wildcard {token[:80]!r} refused: {suffix} is a public suffix, "
             "so it would allow every domain registered under it"
         )
-    why = drop_reason(suffix)
+    why = drop_reason(suffix) or wildcard_refusal(suffix, "apex-and-subdomains" if squid else "subdomains")
     if why:
         raise WildcardError(f"{why}: {token[:80]}", "dropped")
     return suffix, port, "apex-and-subdomains" if squid else "subdomains"
