@@ -3,7 +3,9 @@
 The policy is turned into rules with :func:`egressmap.exporters.rules.rules_for` (templates expanded for the
 regions, entries re-validated, the same function every firewall export uses), and a host is compared with
 :func:`egressmap.model.entry_covers` after :func:`egressmap.hostnames.normalize_host`: case, a trailing dot and
-IDN U-labels therefore cannot dodge a rule, and IP literals only ever match IP entries.
+IDN U-labels therefore cannot dodge a rule, and IP literals only ever match IP entries. What
+:func:`egressmap.validation.refusal` refuses (loopback, link-local and metadata addresses, unspecified, multicast,
+wildcards over a public suffix) never becomes a rule, and such a destination is denied whatever the policy says.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from ..exporters.rules import Rule, RuleSet, rules_for
 from ..hostnames import is_ip, normalize_host
 from ..model import Policy, entry_covers
+from ..validation import host_refusal
 
 __all__ = ["Allowlist", "Verdict", "normalized"]
 
@@ -70,6 +73,9 @@ class Allowlist:
         host = normalized(raw_host)
         if host is None:
             return Verdict(False, raw_host[:80], "not a valid host name")
+        refused = host_refusal(host)
+        if refused is not None:
+            return Verdict(False, host, f"{host}: {refused}, never allowed")
         ports = self._exact.get(host)
         if ports is not None:
             if port in ports:
