@@ -29,6 +29,7 @@ __all__ = [
     "drop_reason",
     "is_ip",
     "is_private_ip",
+    "join_host_port",
     "normalize_host",
     "parse_hosts_file",
     "placeholder_reason",
@@ -224,6 +225,15 @@ def plain_destination(authority: str, default: int = 443) -> tuple[str, int] | N
         return host, default
     port = int(port_text)
     return (host, port) if 0 < port < 65536 else None
+
+
+def join_host_port(host: str, port: int) -> str:
+    """``host:port`` with an IPv6 literal in brackets, as URLs and :func:`split_host_port` read it back.
+
+    >>> join_host_port("pypi.org", 443), join_host_port("2001:db8::10", 443)
+    ('pypi.org:443', '[2001:db8::10]:443')
+    """
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def split_host_port(authority: str, default: int = 443) -> tuple[str, int]:

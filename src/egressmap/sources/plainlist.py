@@ -8,6 +8,7 @@ are kept as wildcards: ``*.x.com[:port]`` (every name below ``x.com``, at any de
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
@@ -53,6 +54,9 @@ class PlainList(Source):
                 yield Skipped(origin, lineno, "more than one token on a list line")
                 continue
             yield self._entry(text, origin, lineno)
+            doubt = _port_like_ipv6(text)
+            if doubt:
+                yield Skipped(origin, lineno, doubt, kind="warning")
 
     @staticmethod
     def _entry(token: str, origin: str, lineno: int) -> Item:
@@ -93,6 +97,29 @@ class PlainList(Source):
             reason=f"listed in {origin}",
             source=where,
         )
+
+
+def _port_like_ipv6(token: str) -> str | None:
+    """A warning for a bare IPv6 line whose last group may be a port (``2001:db8::10:443``), else None.
+
+    Such a line is one address (read on port 443); lists from before ``[addr]:port`` may have meant a port.
+
+    >>> _port_like_ipv6("2001:db8::10:443")
+    "'2001:db8::10:443' is read as one IPv6 address on port 443; if ':443' is a port, write [2001:db8::10]:443"
+    >>> _port_like_ipv6("[2001:db8::10]:443") is None, _port_like_ipv6("2001:db8::1") is None
+    (True, True)
+    """
+    if token.startswith("[") or token.count(":") < 3 or "::" not in token:
+        return None
+    head, _, last = token.rpartition(":")
+    if not (last.isdigit() and 2 <= len(last) <= 5 and 0 < int(last) < 65536) or head.endswith(":"):
+        return None
+    try:
+        ipaddress.IPv6Address(head)
+        ipaddress.IPv6Address(token)
+    except ValueError:
+        return None
+    return f"{token!r} is read as one IPv6 address on port 443; if ':{last}' is a port, write [{head}]:{last}"
 
 
 class WildcardError(ValueError):
