@@ -101,3 +101,37 @@ def test_an_entry_is_refused_for_any_of_its_hosts() -> None:
     for entry in REFUSED_ENTRIES:
         message = entry_refusal(entry)
         assert message is not None and repr(entry.pattern) in message, entry.pattern
+
+
+def test_build_drops_the_same_destinations_from_a_list() -> None:
+    """``build`` reading a list refuses each of them with its line number, and keeps the private address."""
+    from egressmap.model import Observation, Skipped
+    from egressmap.sources import build_sources
+
+    lines = [
+        "169.254.169.254:80",
+        "[fd00:ec2::254]:80",
+        "127.0.0.1:8080",
+        "[::1]:443",
+        "0.0.0.0:80",
+        "224.0.0.1",
+        "*.com",
+        ".co.uk:443",
+        "*.ec2.internal",
+        "localhost:3128",
+        "10.0.0.5:5672",
+        "[2001:db8::10]:443",
+    ]
+    items = list(build_sources()["list"].read(iter(lines), "allow.txt"))
+    kept = [(i.host, i.port) for i in items if isinstance(i, Observation)]
+    assert kept == [("10.0.0.5", 5672), ("2001:db8::10", 443)]
+    assert [i.lineno for i in items if isinstance(i, Skipped)] == list(range(1, 11))
+
+
+def test_build_refuses_a_wildcard_flag_that_reaches_a_metadata_name() -> None:
+    """``--wildcard ec2.internal`` would reach instance-data.ec2.internal: refused like a public suffix."""
+    from egressmap.errors import ConfigError
+    from egressmap.generalize import apply_wildcards
+
+    with pytest.raises(ConfigError, match="instance-data.ec2.internal"):
+        apply_wildcards([], ["ec2.internal"], lambda s: False, lambda s: False)
