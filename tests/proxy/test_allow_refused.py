@@ -65,3 +65,14 @@ def test_refused_destinations_are_denied_with_the_reason(host: str) -> None:
     """A destination the policy names but validation refuses is denied, saying why."""
     verdict = _allowlist().check(host, 80)
     assert not verdict.allowed
+
+
+def test_a_rule_set_built_by_hand_still_cannot_allow_metadata() -> None:
+    """Even rules that bypassed ``rules_for`` cannot allow the metadata address: the check refuses it again."""
+    from egressmap.exporters.rules import Rule, RuleSet
+    from egressmap.model import Classification, Entry
+
+    entry = Entry("169.254.169.254", ("169.254.169.254",), (80,), Classification(), "observed", 1, 0, (), ())
+    allow = Allowlist(RuleSet((Rule("169.254.169.254", "exact", (80,), entry),)))
+    verdict = allow.check("169.254.169.254", 80)
+    assert not verdict.allowed and "instance metadata" in verdict.reason

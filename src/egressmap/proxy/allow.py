@@ -70,12 +70,16 @@ class Allowlist:
 
     def check(self, raw_host: str, port: int) -> Verdict:
         """Allowed or denied, with the reason; ``raw_host`` is anything a client sent."""
+        verdict = self._check(raw_host, port)
+        refused = host_refusal(verdict.host) if verdict.allowed else None
+        if refused is not None:  # never a rule (rules_for refuses it); checked again whatever the rules say
+            return Verdict(False, verdict.host, f"{verdict.host}: {refused}, never allowed")
+        return verdict
+
+    def _check(self, raw_host: str, port: int) -> Verdict:
         host = normalized(raw_host)
         if host is None:
             return Verdict(False, raw_host[:80], "not a valid host name")
-        refused = host_refusal(host)
-        if refused is not None:
-            return Verdict(False, host, f"{host}: {refused}, never allowed")
         ports = self._exact.get(host)
         if ports is not None:
             if port in ports:
