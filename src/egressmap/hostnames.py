@@ -162,7 +162,7 @@ def drop_reason(host: str) -> str | None:
     qualified: read from free text they are usually not hosts at all).
 
     >>> drop_reason("169.254.169.254")
-    'link-local address (the instance metadata service)'
+    'link-local address (instance metadata)'
     >>> drop_reason("localhost")
     'localhost'
     >>> drop_reason("httplib2")

@@ -16,7 +16,7 @@ Some destinations must never be allowed, whatever a (possibly hand-edited) polic
 Private-range addresses (RFC 1918, unique-local, CGNAT) stay allowed: cluster nodes reach their own servers.
 
 >>> host_refusal("169.254.169.254")
-'link-local address (the instance metadata service)'
+'link-local address (instance metadata)'
 >>> host_refusal("10.0.0.5") is None, host_refusal("pypi.org") is None
 (True, True)
 >>> refusal("*.co.uk", "subdomains")
@@ -50,7 +50,7 @@ LOCAL_NAMES: dict[str, str] = {
 # The EC2 instance services on IPv6: metadata, DNS resolver, time. Unique-local space, but only ever the
 # instance's own link (AWS EC2 user guide, "Link-local addresses").
 _EC2_V6 = {
-    ipaddress.IPv6Address("fd00:ec2::254"): "the instance metadata service",
+    ipaddress.IPv6Address("fd00:ec2::254"): "instance metadata",
     ipaddress.IPv6Address("fd00:ec2::253"): "the instance's DNS resolver",
     ipaddress.IPv6Address("fd00:ec2::123"): "the instance's time service",
 }
@@ -64,7 +64,7 @@ def host_refusal(host: str) -> str | None:
     """Why a normalised host name or IP literal must never be allowed, else None (the reason only).
 
     >>> host_refusal("127.0.0.2"), host_refusal("fd00:ec2::254"), host_refusal("::ffff:127.0.0.1")
-    ('loopback address', 'link-local address (the instance metadata service)', 'IPv4-mapped loopback address')
+    ('loopback address', 'link-local address (instance metadata)', 'IPv4-mapped loopback address')
     >>> host_refusal("fd12:3456::1") is None, host_refusal("api.localhost")
     (True, 'localhost')
     """
@@ -93,7 +93,7 @@ def _address_refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
     if ip.is_loopback:
         return "loopback address"
     if ip.is_link_local:
-        return "link-local address" + (" (the instance metadata service)" if ip == _IMDS_V4 else "")
+        return "link-local address" + (" (instance metadata)" if ip == _IMDS_V4 else "")
     if ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in _THIS_NETWORK):
         return "unspecified address"
     if ip.is_multicast:
