@@ -355,7 +355,7 @@ def test_export_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_export_reports_rejected_entries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An entry whose match does not fit its pattern is left out of the export and reported on stderr."""
+    """An entry whose match does not fit its pattern is left out of the export, reported on stderr, exit 3."""
     policy = tmp_path / "policy.yaml"
     assert run(capsys, "build", str(EXAMPLE), "-o", str(policy))[0] == 0
     text = policy.read_text()
@@ -366,7 +366,9 @@ def test_export_reports_rejected_entries(tmp_path: Path, capsys: pytest.CaptureF
     )
     policy.write_text(bad + text[first:])
     code, out, err = run(capsys, "export", str(policy), "--to", "squid", "--scope", "all")
-    assert code == 0 and "evil.example" not in out
+    assert (
+        code == 3 and "evil.example" not in out
+    )  # partial: issue 14 (was 0, a partial config passed silently)
     assert "rejected entry '*.evil.example'" in err and "1 name(s) rejected" in err
 
 

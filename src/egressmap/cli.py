@@ -434,7 +434,8 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
-def _export_text(policy: Policy, args: argparse.Namespace) -> str:
+def _export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
+    """The export's text, and how many entries it refused (left out and named on stderr: exit 3)."""
     exporter = EXPORTERS[args.to]()
     regions = expand_regions(args.region) if args.region else ()
     options = ExportOptions(
@@ -463,7 +464,7 @@ def _export_text(policy: Policy, args: argparse.Namespace) -> str:
         )
     for note in outcome_notes:  # not silenced by -q: they change what a firewall lets through
         print(f"egressmap: {args.to}: {note}", file=sys.stderr)
-    return rendered.text
+    return rendered.text, len(rendered.rejected)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -485,8 +486,9 @@ def _build(args: argparse.Namespace) -> int:
     if args.exclude_denied and not args.to:
         policy, gone = without_flagged(policy)
         print(f"egressmap: build: {excluded_note(gone)}", file=sys.stderr)
-    _write(_export_text(policy, args) if args.to else dump_yaml(policy), args.output)
-    return EXIT_PARTIAL if report.failed_inputs or report.unread_inputs else EXIT_OK
+    text, refused = _export_text(policy, args) if args.to else (dump_yaml(policy), 0)
+    _write(text, args.output)
+    return EXIT_PARTIAL if report.failed_inputs or report.unread_inputs or refused else EXIT_OK
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -602,8 +604,9 @@ def _stack_summary(cat: Any) -> dict[str, Any]:
 
 def _export(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
-    _write(_export_text(policy, args), args.output)
-    return EXIT_OK
+    text, refused = _export_text(policy, args)
+    _write(text, args.output)
+    return EXIT_PARTIAL if refused else EXIT_OK  # a partial configuration never passes silently
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from .errors import ConfigError
 from .hostnames import normalize_host
 from .model import REGION_TOKEN, TIER_RANK, Entry, Match, reason_key
+from .validation import wildcard_refusal
 
 # AWS-style region names, including ones botocore may not list yet (us-gov-, cn-, -iso-).
 _REGION_SHAPE = re.compile(r"(?<![a-z0-9])([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2})(?![a-z0-9])")
@@ -139,6 +140,9 @@ def apply_wildcards(
                 f"{flag} {raw!r}: refusing a wildcard over the public suffix {suffix!r}; "
                 "it would allow every domain registered under it"
             )
+        refused = wildcard_refusal(suffix, "one-label" if label else "apex-and-subdomains")
+        if refused is not None:
+            raise ConfigError(f"{flag} {raw!r}: refused: {refused}")
         # documentation-only hosts stay exact: a wildcard must not turn a doc link into an allowed download port
         inside = [e for e in result if e.tier != "documentation" and _under(e, suffix, label)]
         if not inside:

@@ -23,10 +23,13 @@ from functools import lru_cache
 
 import idna
 
+from .validation import LOCAL_NAMES, host_refusal
+
 __all__ = [
     "drop_reason",
     "is_ip",
     "is_private_ip",
+    "join_host_port",
     "normalize_host",
     "parse_hosts_file",
     "placeholder_reason",
@@ -43,18 +46,7 @@ _PLAIN_AUTHORITY = re.compile(_PLAIN_NAME.pattern + r"(?::([0-9]{1,5}))?")
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f\"'`;#\\<>{}()|&$,/?@=*%!+^~\[\]]")
 _PLACEHOLDER = re.compile(r"\$\{|\$\(|%\{|\{\{|_domain_|\$[A-Za-z_]|<[a-z_-]+>", re.IGNORECASE)
 
-#: Names that always mean "this machine" or the instance metadata service: never a firewall entry.
-_LOCAL_NAMES = frozenset(
-    {
-        "localhost",
-        "localhost.localdomain",
-        "ip6-localhost",
-        "ip6-loopback",
-        "metadata.google.internal",
-        "instance-data",
-        "instance-data.ec2.internal",
-    }
-)
+_LOCAL_NAMES = frozenset(LOCAL_NAMES)
 
 
 def placeholder_reason(raw: str) -> str | None:
@@ -166,6 +158,9 @@ def is_private_ip(host: str) -> bool:
 def drop_reason(host: str) -> str | None:
     """Say why a normalised host never belongs in an allowlist (loopback, link-local, IMDS...), else None.
 
+    What :func:`egressmap.validation.host_refusal` refuses everywhere, plus single-label names (not fully
+    qualified: read from free text they are usually not hosts at all).
+
     >>> drop_reason("169.254.169.254")
     'link-local address (instance metadata)'
     >>> drop_reason("localhost")
@@ -175,26 +170,13 @@ def drop_reason(host: str) -> str | None:
     >>> drop_reason("github.com") is None
     True
     """
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return "localhost" if "localhost" in host else "instance metadata name"
-    if not _maybe_ip(host):
-        return None if "." in host else "single-label name (not a fully qualified host)"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        if "." not in host:
-            return "single-label name (not a fully qualified host)"
-        return None
-    if ip.is_loopback:
-        return "loopback address"
-    if ip.is_link_local or (ip.version == 6 and ip in _IMDS_V6):
-        return "link-local address (instance metadata)"
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        return "unspecified, multicast or reserved address"
+    why = host_refusal(host)
+    if why is not None:
+        return why
+    if "." not in host and not is_ip(host):
+        return "single-label name (not a fully qualified host)"
     return None
 
-
-_IMDS_V6 = ipaddress.ip_network("fd00:ec2::254/128")
 
 _DEFAULT_PORTS = {
     "http": 80,
@@ -243,6 +225,15 @@ def plain_destination(authority: str, default: int = 443) -> tuple[str, int] | N
         return host, default
     port = int(port_text)
     return (host, port) if 0 < port < 65536 else None
+
+
+def join_host_port(host: str, port: int) -> str:
+    """``host:port`` with an IPv6 literal in brackets, as URLs and :func:`split_host_port` read it back.
+
+    >>> join_host_port("pypi.org", 443), join_host_port("2001:db8::10", 443)
+    ('pypi.org:443', '[2001:db8::10]:443')
+    """
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def split_host_port(authority: str, default: int = 443) -> tuple[str, int]:

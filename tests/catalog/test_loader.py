@@ -36,6 +36,8 @@ def test_small_catalog_loads_with_conditions_and_endpoints(small: StackCatalog) 
         ("hosts: [github.com]", 'hosts: ["github.com; rm -rf /"]', "entry 'slurm-github': host"),
         ("hosts: [github.com]", "hosts: [GitHub.com]", "not a lower-case host name"),
         ("hosts: [github.com]", 'hosts: ["*.com"]', "wildcard over a public suffix"),
+        ("hosts: [github.com]", 'hosts: ["169.254.169.254"]', "instance metadata"),  # issue 14
+        ("hosts: [github.com]", 'hosts: ["localhost"]', "refused entry 'localhost'"),  # issue 14
         (
             'when: {versions: "<3.10"}',
             'when: {versions: "before 3.10"}',

@@ -104,3 +104,25 @@ def test_params_are_checked(key: str, value: str) -> None:
     """Settings are validated before they reach the template."""
     with pytest.raises(ConfigError):
         AzureFirewallExport().render(KINDS, ExportOptions(params={key: value}))
+
+
+def test_ipv6_addresses_get_a_network_rule_of_their_own_and_a_note() -> None:
+    """IPv6 literals go to an ``allow-ipv6-*`` network rule, never an application rule, with the dual-stack note."""
+    policy = Policy((_entry("2001:db8::10", ports=(443, 9443)), _entry("10.0.0.5", ports=(443, 9443))))
+    rendered = AzureFirewallExport().render(policy, ExportOptions())
+    rules = [r for c in _collections(rendered.text) for r in c["rules"]]
+    v6 = [r for r in rules if r["name"] == "allow-ipv6-443-9443"]
+    assert (
+        len(v6) == 1
+        and v6[0]["ruleType"] == "NetworkRule"
+        and v6[0]["destinationAddresses"] == ["2001:db8::10"]
+    )
+    assert all("2001:db8::10" not in r.get("targetFqdns", []) for r in rules)
+    assert any("dual stack" in n and "2001:db8::10" in n for n in rendered.approximations)
+
+
+def _collections(text: str) -> list[dict[str, Any]]:
+    doc = json.loads(text)
+    group = next(r for r in doc["resources"] if "ruleCollectionGroups" in r["type"])
+    collections: list[dict[str, Any]] = group["properties"]["ruleCollections"]
+    return collections

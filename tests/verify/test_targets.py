@@ -108,7 +108,7 @@ def test_list_lines_keep_going_past_bad_ones(tmp_path: Path) -> None:
 
 def test_expect_blocked_and_the_canary() -> None:
     """Expected-blocked names are added; one the input allows is refused; the canary stays out when allowed."""
-    policy = Policy((_entry("*.com", match="subdomains"),))
+    policy = Policy((_entry("*.example.com", match="apex-and-subdomains"),))  # *.com is refused (issue 14)
     plan = plan_targets(policy, "p", expect_blocked=["http://evil.test/x", "other.test:22", "other.test:22"])
     assert [t.host for t in plan.targets].count("other.test") == 1  # a repeated value is one target
     assert ("evil.test", 80, "http", "blocked") in _keys(plan) and (
@@ -117,7 +117,7 @@ def test_expect_blocked_and_the_canary() -> None:
         "tcp",
         "blocked",
     ) in _keys(plan)
-    assert all(t.host != CANARY for t in plan.targets)  # *.com allows example.com
+    assert not any(t.host == CANARY and t.expect == "blocked" for t in plan.targets)  # the apex is allowed
     with pytest.raises(ConfigError, match="the input allows pypi.org:443"):
         plan_targets(Policy((_entry("pypi.org"),)), "p", expect_blocked=["pypi.org"])
 

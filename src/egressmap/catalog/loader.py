@@ -20,6 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ConfigError
 from ..generalize import check_pattern
+from ..model import REGION_TOKEN
+from ..validation import refusal
 from .model import (
     CatalogEntry,
     Conditions,
@@ -245,6 +247,9 @@ def _host(pattern: str, where: str) -> str:
         raise CatalogError(f"{where}: {exc}") from None
     if pattern.startswith("*.") and is_public_suffix(pattern[2:]):
         raise CatalogError(f"{where}: host {pattern!r} is a wildcard over a public suffix")
+    refused = refusal(pattern.replace(REGION_TOKEN, "us-east-1"))  # what build and every export refuse
+    if refused is not None:
+        raise CatalogError(f"{where}: {refused}")
     return pattern
 
 

@@ -8,7 +8,10 @@ Wildcard meaning from the Azure Firewall FAQ (MicrosoftDocs/azure-docs ``article
 
 - exact -> ``x.com``; apex+subdomains -> ``x.com`` and ``*.x.com``; subdomains -> ``*.x.com``;
   one-label -> ``*.x.com`` (widened: no one-label wildcard exists).
-- IP literals go to a network rule (TCP, their ports), not to application rules.
+- IP literals go to a network rule (TCP, their ports), not to application rules; IPv6 addresses to network
+  rules of their own (``allow-ipv6-PORTS``), with a note: Azure Firewall matches IPv6 only in network rules and
+  only when deployed dual stack (https://learn.microsoft.com/en-us/azure/firewall/deploy-dual-stack-firewall,
+  in preview); an IPv4-only firewall never passes them.
 - Application rule protocols: port 80 is ``Http``, every other port ``Https`` (TLS assumed), at most 64000.
 """
 
@@ -92,10 +95,16 @@ def _rules(
     """Application rules grouped by identical port sets; one network rule per port set of IP literals."""
     notes: list[str] = []
     by_ports: dict[tuple[int, ...], list[str]] = {}
-    ips: dict[tuple[int, ...], list[str]] = {}
+    ips: dict[tuple[str, tuple[int, ...]], list[str]] = {}
     for rule in ruleset.rules:
         if rule.is_ip:
-            ips.setdefault(rule.ports, []).append(rule.name)
+            v6 = ":" in rule.name
+            ips.setdefault(("ipv6" if v6 else "ip", rule.ports), []).append(rule.name)
+            if v6:
+                notes.append(
+                    f"{rule.name}: an IPv6 address; Azure Firewall matches it in a network rule only when "
+                    "deployed dual stack (IPv6 support is in preview); an IPv4-only firewall never passes it"
+                )
             continue
         ports = tuple(p for p in rule.ports if p <= MAX_APP_PORT)
         if len(ports) < len(rule.ports):
@@ -120,13 +129,13 @@ def _rules(
     net = [
         {
             "ruleType": "NetworkRule",
-            "name": "allow-ip-" + "-".join(str(p) for p in ports),
+            "name": f"allow-{family}-" + "-".join(str(p) for p in ports),
             "ipProtocols": ["TCP"],
             "destinationAddresses": addresses,
             "destinationPorts": [str(p) for p in ports],
             "sourceAddresses": sources,
         }
-        for ports, addresses in sorted(ips.items())
+        for (family, ports), addresses in sorted(ips.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     ]
     return app, net, notes
 

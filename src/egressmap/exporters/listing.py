@@ -1,7 +1,13 @@
-"""The seed-style ``host:port`` list: ``# HTTP Destinations``, then ``# HTTPS Destinations``, other ports after."""
+"""The seed-style ``host:port`` list: ``# HTTP Destinations``, then ``# HTTPS Destinations``, other ports after.
+
+An IPv6 address is written ``[2001:db8::10]:443``, as in a URL (RFC 3986 section 3.2.2): ``2001:db8::10:443``
+would be read back as another address. egressmap's list reader (:mod:`egressmap.sources.plainlist`) reads every
+line this writes back to the same host, port and wildcard.
+"""
 
 from __future__ import annotations
 
+from ..hostnames import join_host_port
 from ..model import Policy
 from ..policy import concrete_hosts
 from .interface import Exporter, ExportOptions, Rendered
@@ -34,10 +40,15 @@ class ListExport(Exporter):
                         if entry.match == "apex-and-subdomains"
                         else "the apex is not listed"
                     )
+                    + (
+                        "; one label only, but read back (egressmap, Squid) '*.' reaches every depth"
+                        if entry.match == "one-label"
+                        else ""
+                    )
                 )
             for port in entry.ports:
                 key = "HTTP" if port == 80 else "HTTPS" if port == 443 else "Other"
-                sections[key].update(f"{name}:{port}" for name in names)
+                sections[key].update(join_host_port(name, port) for name in names)
         out: list[str] = []
         titles = {
             "HTTP": "# HTTP Destinations",

@@ -14,6 +14,7 @@ from ..generalize import check_pattern
 from ..hostnames import is_ip, normalize_host
 from ..model import REGION_TOKEN, Entry, Match
 from ..policy import concrete_hosts
+from ..validation import refusal
 
 __all__ = ["Rule", "RuleSet", "checked_name", "invalid_reason", "rules_for", "safe_text"]
 
@@ -86,6 +87,8 @@ def invalid_reason(entry: Entry, *, hosts: bool = True) -> str | None:
 
     Checked: ports in range, the pattern (canonical name, ``{region}`` template or ``*.suffix``), a match kind
     that fits the pattern, no wildcard over an IP address and, unless ``hosts`` is False, every host seen.
+    Then :func:`egressmap.validation.refusal`: nothing that must never be allowed (a wildcard over a public
+    suffix, loopback, link-local and metadata addresses, unspecified, multicast) whatever ``hosts`` says.
     """
     try:
         if not entry.ports or any(not 0 < p < 65536 for p in entry.ports):
@@ -100,7 +103,7 @@ def invalid_reason(entry: Entry, *, hosts: bool = True) -> str | None:
             checked_name(host)
     except ValueError as exc:
         return f"rejected entry {_shown(entry.pattern)}: {exc}"
-    return None
+    return refusal(entry.pattern, entry.match, entry.hosts)
 
 
 def rules_for(entries: Iterable[Entry], regions: Sequence[str]) -> RuleSet:
@@ -126,6 +129,10 @@ def rules_for(entries: Iterable[Entry], regions: Sequence[str]) -> RuleSet:
                 name = checked_name(raw)
             except ValueError as exc:
                 rejected.append(f"rejected entry {_shown(entry.pattern)}: {exc}")
+                continue
+            refused = None if wildcard or name in entry.hosts else refusal(entry.pattern, hosts=[name])
+            if refused is not None:
+                rejected.append(refused)
                 continue
             ports, _ = merged.setdefault((name, entry.match), (set(), entry))
             ports.update(entry.ports)

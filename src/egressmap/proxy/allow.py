@@ -3,7 +3,9 @@
 The policy is turned into rules with :func:`egressmap.exporters.rules.rules_for` (templates expanded for the
 regions, entries re-validated, the same function every firewall export uses), and a host is compared with
 :func:`egressmap.model.entry_covers` after :func:`egressmap.hostnames.normalize_host`: case, a trailing dot and
-IDN U-labels therefore cannot dodge a rule, and IP literals only ever match IP entries.
+IDN U-labels therefore cannot dodge a rule, and IP literals only ever match IP entries. What
+:func:`egressmap.validation.refusal` refuses (loopback, link-local and metadata addresses, unspecified, multicast,
+wildcards over a public suffix) never becomes a rule, and such a destination is denied whatever the policy says.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from ..exporters.rules import Rule, RuleSet, rules_for
 from ..hostnames import is_ip, normalize_host
 from ..model import Policy, entry_covers
+from ..validation import host_refusal
 
 __all__ = ["Allowlist", "Verdict", "normalized"]
 
@@ -67,6 +70,13 @@ class Allowlist:
 
     def check(self, raw_host: str, port: int) -> Verdict:
         """Allowed or denied, with the reason; ``raw_host`` is anything a client sent."""
+        verdict = self._check(raw_host, port)
+        refused = host_refusal(verdict.host) if verdict.allowed else None
+        if refused is not None:  # never a rule (rules_for refuses it); checked again whatever the rules say
+            return Verdict(False, verdict.host, f"{verdict.host}: {refused}, never allowed")
+        return verdict
+
+    def _check(self, raw_host: str, port: int) -> Verdict:
         host = normalized(raw_host)
         if host is None:
             return Verdict(False, raw_host[:80], "not a valid host name")

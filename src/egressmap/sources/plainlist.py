@@ -8,12 +8,14 @@ are kept as wildcards: ``*.x.com[:port]`` (every name below ``x.com``, at any de
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 from ..hostnames import drop_reason, is_ip, normalize_host, placeholder_reason, split_host_port
 from ..model import Match, Observation, Skipped
+from ..validation import wildcard_refusal
 from .interface import Item, Source, match_ratio
 from .urls import FoundUrl, find_urls
 
@@ -52,6 +54,9 @@ class PlainList(Source):
                 yield Skipped(origin, lineno, "more than one token on a list line")
                 continue
             yield self._entry(text, origin, lineno)
+            doubt = _port_like_ipv6(text)
+            if doubt:
+                yield Skipped(origin, lineno, doubt, kind="warning")
 
     @staticmethod
     def _entry(token: str, origin: str, lineno: int) -> Item:
@@ -94,6 +99,29 @@ class PlainList(Source):
         )
 
 
+def _port_like_ipv6(token: str) -> str | None:
+    """A warning for a bare IPv6 line whose last group may be a port (``2001:db8::10:443``), else None.
+
+    Such a line is one address (read on port 443); lists from before ``[addr]:port`` may have meant a port.
+
+    >>> _port_like_ipv6("2001:db8::10:443")
+    "'2001:db8::10:443' is read as one IPv6 address on port 443; if ':443' is a port, write [2001:db8::10]:443"
+    >>> _port_like_ipv6("[2001:db8::10]:443") is None, _port_like_ipv6("2001:db8::1") is None
+    (True, True)
+    """
+    if token.startswith("[") or token.count(":") < 3 or "::" not in token:
+        return None
+    head, _, last = token.rpartition(":")
+    if not (last.isdigit() and 2 <= len(last) <= 5 and 0 < int(last) < 65536) or head.endswith(":"):
+        return None
+    try:
+        ipaddress.IPv6Address(head)
+        ipaddress.IPv6Address(token)
+    except ValueError:
+        return None
+    return f"{token!r} is read as one IPv6 address on port 443; if ':{last}' is a port, write [{head}]:{last}"
+
+
 class WildcardError(ValueError):
     """A list line that cannot be a wildcard; ``kind`` says whether it is bad or deliberately dropped."""
 
@@ -132,7 +160,7 @@ def read_wildcard(token: str) -> tuple[str, int, Match]:
             f"wildcard {token[:80]!r} refused: {suffix} is a public suffix, "
             "so it would allow every domain registered under it"
         )
-    why = drop_reason(suffix)
+    why = drop_reason(suffix) or wildcard_refusal(suffix, "apex-and-subdomains" if squid else "subdomains")
     if why:
         raise WildcardError(f"{why}: {token[:80]}", "dropped")
     return suffix, port, "apex-and-subdomains" if squid else "subdomains"

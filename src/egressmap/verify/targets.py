@@ -1,7 +1,9 @@
 """What to probe: the entries of a policy (or the lines of a plain list), plus what must stay blocked.
 
 Policy entries go through the exporters' own validation and template expansion (``rules_for``), so verify
-probes exactly the names a firewall export would carry. A list line that cannot be read is reported with its
+probes exactly the names a firewall export would carry; list lines go through the same refusal
+(:func:`egressmap.validation.refusal`: loopback, link-local and metadata addresses, unspecified, multicast,
+wildcards over a public suffix). A list line that cannot be read is reported with its
 line number and the rest of the list is still used.
 """
 
@@ -19,6 +21,7 @@ from ..hostnames import normalize_host, split_host_port
 from ..model import REGION_TOKEN, Match, Policy, entry_covers
 from ..policy import policy_from_dict
 from ..sources.plainlist import read_wildcard
+from ..validation import refusal
 from .interface import Protocol, Target
 from .samples import parse_protocols, parse_samples, protocol_for, representative
 
@@ -169,6 +172,9 @@ def _from_list(
                 _add_wildcard(plan, pattern, match, port, (), samples)
                 continue
             host, port, protocol = _destination(text, "list line")
+            refused = refusal(host)  # what build, every export and proxy --enforce refuse
+            if refused is not None:
+                raise ConfigError(refused)
         except ConfigError as exc:
             plan.problems.append(f"{origin}:{lineno}: {exc}")
             continue
