@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["ClientSide", "UpstreamSide"]
 
 _HIGH_WATER = 512 * 1024
+UPSTREAM_IDLE = 60.0
+"""Seconds an idle upstream keep-alive connection is kept (Squid's server_idle_pconn_timeout, 1 minute)."""
 
 
 class UpstreamSide(asyncio.Protocol):
@@ -112,6 +114,7 @@ class ClientSide(asyncio.Protocol):
         self.up_bytes = self.down = 0
         self.last = self.phase = time.monotonic()
         self.phase_set = True
+        self.client_ip = ""
         self._opening: object = None
         """Marks the latest upstream connection attempt (an older one that completes late is closed)."""
         """``phase`` is when the client started owing us something (a request head, a ClientHello)."""
@@ -265,7 +268,7 @@ class ClientSide(asyncio.Protocol):
             if isinstance(command, Emit):
                 self.server.emit(command.record)
 
-    def expire(self, now: float, handshake: float, idle: float) -> None:
+    def expire(self, now: float, handshake: float, idle: float, keepalive: float | None = None) -> None:
         """Close the connection when its handshake or idle time is up (called by the server's sweeper)."""
         if self.closed:
             return
@@ -282,6 +285,11 @@ class ClientSide(asyncio.Protocol):
         if waiting and self.phase_set and now - self.phase > handshake:
             in_progress = isinstance(core, ForwardCore) and core.current is not None
             self.run(core.abort("handshake timeout") if in_progress else [CloseClient()])
+        elif keepalive is not None and isinstance(core, ForwardCore) and core.between_requests:
+            if now - self.last > min(idle, keepalive):
+                self.run([CloseUpstream(), CloseClient()])
+            elif now - self.last > UPSTREAM_IDLE and self.up is not None:
+                self.run(core.drop_upstream())
         elif now - self.last > idle:
             self.run(core.abort("idle timeout"))
 

@@ -10,6 +10,7 @@ whose SNI names another host than the CONNECT is closed and recorded as denied.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -31,7 +32,7 @@ from .commands import (
 from .record import Record, now
 from .sni import parse_client_hello
 
-__all__ = ["HOP_BY_HOP", "ForwardCore", "proxy_status"]
+__all__ = ["HOP_BY_HOP", "ForwardCore", "framing_conflict", "proxy_status"]
 
 HOP_BY_HOP = frozenset(
     b"connection keep-alive proxy-connection proxy-authorization proxy-authenticate te trailer upgrade".split()
@@ -119,6 +120,9 @@ class ForwardCore:
         # h11 bounds only a head that arrives in pieces; one that arrives whole is measured here
         if len(req.target) + sum(len(k) + len(v) + 4 for k, v in req.headers) > self.limits.max_header_bytes:
             return self._refuse(431, f"request head over {self.limits.max_header_bytes} bytes", close=True)
+        smuggle = framing_conflict(req.headers)
+        if smuggle:
+            return self._refuse(400, smuggle, close=True)
         target = req.target.decode("ascii", "replace")
         if method == "CONNECT":
             raw, _, port_text = target.rpartition(":")
@@ -354,6 +358,18 @@ class ForwardCore:
         return [SendUpstream(first), StartRelay()]
 
     @property
+    def between_requests(self) -> bool:
+        """True on an idle keep-alive connection: no request in progress, nothing owed either way."""
+        return self.state == "request" and self.current is None and self.c.their_state is h11.IDLE
+
+    def drop_upstream(self) -> list[Command]:
+        """Close an idle upstream keep-alive connection (the next request opens a new one)."""
+        if not self.between_requests:
+            return []
+        self.upstream, self.u, self.connected = None, None, False
+        return [CloseUpstream()]
+
+    @property
     def waiting_for_hello(self) -> bool:
         """True while part of a ClientHello has arrived and the rest has not."""
         return self.state == "hello" and bool(self.hello)
@@ -379,6 +395,22 @@ class ForwardCore:
             self.current.reason = f"{self.current.reason}; {reason}" if self.current.reason else reason
             out.append(self._emit())
         return [*out, CloseUpstream(), CloseClient()]
+
+
+def framing_conflict(headers: Sequence[tuple[bytes, bytes]]) -> str:
+    """Why a request's body framing is ambiguous (``""`` when it is not).
+
+    ``Content-Length`` together with ``Transfer-Encoding`` is how requests are smuggled past a proxy: h11
+    frames by Transfer-Encoding, an origin may frame by Content-Length. RFC 9112 section 6.1 lets a server
+    reject such a request; the proxy does, and closes the connection.
+
+    >>> framing_conflict([(b"content-length", b"5"), (b"transfer-encoding", b"chunked")])
+    'Content-Length together with Transfer-Encoding (RFC 9112 section 6.1)'
+    """
+    names = {k.lower() for k, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return "Content-Length together with Transfer-Encoding (RFC 9112 section 6.1)"
+    return ""
 
 
 def _listed(event: h11.Request | h11.Response) -> set[bytes]:

@@ -21,6 +21,7 @@ from ..hostnames import is_ip
 from .allow import Verdict, normalized
 from .commands import Decide, Limits
 from .connection import ClientSide, UpstreamSide
+from .local import LocalAddresses
 from .protocol import ForwardCore
 from .record import Record, RecordWriter
 from .tasks import spawn
@@ -52,6 +53,11 @@ class ProxyConfig:
     record: str | None = None
     limits: Limits = field(default_factory=Limits)
     max_connections: int = 8192
+    max_conns_per_client: int = 2048
+    """Connections one client address may hold (a share of the cap, so one client cannot take it all)."""
+    keepalive_timeout: float = 120.0
+    """Seconds an idle keep-alive client connection is kept between requests (Squid's
+    client_idle_pconn_timeout, 2 minutes)."""
     handshake_timeout: float = 10.0
     """Seconds for a request head, a ClientHello, or a transparent connection's first bytes."""
     idle_timeout: float = 300.0
@@ -94,6 +100,10 @@ class ProxyServer:
         self._dns: dict[str, tuple[float, list[str]]] = {}
         self._own: set[tuple[str, int]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._per_client: dict[str, int] = {}
+        self.local = LocalAddresses()
+        self.max_connections = config.max_connections
+        """The cap in force (lowered at start when the open-files limit cannot hold it)."""
 
     async def start(self) -> tuple[str, int]:
         """Listen; return the bound address (port 0 picks a free one)."""
@@ -121,7 +131,8 @@ class ProxyServer:
             self.stats.refused += 1
             transport.abort()
             return None
-        if len(self.conns) >= self.config.max_connections:
+        per_client = self._per_client.get(ip, 0)
+        if len(self.conns) >= self.max_connections or per_client >= self.config.max_conns_per_client:
             self.stats.over_cap += 1
             if self.config.mode == "forward":
                 transport.write(
@@ -131,6 +142,8 @@ class ProxyServer:
             return None
         self.stats.connections += 1
         self.conns.add(conn)
+        self._per_client[ip] = per_client + 1
+        conn.client_ip = ip
         client = f"{ip}:{peer[1]}" if ":" not in ip else f"[{ip}]:{peer[1]}"
         c = self.config
         if c.mode == "forward":
@@ -140,7 +153,7 @@ class ProxyServer:
         except OSError:
             dst = transport.get_extra_info("sockname")[:2]
         if (dst[0], dst[1]) in self._own:  # not redirected: there is nowhere to send it
-            self.conns.discard(conn)
+            self.forget(conn)
             transport.abort()
             return None
         return TransparentCore(client, (dst[0], dst[1]), c.decide, enforce=c.enforce, limits=c.limits)
@@ -162,7 +175,13 @@ class ProxyServer:
 
     def forget(self, conn: ClientSide) -> None:
         """A client connection ended."""
-        self.conns.discard(conn)
+        if conn in self.conns:
+            self.conns.discard(conn)
+            left = self._per_client.get(conn.client_ip, 1) - 1
+            if left > 0:
+                self._per_client[conn.client_ip] = left
+            else:
+                self._per_client.pop(conn.client_ip, None)
 
     def emit(self, record: Record) -> None:
         """Record a finished request or tunnel."""
@@ -205,9 +224,7 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         error: OSError = OSError("no address")
         for address in addresses:
-            if (address, port) in self._own or (
-                port == self.port and _local_wildcard(self.config.host, address)
-            ):
+            if (address, port) in self._own or self.local.is_self(address, port, self.port, self.config.host):
                 error = OSError("refusing to connect to the proxy itself")
                 continue
             try:
@@ -229,12 +246,12 @@ class ProxyServer:
 
     async def _sweep(self) -> None:
         c = self.config
-        interval = max(0.05, min(1.0, c.handshake_timeout / 4, c.idle_timeout / 4))
+        interval = max(0.05, min(1.0, c.handshake_timeout / 4, c.idle_timeout / 4, c.keepalive_timeout / 4))
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for conn in list(self.conns):
-                conn.expire(now, c.handshake_timeout, c.idle_timeout)
+                conn.expire(now, c.handshake_timeout, c.idle_timeout, c.keepalive_timeout)
             self.writer.flush()
 
     async def shutdown(self) -> None:
@@ -272,11 +289,3 @@ async def serve(server: ProxyServer, ready: Callable[[tuple[str, int]], None] | 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await server.shutdown()
-
-
-def _local_wildcard(listen: str, address: str) -> bool:
-    """True when the proxy listens on every address and ``address`` is this machine's loopback or any."""
-    if listen not in ("0.0.0.0", "::"):
-        return False
-    ip = ipaddress.ip_address(address)
-    return ip.is_loopback or ip.is_unspecified

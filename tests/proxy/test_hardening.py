@@ -1,0 +1,198 @@
+"""Issue 14, findings 7-13: attacks on the proxy on loopback. Each test fails on the code before the issue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from egressmap.errors import ConfigError
+from egressmap.proxy.local import LocalAddresses, unmapped
+from egressmap.proxy.record import Record
+from egressmap.proxy.server import ProxyConfig, ProxyServer
+from egressmap.proxy.setup import build_config
+
+from .lab import HOSTS, TIMEOUT, closed, connect, enforcing, make_policy, origins, read_response, running
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a scenario with a generous overall bound."""
+    asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def records(server: ProxyServer) -> list[Record]:
+    """Collect the server's records as they are emitted."""
+    seen: list[Record] = []
+    server.on_record = seen.append
+    return seen
+
+
+async def until(condition: Any) -> None:
+    """Wait (bounded by the scenario's timeout) until ``condition()`` is true."""
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+# --- finding 8: Content-Length with Transfer-Encoding --------------------------------------------------
+
+
+def test_content_length_with_transfer_encoding_is_refused() -> None:
+    """Finding 8: both framing headers get 400 and a closed connection; the origin never sees it (main: 200)."""
+
+    async def scenario() -> None:
+        async with origins() as o, running() as (server, port):
+            seen = records(server)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                f"POST http://allowed.test:{o['http']}/up HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            )
+            status, headers, body = await read_response(reader)
+            assert status == 400 and b"Transfer-Encoding" in body
+            assert headers.get("connection") == "close" and await closed(reader)
+            writer.close()
+        assert [(r.status, r.outcome) for r in seen] == [(400, "failed")]
+        assert seen[0].bytes_down == 0
+
+    run(scenario())
+
+
+# --- finding 9: per-client share of the cap, keep-alive timeout --------------------------------------
+
+
+def test_one_client_cannot_take_the_whole_connection_cap() -> None:
+    """Finding 9: a client at --max-conns-per-client gets 503; another client is still served."""
+
+    async def scenario() -> None:
+        config = ProxyConfig(port=0, hosts=HOSTS, max_connections=10, max_conns_per_client=2)
+        async with origins() as o, running(config) as (server, port):
+            hogs = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+            await until(lambda: len(server.conns) == 2)
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            assert (await asyncio.wait_for(reader.read(), TIMEOUT)).startswith(b"HTTP/1.1 503")
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+            writer.write(f"GET http://allowed.test:{o['http']}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert (await read_response(reader))[0] == 200
+            writer.close()
+            for _, hog in hogs:
+                hog.close()
+            assert server.stats.over_cap == 1
+
+    run(scenario())
+
+
+def test_default_share_is_a_quarter_of_the_cap() -> None:
+    """Finding 9: --max-conns-per-client defaults to a quarter of --max-connections."""
+    assert build_config(listen="127.0.0.1:0", max_connections=8192)[0].max_conns_per_client == 2048
+    assert build_config(listen="127.0.0.1:0", max_conns_per_client=5)[0].max_conns_per_client == 5
+    with pytest.raises(ConfigError, match="max-conns-per-client"):
+        build_config(listen="127.0.0.1:0", max_conns_per_client=0)
+
+
+def test_idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() -> None:
+    """Finding 9: between requests the client-side keep-alive timeout (Squid's 2 min default) applies."""
+
+    async def scenario() -> None:
+        config = ProxyConfig(port=0, hosts=HOSTS, keepalive_timeout=0.3)
+        async with origins() as o, running(config) as (server, port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET http://allowed.test:{o['http']}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert (await read_response(reader))[0] == 200
+            assert await closed(reader)
+            await until(lambda: not server.conns)
+            writer.close()
+
+    run(scenario())
+
+
+# --- finding 10: the self-connect guard -----------------------------------------------------------------
+
+
+def test_connect_to_the_proxy_itself_is_refused_in_any_spelling() -> None:
+    """Finding 10: IPv4-mapped IPv6 and numeric forms of the proxy's own address get 502, no nested hop."""
+
+    async def scenario() -> None:
+        async with running() as (server, port):
+            seen = records(server)
+            for target in (f"[::ffff:127.0.0.1]:{port}", f"0x7f000001:{port}", f"[::1]:{port}"):
+                _, writer, status = await connect(port, target)
+                assert status == 502, target
+                writer.close()
+            await until(lambda: len(seen) == 3)
+            assert server.stats.connections == 3  # the three clients, never the proxy itself
+        assert all("proxy itself" in r.reason for r in seen)
+
+    run(scenario())
+
+
+def test_local_addresses_come_from_every_interface(tmp_path: Path) -> None:
+    """Finding 10: every address of the machine counts as the proxy itself on its port, mapped or not."""
+    (tmp_path / "fib_trie").write_text(
+        "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 192.0.2.7\n        /32 host LOCAL\n"
+        "     |-- 192.0.2.255\n        /32 link BROADCAST\n"
+    )
+    (tmp_path / "if_inet6").write_text("20010db8000000000000000000000005 02 40 00 80     eth0\n")
+    local = LocalAddresses(tmp_path)
+    assert local.is_self("192.0.2.7", 3128, 3128, "127.0.0.1")
+    assert local.is_self("::ffff:192.0.2.7", 3128, 3128, "127.0.0.1")
+    assert local.is_self("2001:db8::5", 3128, 3128, "127.0.0.1")
+    assert local.is_self("0.0.0.0", 3128, 3128, "127.0.0.1")
+    assert not local.is_self("192.0.2.255", 3128, 3128, "127.0.0.1")
+    assert not local.is_self("192.0.2.7", 443, 3128, "127.0.0.1")
+    assert unmapped("::ffff:10.0.0.1") == unmapped("10.0.0.1")
+
+
+# --- finding 12: --allow-client covering public address space ------------------------------------------
+
+
+def test_allow_client_covering_public_space_is_refused() -> None:
+    """Finding 12: two /1s (every IPv4 address) or 2000::/4 are refused without --allow-any-client."""
+    for nets in (["0.0.0.0/1", "128.0.0.0/1"], ["2000::/4"], ["8.0.0.0/7"], ["0.0.0.0/0"]):
+        with pytest.raises(ConfigError, match="open proxy"):
+            build_config(listen="0.0.0.0:3128", allow_clients=nets)
+    config, _ = build_config(listen="0.0.0.0:3128", allow_clients=["0.0.0.0/1"], allow_any_client=True)
+    assert [str(n) for n in config.allow_clients] == ["0.0.0.0/1"]
+    private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8", "8.0.0.0/8"]
+    assert len(build_config(listen="0.0.0.0:3128", allow_clients=private)[0].allow_clients) == 6
+
+
+# --- finding 13: numeric IPv4 forms -----------------------------------------------------------------------
+
+
+def test_numeric_ipv4_forms_are_recorded_as_the_address_they_reach() -> None:
+    """Finding 13: audit mode records 0x7f000001, 127.0.0.0x1, 127.1 as 127.0.0.1 (main: names, or refused)."""
+
+    async def scenario() -> None:
+        async with origins() as o, running() as (server, port):
+            seen = records(server)
+            for spelling in ("0x7f000001", "127.0.0.0x1", "127.1", "0177.0.0.1", "2130706433"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(f"GET http://{spelling}:{o['http']}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                assert (await read_response(reader))[0] == 200, spelling
+                writer.close()
+            _, writer, status = await connect(port, f"127.0.0.0x1:{o['echo']}")
+            assert status == 200
+            writer.close()
+            await until(lambda: len(seen) == 6)
+        assert {(r.host, r.outcome) for r in seen} == {("127.0.0.1", "allowed")}
+
+    run(scenario())
+
+
+def test_numeric_ipv4_forms_are_checked_as_the_address_in_enforce_mode() -> None:
+    """Finding 13: in enforce mode a numeric form is denied as the IP it is, not as an invalid name."""
+
+    async def scenario() -> None:
+        config = enforcing(make_policy(("allowed.test", [80], "exact")))
+        async with running(config) as (server, port):
+            seen = records(server)
+            _, writer, status = await connect(port, "2130706433:80")
+            assert status == 403
+            writer.close()
+        assert (seen[0].host, seen[0].reason) == ("127.0.0.1", "IP address 127.0.0.1 is not in the policy")
+
+    run(scenario())
