@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +203,102 @@ def test_numeric_ipv4_forms_are_checked_as_the_address_in_enforce_mode() -> None
         assert (seen[0].host, seen[0].reason) == ("127.0.0.1", "IP address 127.0.0.1 is not in the policy")
 
     run(scenario())
+
+
+# --- finding 11: open-files limit -----------------------------------------------------------------------
+
+ROOT = Path(__file__).parents[2]
+
+
+def _limit(soft: int, hard: int) -> Callable[[], None]:
+    """A preexec function that sets RLIMIT_NOFILE in the child only."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    return apply
+
+
+async def _tunnels(port: int, target: str, count: int) -> tuple[list[int], list[asyncio.StreamWriter]]:
+    """Open ``count`` tunnels one after another; keep the established ones open; their statuses."""
+    statuses, held = [], []
+    for _ in range(count):
+        try:
+            _, writer, status = await connect(port, target)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            raise AssertionError(f"the proxy dropped a client without an answer ({exc!r})") from None
+        statuses.append(status)
+        if status == 200:
+            held.append(writer)
+        else:
+            writer.close()
+    return statuses, held
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    return err
+
+
+def _outcomes(record: Path) -> list[str]:
+    return [json.loads(line)["outcome"] for line in record.read_text().splitlines()]
+
+
+def test_out_of_descriptors_is_503_without_failed_records_or_tracebacks(tmp_path: Path) -> None:
+    """Finding 11: descriptors run out for real: clients get 503, no failed record, no traceback (main: 502)."""
+    record = tmp_path / "r.jsonl"
+    cmd = [sys.executable, "-m", "tests.proxy.descriptor_child", "48", str(record)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split()[1])
+
+        async def scenario() -> None:
+            async with origins() as o:
+                started = time.monotonic()
+                statuses, held = await _tunnels(port, f"allowed.test:{o['echo']}", 40)
+                elapsed = time.monotonic() - started
+                assert set(statuses) == {200, 503}, statuses
+                for writer in held:
+                    writer.close()
+                await asyncio.sleep(0.1)
+                scenario.elapsed = elapsed  # type: ignore[attr-defined]
+
+        run(scenario())
+    finally:
+        err = _stop(proc)
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if "out of resources" in line]
+    assert 1 <= len(lines) <= int(scenario.elapsed) + 2  # type: ignore[attr-defined]  # one a second at most
+    assert "failed" not in _outcomes(record)
+
+
+def test_soft_limit_is_raised_and_caps_the_connections(tmp_path: Path) -> None:
+    """Finding 11: soft 40 / hard 128 is raised to 128, the cap fits it, over it clients get 503 (main: 502)."""
+    record, hosts = tmp_path / "r.jsonl", tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 allowed.test\n")
+    cmd = [sys.executable, "-m", "egressmap", "proxy", "-q", "--listen", "127.0.0.1:0"]
+    cmd += ["--hosts-file", str(hosts), "--record", str(record)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=_limit(40, 128)
+    )
+    try:
+        assert proc.stderr is not None
+        announce = proc.stderr.readline()
+        assert "open files limit 128: at most 48 connections" in announce, announce
+        port = int(announce.split("listening on 127.0.0.1:")[1].split()[0])
+
+        async def scenario() -> None:
+            async with origins() as o:
+                statuses, held = await _tunnels(port, f"allowed.test:{o['echo']}", 60)
+                assert statuses.count(200) == 48 and set(statuses[48:]) == {503}
+                for writer in held:
+                    writer.close()
+                await asyncio.sleep(0.1)
+
+        run(scenario())
+    finally:
+        err = _stop(proc)
+    assert "Traceback" not in err and "failed" not in _outcomes(record)

@@ -23,6 +23,7 @@ from .commands import (
     SendUpstream,
     StartRelay,
 )
+from .local import OUT_OF_RESOURCES, LocalFailure
 from .protocol import ForwardCore
 from .tasks import spawn
 from .transparent import TransparentCore
@@ -233,8 +234,12 @@ class ClientSide(asyncio.Protocol):
             addresses = await self.server.resolve(host)
             await self.server.connect(side, addresses, port)
         except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            local = isinstance(exc, LocalFailure) or exc.errno in OUT_OF_RESOURCES
+            if local:
+                self.server.errors.note(f"connecting upstream: {reason}")
             if not self.closed and self._opening is marker:
-                self.run(self.core.upstream_failed(exc.strerror or str(exc) or type(exc).__name__))
+                self.run(self.core.local_failure(reason) if local else self.core.upstream_failed(reason))
             return
         if self.closed or self._opening is not marker:
             assert side.transport is not None

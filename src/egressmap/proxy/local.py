@@ -7,12 +7,34 @@ every address the machine owns, not as the text the client sent.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import ipaddress
 import resource
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["LocalAddresses", "raise_open_files_limit", "unmapped"]
+__all__ = [
+    "OUT_OF_RESOURCES",
+    "DESCRIPTORS_PER_CONNECTION",
+    "RESERVED_DESCRIPTORS",
+    "LocalAddresses",
+    "LocalFailure",
+    "ResourceErrors",
+    "connection_budget",
+    "raise_open_files_limit",
+    "unmapped",
+]
+
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+"""Errors that say this machine is out of something, never that a destination is unreachable."""
+DESCRIPTORS_PER_CONNECTION = 2
+"""A client connection and its upstream connection."""
+RESERVED_DESCRIPTORS = 64
+"""Kept free for the listening socket, the record file, DNS lookups and the event loop (a quarter of a
+smaller limit)."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _REFRESH = 30.0
@@ -101,3 +123,59 @@ def raise_open_files_limit() -> tuple[int, int]:
         except (OSError, ValueError):
             pass
     return soft, hard
+
+
+class LocalFailure(OSError):
+    """A failure of this machine (a lookup that failed with a system error), not of the destination."""
+
+
+def connection_budget(soft_limit: int) -> int:
+    """How many client connections the open-files limit can hold, each with its upstream connection.
+
+    >>> connection_budget(1024), connection_budget(64)
+    (480, 24)
+    """
+    reserved = min(RESERVED_DESCRIPTORS, soft_limit // 4)
+    return max(1, (soft_limit - reserved) // DESCRIPTORS_PER_CONNECTION)
+
+
+class ResourceErrors:
+    """An event-loop exception handler: out-of-resource errors become one stderr line per second at most.
+
+    asyncio reports a failed ``accept()`` (EMFILE and the like) through the loop's exception handler, with a
+    traceback, every time it retries; here they are counted and summarised instead. Anything else goes to
+    the default handler.
+    """
+
+    def __init__(self, write: Callable[[str], None], clock: Callable[[], float] = time.monotonic) -> None:
+        """``write`` takes one line (no newline)."""
+        self.write, self.clock = write, clock
+        self.count = 0
+        """Out-of-resource events so far."""
+        self._last = float("-inf")
+        self._quiet = 0
+        self.on_accept: Callable[[], None] | None = None
+        """Called when accept() ran out of descriptors (the server answers the waiting clients)."""
+
+    def note(self, what: str) -> None:
+        """Count one event; write a line unless one was written in the last second."""
+        self.count += 1
+        now = self.clock()
+        if now - self._last < 1.0:
+            self._quiet += 1
+            return
+        more = f" (and {self._quiet} more since the last message)" if self._quiet else ""
+        self.write(f"egressmap: proxy: out of resources: {what}{more}; clients get 503 meanwhile")
+        self._last, self._quiet = now, 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The loop's exception handler."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in OUT_OF_RESOURCES:
+            self.note(f"{context.get('message', 'error')}: {exc.strerror or exc}")
+            if "accept" in str(context.get("message", "")) and self.on_accept is not None:
+                self.on_accept()
+        elif isinstance(exc, ValueError) and "_start_serving" in repr(context.get("handle")):
+            pass  # asyncio's accept retry fired after shutdown closed the socket: nothing to do
+        else:
+            loop.default_exception_handler(context)

@@ -267,6 +267,14 @@ class ForwardCore:
             502, f"cannot connect to {self.current.host}:{self.current.port}: {reason}", close=True
         )
 
+    def local_failure(self, reason: str) -> list[Command]:
+        """Out of local resources (descriptors): 503 and no record (the destination is not at fault)."""
+        self.queued, self.upstream, self.u = [], None, None
+        if self.current is None:
+            return [CloseUpstream(), CloseClient()]
+        self.current, self.state = None, "request"
+        return self._refuse(503, f"proxy out of resources ({reason}); try again", close=True)
+
     def upstream_data(self, data: bytes) -> list[Command]:
         """Bytes from upstream (``b""`` at end of stream)."""
         if self.state == "hello":

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
+import resource
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from ..hostnames import is_ip
 from .allow import Verdict, normalized
 from .commands import Decide, Limits
 from .connection import ClientSide, UpstreamSide
-from .local import LocalAddresses
+from .local import LocalAddresses, LocalFailure, ResourceErrors, connection_budget
 from .protocol import ForwardCore
 from .record import Record, RecordWriter
 from .tasks import spawn
@@ -32,6 +35,10 @@ __all__ = ["LOOPBACK", "ProxyConfig", "ProxyServer", "Stats", "allow_all", "serv
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK: tuple[IPNetwork, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 DNS_TTL = 30.0
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+"""The answer to a client over the connection cap or arriving when descriptors have run out."""
+LINGER = 1.0
+"""Seconds a refused connection stays open after its 503, so the client reads it before the close."""
 
 
 def allow_all(raw: str, port: int) -> Verdict:
@@ -88,8 +95,13 @@ class Stats:
 class ProxyServer:
     """One listening proxy."""
 
-    def __init__(self, config: ProxyConfig, on_record: Callable[[Record], None] | None = None) -> None:
-        """Prepare (nothing listens before :meth:`start`)."""
+    def __init__(
+        self,
+        config: ProxyConfig,
+        on_record: Callable[[Record], None] | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        """Prepare (nothing listens before :meth:`start`); ``report`` takes rate-limited problem lines."""
         self.config = config
         self.writer = RecordWriter(config.record)
         self.stats = Stats()
@@ -102,24 +114,58 @@ class ProxyServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._per_client: dict[str, int] = {}
         self.local = LocalAddresses()
+        self.errors = ResourceErrors(report or _stderr)
+        self.cap_note = ""
+        self._listener: socket.socket | None = None
+        self._spare: int | None = None
+        """A descriptor held in reserve: given up to accept and answer 503 when descriptors run out."""
+        """Set when the open-files limit lowered the connection cap."""
         self.max_connections = config.max_connections
         """The cap in force (lowered at start when the open-files limit cannot hold it)."""
 
     async def start(self) -> tuple[str, int]:
         """Listen; return the bound address (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: ClientSide(self),
-            self.config.host,
-            self.config.port,
-            backlog=4096,
-            reuse_address=True,
-            reuse_port=self.config.reuse_port or None,
-        )
+        loop.set_exception_handler(self.errors)
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        budget = connection_budget(soft) if soft != resource.RLIM_INFINITY else self.config.max_connections
+        if budget < self.config.max_connections:
+            self.max_connections = budget
+            self.cap_note = (
+                f"open files limit {soft}: at most {budget} connections (not {self.config.max_connections})"
+            )
+        self._listener = _listening_socket(self.config.host, self.config.port, self.config.reuse_port)
+        self._spare = _spare_descriptor()
+        self.errors.on_accept = self._shed
+        self._server = await loop.create_server(lambda: ClientSide(self), sock=self._listener, backlog=4096)
         bound = self._server.sockets[0].getsockname()
         self._own = {(s.getsockname()[0], s.getsockname()[1]) for s in self._server.sockets}
         self._sweeper = spawn(self._sweep(), name="sweeper")
         return str(bound[0]), int(bound[1])
+
+    def _shed(self) -> None:
+        """accept() failed for want of descriptors: free the spare one, answer waiting clients 503, close."""
+        if self._listener is None or self._listener.fileno() < 0:
+            return
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
+        for _ in range(256):
+            try:
+                conn, peer = self._listener.accept()
+            except OSError:
+                break
+            with conn:
+                self.stats.over_cap += 1
+                if self.config.mode == "forward" and self._client_allowed(str(peer[0])):
+                    try:
+                        conn.setblocking(False)
+                        conn.send(BUSY)
+                        conn.shutdown(socket.SHUT_WR)
+                        conn.recv(65536)  # what the client sent: unread data would turn close into a reset
+                    except OSError:
+                        pass
+        self._spare = _spare_descriptor()
 
     # --- per connection ------------------------------------------------------------------------
 
@@ -134,11 +180,14 @@ class ProxyServer:
         per_client = self._per_client.get(ip, 0)
         if len(self.conns) >= self.max_connections or per_client >= self.config.max_conns_per_client:
             self.stats.over_cap += 1
-            if self.config.mode == "forward":
-                transport.write(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-            transport.close()
+            if self.config.mode == "forward" and transport.can_write_eof():
+                # FIN after the answer, then close a moment later: closing with the client's request still
+                # unread would send a reset that can destroy the 503 before the client reads it
+                transport.write(BUSY)
+                transport.write_eof()
+                asyncio.get_running_loop().call_later(LINGER, transport.close)
+            else:
+                transport.close()
             return None
         self.stats.connections += 1
         self.conns.add(conn)
@@ -212,6 +261,8 @@ class ProxyServer:
         try:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
+            if exc.errno in (socket.EAI_SYSTEM, socket.EAI_MEMORY):
+                raise LocalFailure(f"cannot resolve {host}: {exc.strerror}") from None
             raise OSError(f"cannot resolve {host}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if len(self._dns) > 10_000:
@@ -271,6 +322,9 @@ class ProxyServer:
         await asyncio.sleep(0)  # let connection_lost callbacks run
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
         self.writer.close()
 
 
@@ -289,3 +343,32 @@ async def serve(server: ProxyServer, ready: Callable[[tuple[str, int]], None] | 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await server.shutdown()
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """The bound listening socket (held by the server, so it can accept by itself when out of descriptors)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _spare_descriptor() -> int | None:
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None

@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..hostnames import parse_hosts_file
 from .allow import Allowlist
 from .commands import Limits
+from .local import raise_open_files_limit
 from .server import LOOPBACK, IPNetwork, ProxyConfig, ProxyServer, serve
 from .tasks import spawn
 
@@ -202,12 +203,13 @@ def run(
     err: TextIO = sys.stderr,
 ) -> str:
     """Serve until SIGTERM/SIGINT; return the closing summary line. ``workers`` > 1 forks that many."""
+    raise_open_files_limit()
     if workers > 1:
         return _run_workers(config, workers, err)
-    server = ProxyServer(config)
+    server = ProxyServer(config, report=lambda line: print(line, file=err, flush=True))
 
     def ready(address: tuple[str, int]) -> None:
-        _announce(config, address, err)
+        _announce(config, address, err, f"; {server.cap_note}" if server.cap_note else "")
         if live:
             spawn(_live(server, _shown(address), out), name="live-summary")
 
