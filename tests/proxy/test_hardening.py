@@ -302,3 +302,94 @@ def test_soft_limit_is_raised_and_caps_the_connections(tmp_path: Path) -> None:
     finally:
         err = _stop(proc)
     assert "Traceback" not in err and "failed" not in _outcomes(record)
+
+
+# --- finding 7: plain HTTP inside an enforce-mode tunnel -------------------------------------------------
+
+
+def test_host_fronting_inside_a_tunnel_is_refused_and_recorded() -> None:
+    """Finding 7: CONNECT allowed.test, then GET with Host: denied.test: 403, closed, both recorded (main: 200)."""
+
+    async def scenario() -> None:
+        async with origins() as o:
+            policy = make_policy(("allowed.test", [o["http"]], "exact"), ("other.test", [o["http"]], "exact"))
+            async with running(enforcing(policy)) as (server, port):
+                seen = records(server)
+                reader, writer, status = await connect(port, f"allowed.test:{o['http']}")
+                assert status == 200
+                writer.write(b"GET /secret HTTP/1.1\r\nHost: denied.test\r\n\r\n")
+                status, _, body = await read_response(reader)
+                assert status == 403 and b"denied.test" in body and await closed(reader)
+                writer.close()
+                await until(lambda: len(seen) == 2)
+        tunnel, inner = sorted(seen, key=lambda r: r.method)  # CONNECT, GET
+        assert (inner.host, inner.method, inner.outcome, inner.status) == (
+            "denied.test",
+            "GET",
+            "denied",
+            403,
+        )
+        assert (tunnel.host, tunnel.method, tunnel.outcome) == ("allowed.test", "CONNECT", "denied")
+        assert "Host denied.test" in tunnel.reason
+
+    run(scenario())
+
+
+def test_allowed_requests_inside_a_tunnel_pass_until_one_is_not() -> None:
+    """Finding 7: keep-alive requests for allowed Hosts reach the origin; a later fronted one closes the tunnel."""
+
+    async def scenario() -> None:
+        async with origins() as o:
+            policy = make_policy(("allowed.test", [o["http"]], "exact"), ("other.test", [o["http"]], "exact"))
+            async with running(enforcing(policy)) as (server, port):
+                seen = records(server)
+                reader, writer, _ = await connect(port, f"allowed.test:{o['http']}")
+                for host in ("allowed.test", "other.test:1234", "Allowed.Test."):
+                    writer.write(f"POST /x HTTP/1.1\r\nHost: {host}\r\nContent-Length: 3\r\n\r\nabc".encode())
+                    status, _, body = await read_response(reader)
+                    assert status == 200 and body.endswith(f"host={host} body=abc".encode())
+                writer.write(b"GET http://denied.test/ HTTP/1.1\r\nHost: allowed.test\r\n\r\n")
+                assert await closed(reader)
+                writer.close()
+                await until(lambda: len(seen) == 2)
+        assert {(r.host, r.outcome) for r in seen} == {("denied.test", "denied"), ("allowed.test", "denied")}
+
+    run(scenario())
+
+
+def test_smuggled_and_upgraded_requests_inside_a_tunnel_are_refused() -> None:
+    """Finding 7 and 8: inside a tunnel, CL+TE framing and protocol upgrades are refused too."""
+
+    async def scenario() -> None:
+        async with origins() as o:
+            policy = make_policy(("allowed.test", [o["http"]], "exact"))
+            async with running(enforcing(policy)) as (server, port):
+                seen = records(server)
+                for extra in (
+                    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                    "Upgrade: websocket\r\n",
+                ):
+                    reader, writer, _ = await connect(port, f"allowed.test:{o['http']}")
+                    writer.write(f"POST / HTTP/1.1\r\nHost: allowed.test\r\n{extra}\r\n0\r\n\r\n".encode())
+                    assert (await read_response(reader))[0] == 403
+                    writer.close()
+                await until(lambda: len(seen) == 4)
+        assert all(r.outcome == "denied" for r in seen)
+
+    run(scenario())
+
+
+def test_non_http_tunnels_are_relayed_in_enforce_mode() -> None:
+    """Finding 7: an SSH-like banner or binary bytes are not HTTP: relayed unchanged, as before."""
+
+    async def scenario() -> None:
+        async with origins() as o:
+            policy = make_policy(("allowed.test", [o["echo"]], "exact"))
+            async with running(enforcing(policy)) as (server, port):
+                for first in (b"SSH-2.0-OpenSSH_9.6\r\n", b"AMQP\x00\x00\x09\x01", b"EHLO client.test\r\n"):
+                    reader, writer, _ = await connect(port, f"allowed.test:{o['echo']}")
+                    writer.write(first)
+                    assert await asyncio.wait_for(reader.readexactly(len(first)), TIMEOUT) == first
+                    writer.close()
+
+    run(scenario())

@@ -29,6 +29,7 @@ from .tasks import spawn
 from .transparent import TransparentCore
 
 if TYPE_CHECKING:
+    from .inner import TunnelInspector
     from .server import ProxyServer
 
 __all__ = ["ClientSide", "UpstreamSide"]
@@ -116,6 +117,8 @@ class ClientSide(asyncio.Protocol):
         self.last = self.phase = time.monotonic()
         self.phase_set = True
         self.client_ip = ""
+        self.inspector: TunnelInspector | None = None
+        """Checks the HTTP requests inside an enforce-mode tunnel that is not TLS."""
         self._opening: object = None
         """Marks the latest upstream connection attempt (an older one that completes late is closed)."""
         """``phase`` is when the client started owing us something (a request head, a ClientHello)."""
@@ -136,6 +139,17 @@ class ClientSide(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Relay, or feed the core."""
         if self.relaying:
+            inspector = self.inspector
+            if inspector is not None:
+                data, deny = inspector.feed(data)
+                if deny:
+                    self.inspector = None
+                    assert isinstance(self.core, ForwardCore)
+                    self.run(self.core.inner_denied(deny, inspector))
+                    self.end("")
+                    return
+                if inspector.mode == "opaque":
+                    self.inspector = None
             self.up_bytes += len(data)
             self.last = time.monotonic()
             up = self.up
@@ -200,6 +214,7 @@ class ClientSide(asyncio.Protocol):
                 self.server.emit(command.record)
             elif isinstance(command, StartRelay):
                 self.relaying = True
+                self.inspector = command.inspector
                 if self.eof:
                     self.eof_received()
             elif isinstance(command, OpenUpstream):

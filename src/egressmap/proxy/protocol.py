@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import h11
@@ -31,6 +32,9 @@ from .commands import (
 )
 from .record import Record, now
 from .sni import parse_client_hello
+
+if TYPE_CHECKING:
+    from .inner import TunnelInspector
 
 __all__ = ["HOP_BY_HOP", "ForwardCore", "framing_conflict", "proxy_status"]
 
@@ -361,9 +365,56 @@ class ForwardCore:
             self.state = "closed"
             return [self._emit(), CloseUpstream(), CloseClient()]
         first, self.hello = self.hello, b""
+        inspector = None
+        if self.enforce and found.status == "not-tls":
+            from .inner import TunnelInspector
+
+            inspector = TunnelInspector(self.decide, record.host, record.port, self.limits)
+            first, deny = inspector.feed(first)
+            if deny:
+                self.state = "closed"
+                return [*self.inner_denied(deny, inspector), self._emit(), CloseUpstream(), CloseClient()]
         record.bytes_up += len(first)
         self.state = "relay"
-        return [SendUpstream(first), StartRelay()]
+        keep = inspector if inspector is not None and inspector.mode != "opaque" else None
+        return [SendUpstream(first), StartRelay(keep)]
+
+    def inner_denied(self, reason: str, inspector: TunnelInspector) -> list[Command]:
+        """A request inside the tunnel was refused: the tunnel is denied; the request gets its own record.
+
+        A 403 is sent only when no request went through the tunnel before (otherwise it would land in the
+        middle of the origin's responses); the caller closes the tunnel and emits its record.
+        """
+        record = self.current
+        out: list[Command] = []
+        if record is None:
+            return out
+        record.outcome, record.reason = "denied", reason
+        inner = inspector.refused
+        if inner is not None:
+            out.append(
+                Emit(
+                    Record(
+                        host=inner.host,
+                        port=record.port,
+                        method=inner.method,
+                        client=self.client,
+                        outcome="denied",
+                        reason=reason,
+                        status=403,
+                        url=inner.url,
+                        time=now(),
+                    )
+                )
+            )
+        if inspector.requests == 0:
+            body = f"egressmap proxy: {reason}\n".encode("ascii", "replace")
+            head = (
+                f"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: {len(body)}\r\n"
+                f"proxy-status: {proxy_status(403).decode()}\r\nconnection: close\r\n\r\n"
+            )
+            out.insert(0, SendClient(head.encode("ascii") + body))
+        return out
 
     @property
     def between_requests(self) -> bool:
