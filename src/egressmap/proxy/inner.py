@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 
 import h11
 
-from .commands import Decide, Limits
-from .protocol import framing_conflict
+from .answers import framing_conflict, proxy_status
+from .commands import Command, Decide, Emit, Limits, SendClient
+from .record import Record, now
 
-__all__ = ["InnerRequest", "TunnelInspector"]
+__all__ = ["InnerRequest", "TunnelInspector", "refusal"]
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"[\r\n]*" + _TOKEN + rb"[ \t]+[^ \t\r\n]+[ \t]+HTTP/", re.IGNORECASE)
@@ -163,3 +164,37 @@ def _host_of(authority: str) -> str:
         return authority[: authority.find("]") + 1] if "]" in authority else authority
     host, sep, port = authority.rpartition(":")
     return host if sep and port.isdigit() else authority
+
+
+def refusal(tunnel: Record, reason: str, inspector: TunnelInspector) -> list[Command]:
+    """The refused request's own ``denied`` record, and a 403 when no request went through the tunnel before.
+
+    Later in the tunnel a 403 would land in the middle of the origin's responses: then the tunnel is only
+    closed.
+    """
+    out: list[Command] = []
+    inner = inspector.refused
+    if inner is not None:
+        out.append(
+            Emit(
+                Record(
+                    host=inner.host,
+                    port=tunnel.port,
+                    method=inner.method,
+                    client=tunnel.client,
+                    outcome="denied",
+                    reason=reason,
+                    status=403,
+                    url=inner.url,
+                    time=now(),
+                )
+            )
+        )
+    if inspector.requests == 0:
+        body = f"egressmap proxy: {reason}\n".encode("ascii", "replace")
+        head = (
+            f"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: {len(body)}\r\n"
+            f"proxy-status: {proxy_status(403).decode()}\r\nconnection: close\r\n\r\n"
+        )
+        out.insert(0, SendClient(head.encode("ascii") + body))
+    return out

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import ipaddress
+import os
 import resource
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +26,9 @@ __all__ = [
     "LocalFailure",
     "ResourceErrors",
     "connection_budget",
+    "listening_socket",
     "raise_open_files_limit",
+    "spare_descriptor",
     "unmapped",
 ]
 
@@ -179,3 +183,29 @@ class ResourceErrors:
             pass  # asyncio's accept retry fired after shutdown closed the socket: nothing to do
         else:
             loop.default_exception_handler(context)
+
+
+def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """The bound listening socket (held by the server, so it can accept by itself when out of descriptors)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def spare_descriptor() -> int | None:
+    """A descriptor held in reserve (on /dev/null), or None when none is left."""
+    try:
+        return os.open(os.devnull, os.O_RDONLY)
+    except OSError:
+        return None

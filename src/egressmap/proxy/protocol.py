@@ -10,7 +10,6 @@ whose SNI names another host than the CONNECT is closed and recorded as denied.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 import h11
 
 from .allow import normalized
+from .answers import framing_conflict, proxy_status
 from .commands import (
     CloseClient,
     CloseUpstream,
@@ -380,41 +380,13 @@ class ForwardCore:
         return [SendUpstream(first), StartRelay(keep)]
 
     def inner_denied(self, reason: str, inspector: TunnelInspector) -> list[Command]:
-        """A request inside the tunnel was refused: the tunnel is denied; the request gets its own record.
+        """A request inside the tunnel was refused: the tunnel is denied (the caller closes and records it)."""
+        if self.current is None:
+            return []
+        self.current.outcome, self.current.reason = "denied", reason
+        from .inner import refusal
 
-        A 403 is sent only when no request went through the tunnel before (otherwise it would land in the
-        middle of the origin's responses); the caller closes the tunnel and emits its record.
-        """
-        record = self.current
-        out: list[Command] = []
-        if record is None:
-            return out
-        record.outcome, record.reason = "denied", reason
-        inner = inspector.refused
-        if inner is not None:
-            out.append(
-                Emit(
-                    Record(
-                        host=inner.host,
-                        port=record.port,
-                        method=inner.method,
-                        client=self.client,
-                        outcome="denied",
-                        reason=reason,
-                        status=403,
-                        url=inner.url,
-                        time=now(),
-                    )
-                )
-            )
-        if inspector.requests == 0:
-            body = f"egressmap proxy: {reason}\n".encode("ascii", "replace")
-            head = (
-                f"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: {len(body)}\r\n"
-                f"proxy-status: {proxy_status(403).decode()}\r\nconnection: close\r\n\r\n"
-            )
-            out.insert(0, SendClient(head.encode("ascii") + body))
-        return out
+        return refusal(self.current, reason, inspector)
 
     @property
     def between_requests(self) -> bool:
@@ -456,22 +428,6 @@ class ForwardCore:
         return [*out, CloseUpstream(), CloseClient()]
 
 
-def framing_conflict(headers: Sequence[tuple[bytes, bytes]]) -> str:
-    """Why a request's body framing is ambiguous (``""`` when it is not).
-
-    ``Content-Length`` together with ``Transfer-Encoding`` is how requests are smuggled past a proxy: h11
-    frames by Transfer-Encoding, an origin may frame by Content-Length. RFC 9112 section 6.1 lets a server
-    reject such a request; the proxy does, and closes the connection.
-
-    >>> framing_conflict([(b"content-length", b"5"), (b"transfer-encoding", b"chunked")])
-    'Content-Length together with Transfer-Encoding (RFC 9112 section 6.1)'
-    """
-    names = {k.lower() for k, _ in headers}
-    if b"content-length" in names and b"transfer-encoding" in names:
-        return "Content-Length together with Transfer-Encoding (RFC 9112 section 6.1)"
-    return ""
-
-
 def _listed(event: h11.Request | h11.Response) -> set[bytes]:
     """Header names a ``Connection`` header lists (also hop-by-hop)."""
     return {t.strip().lower() for k, v in event.headers if k == b"connection" for t in v.split(b",")}
@@ -479,22 +435,3 @@ def _listed(event: h11.Request | h11.Response) -> set[bytes]:
 
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-_PROXY_ERRORS = {
-    403: b"http_request_denied",
-    502: b"destination_unavailable",
-    504: b"connection_timeout",
-    400: b"http_request_error",
-    431: b"http_request_error",
-    503: b"connection_limit_reached",
-}
-
-
-def proxy_status(status: int) -> bytes:
-    """The RFC 9209 ``Proxy-Status`` value of a refusal, so clients can tell it from the origin's answer.
-
-    >>> proxy_status(403)
-    b'egressmap; error=http_request_denied'
-    """
-    return b"egressmap; error=" + _PROXY_ERRORS.get(status, b"proxy_internal_error")

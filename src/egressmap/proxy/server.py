@@ -24,7 +24,14 @@ from ..hostnames import is_ip
 from .allow import Verdict, normalized
 from .commands import Decide, Limits
 from .connection import ClientSide, UpstreamSide
-from .local import LocalAddresses, LocalFailure, ResourceErrors, connection_budget
+from .local import (
+    LocalAddresses,
+    LocalFailure,
+    ResourceErrors,
+    connection_budget,
+    listening_socket,
+    spare_descriptor,
+)
 from .protocol import ForwardCore
 from .record import Record, RecordWriter
 from .tasks import spawn
@@ -134,8 +141,8 @@ class ProxyServer:
             self.cap_note = (
                 f"open files limit {soft}: at most {budget} connections (not {self.config.max_connections})"
             )
-        self._listener = _listening_socket(self.config.host, self.config.port, self.config.reuse_port)
-        self._spare = _spare_descriptor()
+        self._listener = listening_socket(self.config.host, self.config.port, self.config.reuse_port)
+        self._spare = spare_descriptor()
         self.errors.on_accept = self._shed
         self._server = await loop.create_server(lambda: ClientSide(self), sock=self._listener, backlog=4096)
         bound = self._server.sockets[0].getsockname()
@@ -165,7 +172,7 @@ class ProxyServer:
                         conn.recv(65536)  # what the client sent: unread data would turn close into a reset
                     except OSError:
                         pass
-        self._spare = _spare_descriptor()
+        self._spare = spare_descriptor()
 
     # --- per connection ------------------------------------------------------------------------
 
@@ -347,28 +354,3 @@ async def serve(server: ProxyServer, ready: Callable[[tuple[str, int]], None] | 
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
-    """The bound listening socket (held by the server, so it can accept by itself when out of descriptors)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((host, port))
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _spare_descriptor() -> int | None:
-    try:
-        return os.open(os.devnull, os.O_RDONLY)
-    except OSError:
-        return None
