@@ -669,7 +669,14 @@ def _add_proxy(sub: Any, common: argparse.ArgumentParser) -> None:
         "--transparent", action="store_true", help="accept iptables/nftables-redirected connections"
     )
     p.add_argument("--hosts-file", metavar="FILE", help="resolve these names first (ADDRESS NAME... lines)")
+    p.add_argument("--allow-any-client", action="store_true", help="accept --allow-client over public space")
     p.add_argument("--max-connections", type=int, default=8192, metavar="N", help="client connections (8192)")
+    p.add_argument(
+        "--max-conns-per-client", type=int, metavar="N", help="per client address (a quarter of the cap)"
+    )
+    p.add_argument(
+        "--keepalive-timeout", type=float, default=120.0, metavar="S", help="idle between requests (120)"
+    )
     p.add_argument(
         "--handshake-timeout", type=float, default=10.0, metavar="S", help="request head/hello (10)"
     )
@@ -697,6 +704,9 @@ def _proxy(args: argparse.Namespace) -> int:
         handshake_timeout=args.handshake_timeout,
         idle_timeout=args.idle_timeout,
         max_header_bytes=args.max_header_bytes,
+        allow_any_client=args.allow_any_client,
+        max_conns_per_client=args.max_conns_per_client,
+        keepalive_timeout=args.keepalive_timeout,
     )
     for note in rejected:
         print(f"egressmap: proxy: {note}", file=sys.stderr)

@@ -43,11 +43,13 @@ def test_ports_must_be_listed() -> None:
 
 
 def test_ip_literals_only_match_ip_entries() -> None:
-    """An IP entry allows its address in any spelling; wildcards and names never allow an IP."""
+    """An IP entry allows its address in any inet_aton spelling (read as the address it connects to)."""
     a = allowlist()
     assert a.check("10.1.2.3", 8443).allowed and a.check("10.1.2.3.", 8443).allowed
     assert not a.check("[::ffff:10.1.2.3]", 8443).allowed
-    assert not a.check("0x0a.1.2.3", 8443).allowed and not a.check("167903747", 8443).allowed
+    for spelling in ("0x0a.1.2.3", "167838211", "012.1.2.3", "10.1.515"):
+        assert a.check(spelling, 8443) == a.check("10.1.2.3", 8443)
+    assert a.check("0x0a.1.2.4", 8443).host == "10.1.2.4" and not a.check("0x0a.1.2.4", 8443).allowed
 
 
 def test_wildcard_kinds_follow_entry_covers() -> None:

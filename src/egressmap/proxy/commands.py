@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .allow import Verdict
 from .record import Record
+
+if TYPE_CHECKING:
+    from .inner import TunnelInspector
 
 __all__ = [
     "CloseClient",
@@ -78,6 +82,9 @@ class CloseClient:
 @dataclass(frozen=True, slots=True)
 class StartRelay:
     """From now on copy bytes both ways without the core; call ``finish`` when both sides are closed."""
+
+    inspector: TunnelInspector | None = None
+    """Enforce mode, a tunnel that is not TLS: client bytes pass through it first (:mod:`.inner`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,16 +23,20 @@ from .commands import (
     SendUpstream,
     StartRelay,
 )
+from .local import OUT_OF_RESOURCES, LocalFailure
 from .protocol import ForwardCore
 from .tasks import spawn
 from .transparent import TransparentCore
 
 if TYPE_CHECKING:
+    from .inner import TunnelInspector
     from .server import ProxyServer
 
 __all__ = ["ClientSide", "UpstreamSide"]
 
 _HIGH_WATER = 512 * 1024
+UPSTREAM_IDLE = 60.0
+"""Seconds an idle upstream keep-alive connection is kept (Squid's server_idle_pconn_timeout, 1 minute)."""
 
 
 class UpstreamSide(asyncio.Protocol):
@@ -112,6 +116,9 @@ class ClientSide(asyncio.Protocol):
         self.up_bytes = self.down = 0
         self.last = self.phase = time.monotonic()
         self.phase_set = True
+        self.client_ip = ""
+        self.inspector: TunnelInspector | None = None
+        """Checks the HTTP requests inside an enforce-mode tunnel that is not TLS."""
         self._opening: object = None
         """Marks the latest upstream connection attempt (an older one that completes late is closed)."""
         """``phase`` is when the client started owing us something (a request head, a ClientHello)."""
@@ -132,6 +139,17 @@ class ClientSide(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Relay, or feed the core."""
         if self.relaying:
+            inspector = self.inspector
+            if inspector is not None:
+                data, deny = inspector.feed(data)
+                if deny:
+                    self.inspector = None
+                    assert isinstance(self.core, ForwardCore)
+                    self.run(self.core.inner_denied(deny, inspector))
+                    self.end("")
+                    return
+                if inspector.mode == "opaque":
+                    self.inspector = None
             self.up_bytes += len(data)
             self.last = time.monotonic()
             up = self.up
@@ -196,6 +214,7 @@ class ClientSide(asyncio.Protocol):
                 self.server.emit(command.record)
             elif isinstance(command, StartRelay):
                 self.relaying = True
+                self.inspector = command.inspector
                 if self.eof:
                     self.eof_received()
             elif isinstance(command, OpenUpstream):
@@ -230,8 +249,12 @@ class ClientSide(asyncio.Protocol):
             addresses = await self.server.resolve(host)
             await self.server.connect(side, addresses, port)
         except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            local = isinstance(exc, LocalFailure) or exc.errno in OUT_OF_RESOURCES
+            if local:
+                self.server.errors.note(f"connecting upstream: {reason}")
             if not self.closed and self._opening is marker:
-                self.run(self.core.upstream_failed(exc.strerror or str(exc) or type(exc).__name__))
+                self.run(self.core.local_failure(reason) if local else self.core.upstream_failed(reason))
             return
         if self.closed or self._opening is not marker:
             assert side.transport is not None
@@ -265,7 +288,7 @@ class ClientSide(asyncio.Protocol):
             if isinstance(command, Emit):
                 self.server.emit(command.record)
 
-    def expire(self, now: float, handshake: float, idle: float) -> None:
+    def expire(self, now: float, handshake: float, idle: float, keepalive: float | None = None) -> None:
         """Close the connection when its handshake or idle time is up (called by the server's sweeper)."""
         if self.closed:
             return
@@ -282,6 +305,11 @@ class ClientSide(asyncio.Protocol):
         if waiting and self.phase_set and now - self.phase > handshake:
             in_progress = isinstance(core, ForwardCore) and core.current is not None
             self.run(core.abort("handshake timeout") if in_progress else [CloseClient()])
+        elif keepalive is not None and isinstance(core, ForwardCore) and core.between_requests:
+            if now - self.last > min(idle, keepalive):
+                self.run([CloseUpstream(), CloseClient()])
+            elif now - self.last > UPSTREAM_IDLE and self.up is not None:
+                self.run(core.drop_upstream())
         elif now - self.last > idle:
             self.run(core.abort("idle timeout"))
 

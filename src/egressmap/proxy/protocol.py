@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import h11
 
 from .allow import normalized
+from .answers import framing_conflict, proxy_status
 from .commands import (
     CloseClient,
     CloseUpstream,
@@ -31,7 +33,10 @@ from .commands import (
 from .record import Record, now
 from .sni import parse_client_hello
 
-__all__ = ["HOP_BY_HOP", "ForwardCore", "proxy_status"]
+if TYPE_CHECKING:
+    from .inner import TunnelInspector
+
+__all__ = ["HOP_BY_HOP", "ForwardCore", "framing_conflict", "proxy_status"]
 
 HOP_BY_HOP = frozenset(
     b"connection keep-alive proxy-connection proxy-authorization proxy-authenticate te trailer upgrade".split()
@@ -119,6 +124,9 @@ class ForwardCore:
         # h11 bounds only a head that arrives in pieces; one that arrives whole is measured here
         if len(req.target) + sum(len(k) + len(v) + 4 for k, v in req.headers) > self.limits.max_header_bytes:
             return self._refuse(431, f"request head over {self.limits.max_header_bytes} bytes", close=True)
+        smuggle = framing_conflict(req.headers)
+        if smuggle:
+            return self._refuse(400, smuggle, close=True)
         target = req.target.decode("ascii", "replace")
         if method == "CONNECT":
             raw, _, port_text = target.rpartition(":")
@@ -263,6 +271,14 @@ class ForwardCore:
             502, f"cannot connect to {self.current.host}:{self.current.port}: {reason}", close=True
         )
 
+    def local_failure(self, reason: str) -> list[Command]:
+        """Out of local resources (descriptors): 503 and no record (the destination is not at fault)."""
+        self.queued, self.upstream, self.u = [], None, None
+        if self.current is None:
+            return [CloseUpstream(), CloseClient()]
+        self.current, self.state = None, "request"
+        return self._refuse(503, f"proxy out of resources ({reason}); try again", close=True)
+
     def upstream_data(self, data: bytes) -> list[Command]:
         """Bytes from upstream (``b""`` at end of stream)."""
         if self.state == "hello":
@@ -349,9 +365,40 @@ class ForwardCore:
             self.state = "closed"
             return [self._emit(), CloseUpstream(), CloseClient()]
         first, self.hello = self.hello, b""
+        inspector = None
+        if self.enforce and found.status == "not-tls":
+            from .inner import TunnelInspector
+
+            inspector = TunnelInspector(self.decide, record.host, record.port, self.limits)
+            first, deny = inspector.feed(first)
+            if deny:
+                self.state = "closed"
+                return [*self.inner_denied(deny, inspector), self._emit(), CloseUpstream(), CloseClient()]
         record.bytes_up += len(first)
         self.state = "relay"
-        return [SendUpstream(first), StartRelay()]
+        keep = inspector if inspector is not None and inspector.mode != "opaque" else None
+        return [SendUpstream(first), StartRelay(keep)]
+
+    def inner_denied(self, reason: str, inspector: TunnelInspector) -> list[Command]:
+        """A request inside the tunnel was refused: the tunnel is denied (the caller closes and records it)."""
+        if self.current is None:
+            return []
+        self.current.outcome, self.current.reason = "denied", reason
+        from .inner import refusal
+
+        return refusal(self.current, reason, inspector)
+
+    @property
+    def between_requests(self) -> bool:
+        """True on an idle keep-alive connection: no request in progress, nothing owed either way."""
+        return self.state == "request" and self.current is None and self.c.their_state is h11.IDLE
+
+    def drop_upstream(self) -> list[Command]:
+        """Close an idle upstream keep-alive connection (the next request opens a new one)."""
+        if not self.between_requests:
+            return []
+        self.upstream, self.u, self.connected = None, None, False
+        return [CloseUpstream()]
 
     @property
     def waiting_for_hello(self) -> bool:
@@ -388,22 +435,3 @@ def _listed(event: h11.Request | h11.Response) -> set[bytes]:
 
 def _bracket(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-_PROXY_ERRORS = {
-    403: b"http_request_denied",
-    502: b"destination_unavailable",
-    504: b"connection_timeout",
-    400: b"http_request_error",
-    431: b"http_request_error",
-    503: b"connection_limit_reached",
-}
-
-
-def proxy_status(status: int) -> bytes:
-    """The RFC 9209 ``Proxy-Status`` value of a refusal, so clients can tell it from the origin's answer.
-
-    >>> proxy_status(403)
-    b'egressmap; error=http_request_denied'
-    """
-    return b"egressmap; error=" + _PROXY_ERRORS.get(status, b"proxy_internal_error")

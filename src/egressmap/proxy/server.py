@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
+import resource
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +24,14 @@ from ..hostnames import is_ip
 from .allow import Verdict, normalized
 from .commands import Decide, Limits
 from .connection import ClientSide, UpstreamSide
+from .local import (
+    LocalAddresses,
+    LocalFailure,
+    ResourceErrors,
+    connection_budget,
+    listening_socket,
+    spare_descriptor,
+)
 from .protocol import ForwardCore
 from .record import Record, RecordWriter
 from .tasks import spawn
@@ -31,6 +42,10 @@ __all__ = ["LOOPBACK", "ProxyConfig", "ProxyServer", "Stats", "allow_all", "serv
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK: tuple[IPNetwork, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 DNS_TTL = 30.0
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+"""The answer to a client over the connection cap or arriving when descriptors have run out."""
+LINGER = 1.0
+"""Seconds a refused connection stays open after its 503, so the client reads it before the close."""
 
 
 def allow_all(raw: str, port: int) -> Verdict:
@@ -52,6 +67,11 @@ class ProxyConfig:
     record: str | None = None
     limits: Limits = field(default_factory=Limits)
     max_connections: int = 8192
+    max_conns_per_client: int = 2048
+    """Connections one client address may hold (a share of the cap, so one client cannot take it all)."""
+    keepalive_timeout: float = 120.0
+    """Seconds an idle keep-alive client connection is kept between requests (Squid's
+    client_idle_pconn_timeout, 2 minutes)."""
     handshake_timeout: float = 10.0
     """Seconds for a request head, a ClientHello, or a transparent connection's first bytes."""
     idle_timeout: float = 300.0
@@ -82,8 +102,13 @@ class Stats:
 class ProxyServer:
     """One listening proxy."""
 
-    def __init__(self, config: ProxyConfig, on_record: Callable[[Record], None] | None = None) -> None:
-        """Prepare (nothing listens before :meth:`start`)."""
+    def __init__(
+        self,
+        config: ProxyConfig,
+        on_record: Callable[[Record], None] | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> None:
+        """Prepare (nothing listens before :meth:`start`); ``report`` takes rate-limited problem lines."""
         self.config = config
         self.writer = RecordWriter(config.record)
         self.stats = Stats()
@@ -94,22 +119,60 @@ class ProxyServer:
         self._dns: dict[str, tuple[float, list[str]]] = {}
         self._own: set[tuple[str, int]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._per_client: dict[str, int] = {}
+        self.local = LocalAddresses()
+        self.errors = ResourceErrors(report or _stderr)
+        self.cap_note = ""
+        self._listener: socket.socket | None = None
+        self._spare: int | None = None
+        """A descriptor held in reserve: given up to accept and answer 503 when descriptors run out."""
+        """Set when the open-files limit lowered the connection cap."""
+        self.max_connections = config.max_connections
+        """The cap in force (lowered at start when the open-files limit cannot hold it)."""
 
     async def start(self) -> tuple[str, int]:
         """Listen; return the bound address (port 0 picks a free one)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: ClientSide(self),
-            self.config.host,
-            self.config.port,
-            backlog=4096,
-            reuse_address=True,
-            reuse_port=self.config.reuse_port or None,
-        )
+        loop.set_exception_handler(self.errors)
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        budget = connection_budget(soft) if soft != resource.RLIM_INFINITY else self.config.max_connections
+        if budget < self.config.max_connections:
+            self.max_connections = budget
+            self.cap_note = (
+                f"open files limit {soft}: at most {budget} connections (not {self.config.max_connections})"
+            )
+        self._listener = listening_socket(self.config.host, self.config.port, self.config.reuse_port)
+        self._spare = spare_descriptor()
+        self.errors.on_accept = self._shed
+        self._server = await loop.create_server(lambda: ClientSide(self), sock=self._listener, backlog=4096)
         bound = self._server.sockets[0].getsockname()
         self._own = {(s.getsockname()[0], s.getsockname()[1]) for s in self._server.sockets}
         self._sweeper = spawn(self._sweep(), name="sweeper")
         return str(bound[0]), int(bound[1])
+
+    def _shed(self) -> None:
+        """accept() failed for want of descriptors: free the spare one, answer waiting clients 503, close."""
+        if self._listener is None or self._listener.fileno() < 0:
+            return
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
+        for _ in range(256):
+            try:
+                conn, peer = self._listener.accept()
+            except OSError:
+                break
+            with conn:
+                self.stats.over_cap += 1
+                if self.config.mode == "forward" and self._client_allowed(str(peer[0])):
+                    try:
+                        conn.setblocking(False)
+                        conn.send(BUSY)
+                        conn.shutdown(socket.SHUT_WR)
+                        conn.recv(65536)  # what the client sent: unread data would turn close into a reset
+                    except OSError:
+                        pass
+        self._spare = spare_descriptor()
 
     # --- per connection ------------------------------------------------------------------------
 
@@ -121,16 +184,22 @@ class ProxyServer:
             self.stats.refused += 1
             transport.abort()
             return None
-        if len(self.conns) >= self.config.max_connections:
+        per_client = self._per_client.get(ip, 0)
+        if len(self.conns) >= self.max_connections or per_client >= self.config.max_conns_per_client:
             self.stats.over_cap += 1
-            if self.config.mode == "forward":
-                transport.write(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-            transport.close()
+            if self.config.mode == "forward" and transport.can_write_eof():
+                # FIN after the answer, then close a moment later: closing with the client's request still
+                # unread would send a reset that can destroy the 503 before the client reads it
+                transport.write(BUSY)
+                transport.write_eof()
+                asyncio.get_running_loop().call_later(LINGER, transport.close)
+            else:
+                transport.close()
             return None
         self.stats.connections += 1
         self.conns.add(conn)
+        self._per_client[ip] = per_client + 1
+        conn.client_ip = ip
         client = f"{ip}:{peer[1]}" if ":" not in ip else f"[{ip}]:{peer[1]}"
         c = self.config
         if c.mode == "forward":
@@ -140,7 +209,7 @@ class ProxyServer:
         except OSError:
             dst = transport.get_extra_info("sockname")[:2]
         if (dst[0], dst[1]) in self._own:  # not redirected: there is nowhere to send it
-            self.conns.discard(conn)
+            self.forget(conn)
             transport.abort()
             return None
         return TransparentCore(client, (dst[0], dst[1]), c.decide, enforce=c.enforce, limits=c.limits)
@@ -162,7 +231,13 @@ class ProxyServer:
 
     def forget(self, conn: ClientSide) -> None:
         """A client connection ended."""
-        self.conns.discard(conn)
+        if conn in self.conns:
+            self.conns.discard(conn)
+            left = self._per_client.get(conn.client_ip, 1) - 1
+            if left > 0:
+                self._per_client[conn.client_ip] = left
+            else:
+                self._per_client.pop(conn.client_ip, None)
 
     def emit(self, record: Record) -> None:
         """Record a finished request or tunnel."""
@@ -193,6 +268,8 @@ class ProxyServer:
         try:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
+            if exc.errno in (socket.EAI_SYSTEM, socket.EAI_MEMORY):
+                raise LocalFailure(f"cannot resolve {host}: {exc.strerror}") from None
             raise OSError(f"cannot resolve {host}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if len(self._dns) > 10_000:
@@ -205,9 +282,7 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         error: OSError = OSError("no address")
         for address in addresses:
-            if (address, port) in self._own or (
-                port == self.port and _local_wildcard(self.config.host, address)
-            ):
+            if (address, port) in self._own or self.local.is_self(address, port, self.port, self.config.host):
                 error = OSError("refusing to connect to the proxy itself")
                 continue
             try:
@@ -229,12 +304,12 @@ class ProxyServer:
 
     async def _sweep(self) -> None:
         c = self.config
-        interval = max(0.05, min(1.0, c.handshake_timeout / 4, c.idle_timeout / 4))
+        interval = max(0.05, min(1.0, c.handshake_timeout / 4, c.idle_timeout / 4, c.keepalive_timeout / 4))
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for conn in list(self.conns):
-                conn.expire(now, c.handshake_timeout, c.idle_timeout)
+                conn.expire(now, c.handshake_timeout, c.idle_timeout, c.keepalive_timeout)
             self.writer.flush()
 
     async def shutdown(self) -> None:
@@ -254,6 +329,9 @@ class ProxyServer:
         await asyncio.sleep(0)  # let connection_lost callbacks run
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self._spare is not None:
+            os.close(self._spare)
+            self._spare = None
         self.writer.close()
 
 
@@ -274,9 +352,5 @@ async def serve(server: ProxyServer, ready: Callable[[tuple[str, int]], None] | 
         await server.shutdown()
 
 
-def _local_wildcard(listen: str, address: str) -> bool:
-    """True when the proxy listens on every address and ``address`` is this machine's loopback or any."""
-    if listen not in ("0.0.0.0", "::"):
-        return False
-    ip = ipaddress.ip_address(address)
-    return ip.is_loopback or ip.is_unspecified
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -16,7 +16,9 @@ from typing import Literal, TextIO
 from ..errors import ConfigError
 from ..hostnames import parse_hosts_file
 from .allow import Allowlist
+from .clients import PUBLIC_LIMIT_V4, PUBLIC_LIMIT_V6, public_coverage
 from .commands import Limits
+from .local import raise_open_files_limit
 from .server import LOOPBACK, IPNetwork, ProxyConfig, ProxyServer, serve
 from .tasks import spawn
 
@@ -69,6 +71,9 @@ def build_config(
     handshake_timeout: float = 10.0,
     idle_timeout: float = 300.0,
     max_header_bytes: int = 16 * 1024,
+    allow_any_client: bool = False,
+    max_conns_per_client: int | None = None,
+    keepalive_timeout: float = 120.0,
 ) -> tuple[ProxyConfig, tuple[str, ...]]:
     """The server configuration, and messages for policy entries that could not become rules."""
     host, port = parse_listen(listen)
@@ -83,11 +88,26 @@ def build_config(
                 "(the proxy must never be open to everyone)"
             )
         nets = LOOPBACK
-    if any(n.prefixlen == 0 for n in nets):
+    if any(n.prefixlen == 0 for n in nets) and not allow_any_client:
         raise ConfigError("--allow-client: 0.0.0.0/0 or ::/0 would make an open proxy; name your networks")
-    if max_connections < 1 or handshake_timeout <= 0 or idle_timeout <= 0 or max_header_bytes < 1024:
+    too_public = public_coverage(nets)
+    if too_public and not allow_any_client:
         raise ConfigError(
-            "--max-connections, timeouts and --max-header-bytes must be positive (headers >= 1024)"
+            f"--allow-client: these networks cover {too_public}, more than the limit for clients "
+            f"(a /{PUBLIC_LIMIT_V4} of public IPv4, a /{PUBLIC_LIMIT_V6} of global IPv6): that is close to an "
+            "open proxy; name your networks, or add --allow-any-client if this is really meant"
+        )
+    if max_conns_per_client is None:
+        max_conns_per_client = max(1, max_connections // 4)
+    if (
+        max_connections < 1
+        or max_conns_per_client < 1
+        or min(handshake_timeout, idle_timeout, keepalive_timeout) <= 0
+        or max_header_bytes < 1024
+    ):
+        raise ConfigError(
+            "--max-connections, --max-conns-per-client, timeouts and --max-header-bytes must be positive "
+            "(headers >= 1024)"
         )
     config = ProxyConfig(
         host=host,
@@ -97,6 +117,8 @@ def build_config(
         record=record,
         limits=Limits(max_header_bytes=max_header_bytes),
         max_connections=max_connections,
+        max_conns_per_client=max_conns_per_client,
+        keepalive_timeout=keepalive_timeout,
         handshake_timeout=handshake_timeout,
         idle_timeout=idle_timeout,
         hosts=read_hosts(hosts_file) if hosts_file else {},
@@ -125,12 +147,13 @@ def run(
     err: TextIO = sys.stderr,
 ) -> str:
     """Serve until SIGTERM/SIGINT; return the closing summary line. ``workers`` > 1 forks that many."""
+    raise_open_files_limit()
     if workers > 1:
         return _run_workers(config, workers, err)
-    server = ProxyServer(config)
+    server = ProxyServer(config, report=lambda line: print(line, file=err, flush=True))
 
     def ready(address: tuple[str, int]) -> None:
-        _announce(config, address, err)
+        _announce(config, address, err, f"; {server.cap_note}" if server.cap_note else "")
         if live:
             spawn(_live(server, _shown(address), out), name="live-summary")
 

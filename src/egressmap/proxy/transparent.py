@@ -185,6 +185,11 @@ class TransparentCore:
         self.record.outcome = "failed"
         return self._close(f"cannot connect to {self.dst_ip}:{self.dst_port}: {reason}")
 
+    def local_failure(self, reason: str) -> list[Command]:
+        """Out of local resources (descriptors): close, and record nothing about the destination."""
+        self.state = "closed"
+        return [CloseUpstream(), CloseClient()]
+
     def finish(self, up: int, down: int, note: str = "") -> list[Command]:
         """The relay ended after ``up``/``down`` more bytes."""
         self.record.bytes_up += up
