@@ -156,3 +156,34 @@ def test_the_plain_destination_shortcut_agrees_with_the_full_checks(authority: s
         assert _full_checks(authority, default) == fast
     elif re.fullmatch(r"[a-z][a-z0-9]{0,9}\.[a-z]{2,5}(:[1-9][0-9]{0,3})?", authority):
         raise AssertionError(f"{authority!r} is plain and should take the shortcut")
+
+
+@pytest.mark.parametrize(
+    ("raw", "address"),
+    [
+        ("0x7f000001", "127.0.0.1"),
+        ("127.0.0.0x1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0x0a.1.2.3", "10.1.2.3"),
+        ("169.254.43518", "169.254.169.254"),
+    ],
+)
+def test_numeric_ipv4_forms_are_the_address_inet_aton_reads(raw: str, address: str) -> None:
+    """Issue 14 finding 13: a numeric form is the address it connects to, never a name (build made 127.0.0.0x1 one)."""
+    assert hostnames.normalize_host(raw) == address
+    assert hostnames.drop_reason(address) is not None or address == "10.1.2.3"
+
+
+def test_a_name_that_only_starts_with_digits_stays_a_name() -> None:
+    """Names such as 123.example.com or 1e100.net are not numeric forms."""
+    assert hostnames.normalize_host("123.example.com") == "123.example.com"
+    assert hostnames.normalize_host("1e100.net") == "1e100.net"
+    assert hostnames.numeric_ipv4("08") is None
+
+
+@pytest.mark.parametrize("raw", ["0177.0.0.1", "010.1.2.3", "0177.1"])
+def test_octal_parts_are_refused_as_ambiguous(raw: str) -> None:
+    """A leading zero is octal to inet_aton and decimal to other readers: an error naming it, never a name."""
+    with pytest.raises(ValueError, match="invalid IPv4 literal"):
+        hostnames.normalize_host(raw)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from functools import lru_cache
 
 import idna
@@ -60,6 +61,35 @@ def placeholder_reason(raw: str) -> str | None:
     return "template placeholder" if _PLACEHOLDER.search(raw) else None
 
 
+_NUMERIC_V4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.IGNORECASE)
+"""What ``inet_aton`` may read as an IPv4 address: one to four parts, decimal, octal (leading 0) or hex."""
+
+
+_OCTAL_PART = re.compile(r"(?:^|\.)0[0-9]")
+"""A part with a leading zero: octal to inet_aton, decimal to many other readers; refused as ambiguous."""
+
+
+def numeric_ipv4(raw: str) -> str | None:
+    """The dotted-quad address ``raw`` connects to when it is one of inet_aton's numeric forms, else None.
+
+    getaddrinfo reads a numeric host with inet_aton before any DNS lookup, so ``0x7f000001``, ``127.1``,
+    ``2130706433``, ``0177.0.0.1`` and ``127.0.0.0x1`` all connect to 127.0.0.1. They are recorded and
+    checked as that address, never as names.
+
+    >>> numeric_ipv4("0x7f000001"), numeric_ipv4("127.0.0.0x1"), numeric_ipv4("0177.0.0.1")
+    ('127.0.0.1', '127.0.0.1', '127.0.0.1')
+    >>> numeric_ipv4("2130706433"), numeric_ipv4("127.1"), numeric_ipv4("pypi.org"), numeric_ipv4("08")
+    ('127.0.0.1', '127.0.0.1', None, None)
+    """
+    text = raw.strip()
+    if not text or len(text) > 64 or not _NUMERIC_V4.fullmatch(text):
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(text.rstrip(".")))
+    except OSError:
+        return None
+
+
 @lru_cache(maxsize=65536)
 def normalize_host(raw: str) -> str:
     """Return the canonical form of a host name or IP literal, or raise ValueError saying what is wrong.
@@ -87,6 +117,9 @@ def normalize_host(raw: str) -> str:
         raise ValueError("empty host name")
     if not _ASCII_LDH.match(host) or "xn--" in host:
         host = _to_alabels(host)
+    numeric = numeric_ipv4(host) if host[:1].isdigit() and not _OCTAL_PART.search(host) else None
+    if numeric is not None:  # 0x7f000001, 127.1, 2130706433: the address getaddrinfo would connect to
+        return numeric
     if _looks_numeric(host):
         try:
             return ipaddress.IPv4Address(host).compressed

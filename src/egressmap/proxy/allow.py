@@ -10,13 +10,11 @@ wildcards over a public suffix) never becomes a rule, and such a destination is 
 
 from __future__ import annotations
 
-import re
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..exporters.rules import Rule, RuleSet, rules_for
-from ..hostnames import is_ip, normalize_host
+from ..hostnames import is_ip, normalize_host, numeric_ipv4
 from ..model import Policy, entry_covers
 from ..validation import host_refusal
 
@@ -32,31 +30,6 @@ class Verdict:
     """The normalised host (the raw text, shortened, when it is not a valid name)."""
     reason: str = ""
     """Why it is denied, or which rule allowed it."""
-
-
-_NUMERIC_V4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.IGNORECASE)
-"""What ``inet_aton`` may read as an IPv4 address: one to four parts, decimal, octal (leading 0) or hex."""
-
-
-def numeric_ipv4(raw: str) -> str | None:
-    """The dotted-quad address ``raw`` connects to when it is one of inet_aton's numeric forms, else None.
-
-    getaddrinfo reads a numeric host with inet_aton before any DNS lookup, so ``0x7f000001``, ``127.1``,
-    ``2130706433``, ``0177.0.0.1`` and ``127.0.0.0x1`` all connect to 127.0.0.1. They are recorded and
-    checked as that address, never as names.
-
-    >>> numeric_ipv4("0x7f000001"), numeric_ipv4("127.0.0.0x1"), numeric_ipv4("0177.0.0.1")
-    ('127.0.0.1', '127.0.0.1', '127.0.0.1')
-    >>> numeric_ipv4("2130706433"), numeric_ipv4("127.1"), numeric_ipv4("pypi.org"), numeric_ipv4("08")
-    ('127.0.0.1', '127.0.0.1', None, None)
-    """
-    text = raw.strip()
-    if not text or len(text) > 64 or not _NUMERIC_V4.fullmatch(text):
-        return None
-    try:
-        return socket.inet_ntoa(socket.inet_aton(text.rstrip(".")))
-    except OSError:
-        return None
 
 
 def normalized(raw: str) -> str | None:
