@@ -608,7 +608,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from . import verify as v
+    from .verify.limits import raise_open_files_limit
 
+    raise_open_files_limit()  # every target in flight holds a socket or two
     if args.concurrency < 1 or not 0 < args.timeout <= 3600:
         raise ConfigError("--concurrency must be at least 1 and --timeout between 0 and 3600 seconds")
     regions = expand_regions(args.region) if args.region else ()

@@ -11,9 +11,10 @@ from typing import Literal
 
 __all__ = ["Expect", "Protocol", "ProbeResult", "Stage", "Target", "TargetResult"]
 
-Stage = Literal["dns", "tcp", "proxy", "tls", "http"]
+Stage = Literal["dns", "tcp", "proxy", "tls", "http", "local"]
 """Where a probe got to: name resolution, TCP connect (to the destination or to the proxy), the proxy's
-answer to CONNECT or to a request, the TLS handshake, the HTTP exchange."""
+answer to CONNECT or to a request, the TLS handshake, the HTTP exchange; ``local`` when this machine could
+not run the stage at all (out of file descriptors), which says nothing about the network."""
 
 Protocol = Literal["https", "http", "tcp"]
 """How far a destination is probed: TLS + HTTP, plain HTTP, or a TCP connect only."""
@@ -80,9 +81,14 @@ class TargetResult:
 
     @property
     def passed(self) -> bool:
-        """True when the outcome is what was expected: reached when allowed, stopped when blocked."""
+        """True when the outcome is what was expected: reached when allowed, stopped when blocked.
+
+        A ``local`` failure (this machine could not run the probe) proves neither, so it never passes.
+        """
         if self.skipped:
             return True
+        if self.stopped is not None and self.stopped.stage == "local":
+            return False
         return self.reached if self.target.expect == "allowed" else not self.reached
 
     @property

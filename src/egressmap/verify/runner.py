@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from .dns import DnsProbe
 from .http import HttpProbe
 from .interface import ProbeResult, Target, TargetResult
+from .limits import OUT_OF_DESCRIPTORS, out_of_descriptors
 from .probe import Context, Probe, Settings
 from .proxyenv import ProxyChoice
 from .report import Outcome
@@ -111,6 +112,8 @@ async def _guarded(probe: Probe, ctx: Context) -> ProbeResult:
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # isolate: one misbehaving probe must not end the run
+        if out_of_descriptors(exc):
+            return ProbeResult("local", False, OUT_OF_DESCRIPTORS)
         log.debug("probe %s failed for %s", probe.stage, ctx.target.name, exc_info=True)
         return ProbeResult(probe.stage, False, f"internal error: {type(exc).__name__}: {exc}"[:160])
 
