@@ -129,6 +129,45 @@ def test_no_descriptor_leaks_across_many_probes(lab: Lab) -> None:
     assert len(os.listdir("/proc/self/fd")) <= before  # the servers run in another process
 
 
+def test_the_deadline_ends_the_run_and_names_what_was_not_probed(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 14 (fails before: no --deadline, each lookup waited out its hour): DNS never answers.
+
+    The pinned name finishes; every name waiting on the mute DNS server, and the expected-blocked canary,
+    is a failure `not probed: deadline`, and the run says so among its problems (stderr).
+    """
+    fast = f"pinned.egressmap.test:{lab.http_port}"
+    names = [f"silent{i}.egressmap.test:{lab.http_port}" for i in range(5)]
+    flags = ["--dns-server", f"127.0.0.1:{lab.mute_dns_port}", "--resolve", "pinned.egressmap.test:127.0.0.1"]
+    flags += ["--timeout", "3600", "--deadline", "2", "--concurrency", "3", "--no-env-proxy"]
+    code, doc = run_json(capsys, _list(tmp_path, fast, *names), *flags)
+    results = by_target(doc)
+    assert code == 1 and doc["passed"] is False
+    assert results[fast]["passed"] is True and results[fast]["not_probed"] is None
+    for name in [*names, "example.com:443"]:
+        assert (results[name]["passed"], results[name]["not_probed"]) == (False, "deadline")
+        assert results[name]["summary"] == "not probed: deadline" and results[name]["stages"] == []
+    assert results["example.com:443"]["expect"] == "blocked"
+    assert any(
+        p.startswith("the deadline (2s) passed: 6 of 7 destination(s) not probed") for p in doc["problems"]
+    )
+
+
+def test_a_deadline_closes_every_connection_it_cuts(lab: Lab) -> None:
+    """Targets cut mid-stage (a silent TLS server) keep the stages they finished and leak no descriptor."""
+    resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
+    settings = Settings(resolver, timeout=3600, ca_file=str(lab.ca_file))
+    verifier = Verifier(settings, ProxyChoice(None, {}), 40, deadline=1)
+    targets = [Target("allowed.egressmap.test", lab.silent_port, "https") for _ in range(40)]
+    before = len(os.listdir("/proc/self/fd"))
+    results = asyncio.run(verifier.run(targets))
+    assert len(os.listdir("/proc/self/fd")) <= before
+    assert all(r.summary.startswith("not probed: deadline") for r in results)
+    assert all(s.ok for r in results for s in r.stages)  # the stages finished before the cut
+    assert not any(r.passed or r.reached for r in results)
+
+
 def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """One misbehaving probe is isolated: its stage fails with 'internal error', the run goes on."""
 

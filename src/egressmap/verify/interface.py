@@ -68,11 +68,14 @@ class TargetResult:
     """Why the target was not probed at all (no representative host for a wildcard entry)."""
     addresses: tuple[str, ...] = ()
     """What the name resolved to (A and AAAA), when resolved locally."""
+    unfinished: str = ""
+    """Why probing stopped before an outcome (``deadline``: ``--deadline`` passed first); ``stages`` holds
+    the stages that finished before that. Such a target proves nothing, so it never passes."""
 
     @property
     def reached(self) -> bool:
-        """True when every stage run succeeded."""
-        return bool(self.stages) and all(r.ok for r in self.stages)
+        """True when every stage ran and succeeded."""
+        return not self.unfinished and bool(self.stages) and all(r.ok for r in self.stages)
 
     @property
     def stopped(self) -> ProbeResult | None:
@@ -87,7 +90,7 @@ class TargetResult:
         """
         if self.skipped:
             return True
-        if self.stopped is not None and self.stopped.stage == "local":
+        if self.unfinished or self.stopped is not None and self.stopped.stage == "local":
             return False
         return self.reached if self.target.expect == "allowed" else not self.reached
 
@@ -109,6 +112,9 @@ class TargetResult:
         """``stage: detail`` of the stage that decided the outcome."""
         if self.skipped:
             return f"skipped: {self.skipped}"
+        if self.unfinished:
+            done = f" (cut short after {', '.join(r.stage for r in self.stages)})" if self.stages else ""
+            return f"not probed: {self.unfinished}{done}"
         last = self.stopped or (self.stages[-1] if self.stages else None)
         if last is None:
             return "not probed"
