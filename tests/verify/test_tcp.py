@@ -14,7 +14,7 @@ from .servers import Lab
 
 def _run(port: int, addresses: tuple[str, ...]) -> str:
     resolver = Resolver(overrides={("multi.test", None): addresses})
-    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    verifier = Verifier(Settings(resolver, timeout=30), ProxyChoice(None, {}))
     (result,) = asyncio.run(verifier.run([Target("multi.test", port, "tcp")]))
     return result.summary
 
