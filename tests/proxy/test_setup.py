@@ -12,7 +12,8 @@ import pytest
 from egressmap.errors import ConfigError
 from egressmap.proxy.setup import build_config, parse_listen, read_hosts
 
-from .lab import NAMES, connect, origins, read_response
+from . import lab
+from .lab import NAMES, connect, origins, read_response, until
 
 ROOT = Path(__file__).parents[2]
 
@@ -89,9 +90,10 @@ def test_sigterm_flushes_every_record(tmp_path: Path, workers: int) -> None:
                 await r.readexactly(2)
                 tunnels.append(w)
                 sent += 1
+            slow_before = len(lab.slow_requests)
             writer.write(f"GET http://allowed.test:{o['http']}/slow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             sent += 1
-            await asyncio.sleep(0.1)
+            await until(lambda: len(lab.slow_requests) > slow_before, "at the origin")  # in progress
             proc.send_signal(signal.SIGTERM)
             assert (await read_response(reader))[0] == 200  # the request in progress still completes
             assert await asyncio.wait_for(proc.wait(), 20) == 0
