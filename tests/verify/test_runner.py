@@ -103,6 +103,21 @@ def test_expect_blocked_passes_when_blocked_and_fails_when_reachable(
     assert results["example.com:443"]["summary"] == "dns: NXDOMAIN"
 
 
+def test_a_list_with_a_line_that_is_not_utf8_is_still_verified(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 14 (fails before: `cannot read`, nothing probed): the other lines are probed."""
+    path = tmp_path / "list.txt"
+    good = f"allowed.egressmap.test:{lab.tls_port}"
+    path.write_bytes(
+        f"{good}\nbad\xff.egressmap.test\nhttp://other.egressmap.test:{lab.http_port}/\n".encode("latin-1")
+    )
+    code, doc = run_json(capsys, str(path), *lab_flags(lab), "--no-canary")
+    assert code == 0 and doc["passed"] is True
+    assert sorted(by_target(doc)) == [good, f"other.egressmap.test:{lab.http_port}"]
+    assert doc["problems"] == [f"{path}:2: not UTF-8 text (byte 0xff at column 4); line skipped"]
+
+
 def test_resolve_overrides_dns_for_a_name_and_port(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
