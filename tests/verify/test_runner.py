@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from egressmap.cli import main
 from egressmap.verify import ProxyChoice, Resolver, Settings, Target, TargetResult, Verifier
 from egressmap.verify.runner import PROBES
 
@@ -205,6 +206,13 @@ def test_a_deadline_closes_every_connection_it_cuts(lab: Lab) -> None:
     assert all(r.summary.startswith("not probed: deadline") for r in results)
     assert all(s.ok for r in results for s in r.stages)  # the stages finished before the cut
     assert not any(r.passed or r.reached for r in results)
+
+
+def test_a_deadline_must_be_a_number_of_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A negative or infinite --deadline is refused before anything is probed (0 means none)."""
+    for bad in ("-1", "inf", "nan"):
+        assert main(["verify", _list(tmp_path, "pypi.org"), "--deadline", bad]) == 1
+        assert "--deadline must be a number of seconds (0 for none)" in capsys.readouterr().err
 
 
 def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:

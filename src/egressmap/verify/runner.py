@@ -13,6 +13,7 @@ deadline``, with whatever stages had finished.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Callable, Sequence
 
@@ -126,7 +127,10 @@ class Verifier:
         async def reopen() -> bool:
             ctx.close()
             for name in connect:
-                if not (await _guarded(PROBES[name], ctx)).ok:
+                result = await _guarded(PROBES[name], ctx)
+                if result.stage == "local":  # the stage that asked reports it as its own local failure
+                    raise OSError(errno.EMFILE, OUT_OF_DESCRIPTORS)
+                if not result.ok:
                     return False
             return True
 
