@@ -291,7 +291,6 @@ def _add_verify(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument(
         "--deadline",
         type=float,
-        default=300.0,
         metavar="S",
         help="seconds for the whole run; destinations left are failures 'not probed: deadline' (300; 0: none)",
     )
@@ -620,7 +619,7 @@ def _verify(args: argparse.Namespace) -> int:
     raise_open_files_limit()  # every target in flight holds a socket or two
     if args.concurrency < 1 or not 0 < args.timeout <= 3600:
         raise ConfigError("--concurrency must be at least 1 and --timeout between 0 and 3600 seconds")
-    if not 0 <= args.deadline < float("inf"):
+    if args.deadline is not None and not 0 <= args.deadline < float("inf"):
         raise ConfigError("--deadline must be a number of seconds (0 for none)")
     regions = expand_regions(args.region) if args.region else ()
     plan = v.plan_targets(
@@ -640,7 +639,7 @@ def _verify(args: argparse.Namespace) -> int:
     )
     settings = v.Settings(resolver=resolver, timeout=args.timeout, ca_file=args.ca_file)
     proxies = v.ProxyChoice(args.proxy, os.environ, use_env=not args.no_env_proxy)
-    deadline = args.deadline or None
+    deadline = v.DEADLINE if args.deadline is None else args.deadline or None
     outcome = v.run_plan(plan, v.Verifier(settings, proxies, args.concurrency, deadline))
     for problem in () if args.quiet else outcome.problems:
         print(f"egressmap: verify: {problem}", file=sys.stderr)

@@ -194,6 +194,16 @@ def test_the_deadline_ends_the_run_and_names_what_was_not_probed(
     )
 
 
+def test_without_the_flag_the_default_deadline_applies(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --deadline means DEADLINE (300 s; shortened here), not an unbounded run."""
+    monkeypatch.setattr("egressmap.verify.DEADLINE", 0.5)
+    flags = ["--dns-server", f"127.0.0.1:{lab.mute_dns_port}", "--timeout", "3600", "--no-canary"]
+    code, doc = run_json(capsys, _list(tmp_path, "silent.egressmap.test"), *flags)
+    assert code == 1 and [r["summary"] for r in doc["results"]] == ["not probed: deadline"]
+
+
 def test_a_deadline_closes_every_connection_it_cuts(lab: Lab) -> None:
     """Targets cut mid-stage (a silent TLS server) keep the stages they finished and leak no descriptor."""
     resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})

@@ -29,7 +29,7 @@ from .tcp import TcpProbe
 from .tls import TlsProbe
 from .tunnel import ConnectProbe
 
-__all__ = ["PROBES", "Verifier", "run_plan"]
+__all__ = ["DEADLINE", "PROBES", "Verifier", "run_plan"]
 
 log = logging.getLogger("egressmap")
 
@@ -44,7 +44,7 @@ PROBES: dict[str, Probe] = {
 
 
 DEADLINE = 300.0
-"""Seconds a whole run may take by default (``--deadline``).
+"""Seconds a whole ``egressmap verify`` run may take unless ``--deadline`` says otherwise.
 
 A fixed bound, not one scaled to the number of targets (a scaled bound would let a large list against a
 silent network run as long as before). Healthy paths finish far sooner (bench/verify: 1,000 destinations in
