@@ -289,6 +289,12 @@ def _add_verify(sub: Any, common: argparse.ArgumentParser) -> None:
     v.add_argument("--concurrency", type=int, default=50, metavar="N", help="targets in flight (default 50)")
     v.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds per stage (default 5)")
     v.add_argument(
+        "--deadline",
+        type=float,
+        metavar="S",
+        help="seconds for the whole run; destinations left are failures 'not probed: deadline' (300; 0: none)",
+    )
+    v.add_argument(
         "--include-documentation", action="store_true", help="also probe documentation-only entries"
     )
     v.add_argument("--strict", action="store_true", help="fail on unreadable lines and unprobed entries")
@@ -611,9 +617,13 @@ def _export(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from . import verify as v
+    from .verify.limits import raise_open_files_limit
 
+    raise_open_files_limit()  # every target in flight holds a socket or two
     if args.concurrency < 1 or not 0 < args.timeout <= 3600:
         raise ConfigError("--concurrency must be at least 1 and --timeout between 0 and 3600 seconds")
+    if args.deadline is not None and not 0 <= args.deadline < float("inf"):
+        raise ConfigError("--deadline must be a number of seconds (0 for none)")
     regions = expand_regions(args.region) if args.region else ()
     plan = v.plan_targets(
         v.read_input(args.input),
@@ -632,7 +642,8 @@ def _verify(args: argparse.Namespace) -> int:
     )
     settings = v.Settings(resolver=resolver, timeout=args.timeout, ca_file=args.ca_file)
     proxies = v.ProxyChoice(args.proxy, os.environ, use_env=not args.no_env_proxy)
-    outcome = v.run_plan(plan, v.Verifier(settings, proxies, args.concurrency))
+    deadline = v.DEADLINE if args.deadline is None else args.deadline or None
+    outcome = v.run_plan(plan, v.Verifier(settings, proxies, args.concurrency, deadline))
     for problem in () if args.quiet else outcome.problems:
         print(f"egressmap: verify: {problem}", file=sys.stderr)
     if args.junit:

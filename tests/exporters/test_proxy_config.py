@@ -103,7 +103,7 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     full = {"PATH": os.environ["PATH"], "EGRESSMAP_ROOT": str(root), **(env or {})}
     return subprocess.run(
-        [shell, str(script), *args], env=full, capture_output=True, text=True, timeout=30, check=False
+        [shell, str(script), *args], env=full, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -348,14 +348,14 @@ def _curl(env: dict[str, str], origin: int) -> Fetch:
                 "-o",
                 os.devnull,
                 "--max-time",
-                "5",
+                "30",
                 "--connect-to",
                 f"::127.0.0.1:{origin}",
                 url,
             ],
             env=env,
             capture_output=True,
-            timeout=30,
+            timeout=60,
             check=False,
         )
 
@@ -364,14 +364,14 @@ def _curl(env: dict[str, str], origin: int) -> Fetch:
 
 def _urllib(url: str) -> None:
     try:
-        with urllib.request.build_opener().open(url, timeout=5):
+        with urllib.request.build_opener().open(url, timeout=30):
             pass
     except urllib.error.URLError:
         pass
 
 
 def _requests(url: str) -> None:
-    with requests.get(url, timeout=5):
+    with requests.get(url, timeout=30):
         pass
 
 

@@ -32,9 +32,10 @@ from egressmap.exporters import ExportOptions
 from egressmap.exporters.squid import SquidExport
 from egressmap.model import Policy
 
-TIMEOUT = 5.0
-"""Seconds for any one socket operation."""
-START_TIMEOUT = 20.0
+TIMEOUT = 30.0
+"""Seconds for any one socket operation (generous: a busy machine must not fail a test; nothing here waits
+on it when things work)."""
+START_TIMEOUT = 60.0
 """Seconds Squid gets to start listening."""
 STOP_TIMEOUT = 30.0
 """Seconds Squid gets to flush its logs and exit after SIGTERM."""

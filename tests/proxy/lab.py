@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -20,7 +20,11 @@ from egressmap.proxy.server import ProxyConfig, ProxyServer
 NAMES = ("allowed.test", "other.test", "denied.test", "xn--mnchen-3ya.test", "fass.test")
 """Names the proxy resolves to 127.0.0.1 (its static hosts table)."""
 HOSTS = {name: ["127.0.0.1"] for name in NAMES}
-TIMEOUT = 5.0
+TIMEOUT = 30.0
+"""Longest wait for something that must happen (an answer, a close): generous, so that a busy machine
+cannot fail a test; nothing waits this long when things work."""
+slow_requests: list[str] = []
+"""Every ``/slow`` request the HTTP origin has started answering (a test waits for it, not for a sleep)."""
 
 
 def client_hello(sni: str | None) -> bytes:
@@ -70,6 +74,7 @@ async def _http_origin(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
                 host = dict(request.headers).get(b"host", b"-").decode()
                 text = f"{request.method.decode()} {request.target.decode()} host={host} body={body.decode()}"
                 if request.target == b"/slow":
+                    slow_requests.append(text)
                     await asyncio.sleep(0.5)
                 if request.target == b"/chunked":
                     writer.write(
@@ -178,6 +183,15 @@ async def connect(port: int, target: str) -> tuple[asyncio.StreamReader, asyncio
         length = int(head.lower().partition(b"content-length:")[2].split(b"\r\n")[0] or 0)
         await reader.readexactly(length)
     return reader, writer, status
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (polling the loop, up to :data:`TIMEOUT`) until ``condition()`` holds: never a fixed sleep."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + TIMEOUT
+    while not condition():
+        assert loop.time() < give_up, f"still not {what} after {TIMEOUT:g} s"
+        await asyncio.sleep(0.01)
 
 
 async def closed(reader: asyncio.StreamReader) -> bool:

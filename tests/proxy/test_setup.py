@@ -12,7 +12,8 @@ import pytest
 from egressmap.errors import ConfigError
 from egressmap.proxy.setup import build_config, parse_listen, read_hosts
 
-from .lab import NAMES, connect, origins, read_response
+from . import lab
+from .lab import NAMES, connect, origins, read_response, until
 
 ROOT = Path(__file__).parents[2]
 
@@ -74,7 +75,7 @@ def test_sigterm_flushes_every_record(tmp_path: Path, workers: int) -> None:
                 stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, env=env,
             )  # fmt: skip
             assert proc.stderr is not None
-            line = (await asyncio.wait_for(proc.stderr.readline(), 20)).decode()
+            line = (await asyncio.wait_for(proc.stderr.readline(), 60)).decode()
             port = int(line.split(" on ")[1].split()[0].rpartition(":")[2])
             sent = 0
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -89,12 +90,13 @@ def test_sigterm_flushes_every_record(tmp_path: Path, workers: int) -> None:
                 await r.readexactly(2)
                 tunnels.append(w)
                 sent += 1
+            slow_before = len(lab.slow_requests)
             writer.write(f"GET http://allowed.test:{o['http']}/slow HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             sent += 1
-            await asyncio.sleep(0.1)
+            await until(lambda: len(lab.slow_requests) > slow_before, "at the origin")  # in progress
             proc.send_signal(signal.SIGTERM)
             assert (await read_response(reader))[0] == 200  # the request in progress still completes
-            assert await asyncio.wait_for(proc.wait(), 20) == 0
+            assert await asyncio.wait_for(proc.wait(), 60) == 0
             writer.close()
             for w in tunnels:
                 w.close()

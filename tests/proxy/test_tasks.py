@@ -14,15 +14,17 @@ def test_spawned_task_survives_garbage_collection() -> None:
 
     async def scenario() -> list[int]:
         out: list[int] = []
+        finished = asyncio.Event()
 
         async def work() -> None:
             await asyncio.sleep(0.01)
             out.append(1)
+            finished.set()
 
         spawn(work())
         gc.collect()
         assert running() == 1
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(finished.wait(), 60)  # the event, not a race between two sleeps
         return out
 
     assert asyncio.run(scenario()) == [1]

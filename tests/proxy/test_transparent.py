@@ -92,7 +92,7 @@ def test_iptables_redirect_into_the_transparent_proxy() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     done = subprocess.run(
         ["unshare", "--net", sys.executable, "-m", "tests.proxy.transparent_child"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
     )  # fmt: skip
     if done.returncode != 0 and "iptables" in done.stderr and "Permission denied" in done.stderr:
         pytest.skip(f"iptables cannot change the namespace's nat table: {done.stderr[-200:]}")

@@ -20,7 +20,7 @@ from egressmap.proxy.allow import Allowlist
 from egressmap.proxy.record import Record
 from egressmap.proxy.server import ProxyConfig, ProxyServer
 
-from .lab import _echo, _http_origin, make_policy
+from .lab import TIMEOUT, _echo, _http_origin, make_policy, until
 
 HOSTS = {"allowed.test": ["127.0.0.2"], "denied.test": ["127.0.0.2"], "elsewhere.test": ["127.0.0.9"]}
 
@@ -59,19 +59,19 @@ async def main() -> dict[str, Any]:
                 asyncio.open_connection(
                     "127.0.0.2", tls_port, ssl=client_ctx, server_hostname=name, local_addr=("127.0.0.3", 0)
                 ),
-                5,
+                TIMEOUT,
             )
         except (TimeoutError, OSError, ssl.SSLError) as exc:
             return f"refused: {type(exc).__name__}"
         writer.write(b"ping")
-        data = await asyncio.wait_for(reader.read(4), 5)
+        data = await asyncio.wait_for(reader.read(4), TIMEOUT)
         writer.close()
         return data.decode()
 
     async def http_try(host: str) -> str:
         reader, writer = await asyncio.open_connection("127.0.0.2", http_port, local_addr=("127.0.0.3", 0))
         writer.write(f"GET /x HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        data = await asyncio.wait_for(reader.read(65536), 5)
+        data = await asyncio.wait_for(reader.read(65536), TIMEOUT)
         writer.close()
         return data.decode().split("\r\n")[0] if data else "closed"
 
@@ -80,7 +80,7 @@ async def main() -> dict[str, Any]:
     out["tls_elsewhere"] = await tls_try("elsewhere.test")
     out["http_allowed"] = await http_try("allowed.test")
     out["http_denied"] = await http_try("denied.test")
-    await asyncio.sleep(0.2)
+    await until(lambda: not proxy.conns, "closed by the proxy")  # every record emitted
     await proxy.shutdown()
     out["records"] = [
         {

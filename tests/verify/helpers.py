@@ -13,8 +13,12 @@ from .servers import Lab
 
 
 def lab_flags(lab: Lab, *https_ports: int) -> list[str]:
-    """Point DNS at the lab's server, trust its CA, keep probes short, and mark the TLS ports."""
-    flags = ["--dns-server", f"127.0.0.1:{lab.dns_port}", "--ca-file", str(lab.ca_file), "--timeout", "2"]
+    """Point DNS at the lab's server, trust its CA, and mark the TLS ports.
+
+    The stage timeout is generous: no test here waits on it, so a busy machine cannot turn a slow answer
+    into a timeout (tests that want a timeout give their own, against a server that never answers).
+    """
+    flags = ["--dns-server", f"127.0.0.1:{lab.dns_port}", "--ca-file", str(lab.ca_file), "--timeout", "10"]
     for port in (lab.tls_port, *https_ports):
         flags += ["--protocol", f"{port}=https"]
     return flags

@@ -4,7 +4,8 @@ They run in a child process (one asyncio loop), bound to 127.0.0.1 port 0, so th
 the client's sockets (descriptor counts are exact) and server load does not share the client's GIL. The TLS
 origin presents a certificate from a throw-away ``trustme`` CA; a second TLS origin uses a CA the client
 does not trust. The DNS server answers real DNS packets (parsed and built with dnspython) from a table,
-with NXDOMAIN for everything else and SERVFAIL for one name.
+with NXDOMAIN for everything else and SERVFAIL for one name; a second DNS server reads every query and
+never answers.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class _Dns(asyncio.DatagramProtocol):
                 rdtype = dns.rdatatype.to_text(question.rdtype)
                 response.answer.append(dns.rrset.from_text(question.name, 60, "IN", rdtype, *wanted))
         self.transport.sendto(response.to_wire(), addr)
+
+
+class _MuteDns(asyncio.DatagramProtocol):
+    """Reads every query and answers none (a resolver behind a firewall that drops DNS)."""
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        """Drop it."""
 
 
 async def _http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -125,6 +133,8 @@ async def _serve(workdir: Path, names: list[str], table: dict[str, list[str]], c
         ports["closed_port"] = probe.getsockname()[1]  # nothing listens once it is closed
     transport, _ = await loop.create_datagram_endpoint(lambda: _Dns(table), local_addr=("127.0.0.1", 0))
     ports["dns_port"] = transport.get_extra_info("sockname")[1]
+    mute, _ = await loop.create_datagram_endpoint(_MuteDns, local_addr=("127.0.0.1", 0))
+    ports["mute_dns_port"] = mute.get_extra_info("sockname")[1]
     conn.send(ports)
     stopped = asyncio.Event()
     loop.add_reader(conn.fileno(), stopped.set)  # a message or the parent's end closing
@@ -147,6 +157,7 @@ class Lab:
     silent_port: int = 0
     closed_port: int = 0
     dns_port: int = 0
+    mute_dns_port: int = 0
     _process: Any = None
     _conn: Any = field(default=None, repr=False)
 

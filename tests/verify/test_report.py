@@ -82,3 +82,29 @@ def test_junit_is_well_formed_and_counts_match() -> None:
     assert leak.get("message", "").startswith("expected blocked, but reached")
     assert cases["locker.test:443"].find("skipped") is not None
     assert cases["pypi.org:443"].find("failure") is None
+
+
+def test_deadline_and_local_failures_are_failures_in_every_format() -> None:
+    """A target cut by the deadline, or one this machine could not probe, fails even when expected blocked."""
+    late = TargetResult(
+        Target("example.com", 443, "https", "blocked"),
+        (ProbeResult("dns", True, "1 A"),),
+        unfinished="deadline",
+    )
+    local = TargetResult(
+        Target("evil.test", 443, "https", "blocked"),
+        (ProbeResult("local", False, "out of file descriptors"),),
+    )
+    outcome = Outcome((OK, late, local))
+    assert [r.passed for r in outcome.results] == [True, False, False] and not late.reached
+    assert verdict_line(outcome) == "3 destination(s): 1 passed, 2 failed (1 not probed: deadline), 0 skipped"
+    doc = json.loads(to_json(outcome))
+    assert [(r["not_probed"], r["summary"]) for r in doc["results"][1:]] == [
+        ("deadline", "not probed: deadline (cut short after dns)"),
+        (None, "local: out of file descriptors"),
+    ]
+    failures = ET.fromstring(to_junit(outcome)).findall(".//failure")
+    assert [(f.get("type"), f.get("message")) for f in failures] == [
+        ("deadline", "not probed: deadline (cut short after dns)"),
+        ("local", "local: out of file descriptors"),
+    ]

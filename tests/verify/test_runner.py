@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from egressmap.verify import ProxyChoice, Resolver, Settings, Target, Verifier
+from egressmap.cli import main
+from egressmap.verify import ProxyChoice, Resolver, Settings, Target, TargetResult, Verifier
 from egressmap.verify.runner import PROBES
 
 from .helpers import by_target, lab_flags, run_json
@@ -38,21 +39,33 @@ def test_allowed_https_and_http_pass_every_stage(
 
 
 @pytest.mark.parametrize(
-    ("line", "stage", "detail"),
+    ("line", "stage", "detail", "timeout"),
     [
-        ("missing.egressmap.test:443", "dns", "NXDOMAIN"),
-        ("servfail.egressmap.test:443", "dns", "SERVFAIL (no server answered usefully)"),
-        ("allowed.egressmap.test:{closed}", "tcp", "connection refused"),
-        ("allowed.egressmap.test:{reset}", "tls", "handshake reset"),
-        ("allowed.egressmap.test:{silent}", "tls", "timeout after 0.5s"),
+        ("missing.egressmap.test:443", "dns", "NXDOMAIN", "10"),
+        ("servfail.egressmap.test:443", "dns", "SERVFAIL (no server answered usefully)", "10"),
+        ("allowed.egressmap.test:{closed}", "tcp", "connection refused", "10"),
+        ("allowed.egressmap.test:{reset}", "tls", "handshake reset", "10"),
+        ("allowed.egressmap.test:{silent}", "tls", "timeout after 1s", "1"),
     ],
 )
 def test_each_failure_stage_is_reported_where_it_happened(
-    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, stage: str, detail: str
+    lab: Lab,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    line: str,
+    stage: str,
+    detail: str,
+    timeout: str,
 ) -> None:
-    """Unresolvable name, closed port, a server that resets the handshake, one that never answers."""
+    """Unresolvable name, closed port, a server that resets the handshake, one that never answers.
+
+    Only the silent server is given a short timeout; its name is pinned (no DNS) and its TCP connect is
+    completed by the kernel, so a busy machine cannot make an earlier stage time out instead.
+    """
     target = line.format(closed=lab.closed_port, reset=lab.reset_port, silent=lab.silent_port)
-    flags = [*lab_flags(lab, lab.reset_port, lab.silent_port), "--timeout", "0.5", "--no-canary"]
+    flags = [*lab_flags(lab, lab.reset_port, lab.silent_port), "--timeout", timeout, "--no-canary"]
+    if "silent" in line:
+        flags += ["--resolve", "allowed.egressmap.test:127.0.0.1"]
     code, doc = run_json(capsys, _list(tmp_path, target), *flags)
     (result,) = doc["results"]
     assert code == 1 and result["passed"] is False
@@ -91,6 +104,21 @@ def test_expect_blocked_passes_when_blocked_and_fails_when_reachable(
     assert results["example.com:443"]["summary"] == "dns: NXDOMAIN"
 
 
+def test_a_list_with_a_line_that_is_not_utf8_is_still_verified(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 14 (fails before: `cannot read`, nothing probed): the other lines are probed."""
+    path = tmp_path / "list.txt"
+    good = f"allowed.egressmap.test:{lab.tls_port}"
+    path.write_bytes(
+        f"{good}\nbad\xff.egressmap.test\nhttp://other.egressmap.test:{lab.http_port}/\n".encode("latin-1")
+    )
+    code, doc = run_json(capsys, str(path), *lab_flags(lab), "--no-canary")
+    assert code == 0 and doc["passed"] is True
+    assert sorted(by_target(doc)) == [good, f"other.egressmap.test:{lab.http_port}"]
+    assert doc["problems"] == [f"{path}:2: not UTF-8 text (byte 0xff at column 4); line skipped"]
+
+
 def test_resolve_overrides_dns_for_a_name_and_port(
     lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -106,15 +134,20 @@ def test_resolve_overrides_dns_for_a_name_and_port(
 
 
 def test_no_descriptor_leaks_across_many_probes(lab: Lab) -> None:
-    """Successes, refusals, resets and timeouts all close their sockets."""
+    """Successes, refusals, resets and timeouts all close their sockets (all 300 probes run at once).
+
+    Issue 14, finding 15 (failed before on a busy machine: one 0.3 s, later 3 s, timeout for every target,
+    so slow successes became timeouts): the targets that must succeed get a generous timeout, and only
+    the silent server, which never answers whatever the load, is given a short one.
+    """
     resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
-    verifier = Verifier(Settings(resolver, timeout=3, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 100)
+    generous = Verifier(Settings(resolver, timeout=60, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 250)
+    short = Verifier(Settings(resolver, timeout=1, ca_file=str(lab.ca_file)), ProxyChoice(None, {}), 50)
     ports = [
         (lab.tls_port, "https"),
         (lab.http_port, "http"),
         (lab.closed_port, "tcp"),
         (lab.reset_port, "https"),
-        (lab.silent_port, "https"),
         (lab.untrusted_tls_port, "https"),
     ]
     targets = [
@@ -122,11 +155,74 @@ def test_no_descriptor_leaks_across_many_probes(lab: Lab) -> None:
         for port, kind in ports
         for _ in range(50)
     ]
+    silent = [Target("allowed.egressmap.test", lab.silent_port, "https") for _ in range(50)]
+
+    async def both() -> list[TargetResult]:
+        done = await asyncio.gather(generous.run(targets), short.run(silent))
+        return [*done[0], *done[1]]
+
     before = len(os.listdir("/proc/self/fd"))
-    results = asyncio.run(verifier.run(targets))
+    results = asyncio.run(both())
     assert len(results) == 300
     assert sum(r.reached for r in results) == 150
+    assert not any(r.reached for r in results[250:])
     assert len(os.listdir("/proc/self/fd")) <= before  # the servers run in another process
+
+
+def test_the_deadline_ends_the_run_and_names_what_was_not_probed(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14, finding 14 (fails before: no --deadline, each lookup waited out its hour): DNS never answers.
+
+    The pinned name finishes; every name waiting on the mute DNS server, and the expected-blocked canary,
+    is a failure `not probed: deadline`, and the run says so among its problems (stderr).
+    """
+    fast = f"pinned.egressmap.test:{lab.http_port}"
+    names = [f"silent{i}.egressmap.test:{lab.http_port}" for i in range(5)]
+    flags = ["--dns-server", f"127.0.0.1:{lab.mute_dns_port}", "--resolve", "pinned.egressmap.test:127.0.0.1"]
+    flags += ["--timeout", "3600", "--deadline", "2", "--concurrency", "3", "--no-env-proxy"]
+    code, doc = run_json(capsys, _list(tmp_path, fast, *names), *flags)
+    results = by_target(doc)
+    assert code == 1 and doc["passed"] is False
+    assert results[fast]["passed"] is True and results[fast]["not_probed"] is None
+    for name in [*names, "example.com:443"]:
+        assert (results[name]["passed"], results[name]["not_probed"]) == (False, "deadline")
+        assert results[name]["summary"] == "not probed: deadline" and results[name]["stages"] == []
+    assert results["example.com:443"]["expect"] == "blocked"
+    assert any(
+        p.startswith("the deadline (2s) passed: 6 of 7 destination(s) not probed") for p in doc["problems"]
+    )
+
+
+def test_without_the_flag_the_default_deadline_applies(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --deadline means DEADLINE (300 s; shortened here), not an unbounded run."""
+    monkeypatch.setattr("egressmap.verify.DEADLINE", 0.5)
+    flags = ["--dns-server", f"127.0.0.1:{lab.mute_dns_port}", "--timeout", "3600", "--no-canary"]
+    code, doc = run_json(capsys, _list(tmp_path, "silent.egressmap.test"), *flags)
+    assert code == 1 and [r["summary"] for r in doc["results"]] == ["not probed: deadline"]
+
+
+def test_a_deadline_closes_every_connection_it_cuts(lab: Lab) -> None:
+    """Targets cut mid-stage (a silent TLS server) keep the stages they finished and leak no descriptor."""
+    resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
+    settings = Settings(resolver, timeout=3600, ca_file=str(lab.ca_file))
+    verifier = Verifier(settings, ProxyChoice(None, {}), 40, deadline=1)
+    targets = [Target("allowed.egressmap.test", lab.silent_port, "https") for _ in range(40)]
+    before = len(os.listdir("/proc/self/fd"))
+    results = asyncio.run(verifier.run(targets))
+    assert len(os.listdir("/proc/self/fd")) <= before
+    assert all(r.summary.startswith("not probed: deadline") for r in results)
+    assert all(s.ok for r in results for s in r.stages)  # the stages finished before the cut
+    assert not any(r.passed or r.reached for r in results)
+
+
+def test_a_deadline_must_be_a_number_of_seconds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A negative or infinite --deadline is refused before anything is probed (0 means none)."""
+    for bad in ("-1", "inf", "nan"):
+        assert main(["verify", _list(tmp_path, "pypi.org"), "--deadline", bad]) == 1
+        assert "--deadline must be a number of seconds (0 for none)" in capsys.readouterr().err
 
 
 def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,7 +233,7 @@ def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.M
 
     monkeypatch.setattr(PROBES["http"], "attempt", broken)
     resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
-    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    verifier = Verifier(Settings(resolver, timeout=30), ProxyChoice(None, {}))
     (result,) = asyncio.run(verifier.run([Target("allowed.egressmap.test", lab.http_port, "http")]))
     assert result.summary == "http: internal error: RuntimeError: boom"
 
@@ -145,6 +241,6 @@ def test_a_probe_bug_fails_its_stage_not_the_run(lab: Lab, monkeypatch: pytest.M
 def test_tcp_only_ports_stop_after_connect(lab: Lab) -> None:
     """A port that is not HTTP(S) is proven by its TCP connect alone."""
     resolver = Resolver(overrides={("allowed.egressmap.test", None): ("127.0.0.1",)})
-    verifier = Verifier(Settings(resolver, timeout=1), ProxyChoice(None, {}))
+    verifier = Verifier(Settings(resolver, timeout=30), ProxyChoice(None, {}))
     (result,) = asyncio.run(verifier.run([Target("allowed.egressmap.test", lab.http_port, "tcp")]))
     assert [r.stage for r in result.stages] == ["dns", "tcp"] and result.passed

@@ -174,3 +174,41 @@ def test_seed001_submitted_list_is_planned_line_by_line() -> None:
     assert sorted(p for p, m in plan.allows if m == "subdomains") == sorted(wildcards)
     assert {t.pattern for t in plan.targets if t.pattern.startswith("*.")} <= set(wildcards)
     assert ("azure.archive.ubuntu.com", 80) in {(t.host, t.port) for t in plan.targets}  # port 80 kept
+
+
+def test_a_line_that_is_not_utf8_is_skipped_and_the_rest_of_the_list_is_used(tmp_path: Path) -> None:
+    """Issue 14, finding 14 (fails before: one bad byte refused the whole list): the line is reported by number."""
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"pypi.org\nbad\xffhost.test\nrepo.test:8443 # caf\xe9\n\xc3\n.apex.test\n")
+    plan = plan_targets(read_input(str(path)), str(path), canary=False)
+    assert _keys(plan) == [
+        ("pypi.org", 443, "https", "allowed"),
+        ("repo.test", 8443, "https", "allowed"),
+        ("apex.test", 443, "https", "allowed"),
+    ]
+    assert plan.problems == [
+        f"{path}:2: not UTF-8 text (byte 0xff at column 4); line skipped",
+        f"{path}:3: not UTF-8 text in the comment (byte 0xe9 at column 21); line used",
+        f"{path}:4: not UTF-8 text (byte 0xc3 at column 1); line skipped",
+    ]
+
+
+def test_a_policy_that_is_not_utf8_is_refused_with_the_line(tmp_path: Path) -> None:
+    """A policy is one document: a bad byte is an input error naming its line, not a list of garbage lines."""
+    path = tmp_path / "policy.yaml"
+    path.write_bytes(dump_yaml(Policy((_entry("pypi.org"),))).encode() + b"# \xff\n")
+    lines = path.read_bytes().count(b"\n")
+    with pytest.raises(InputError, match=f"policy.yaml:{lines}: not UTF-8 text"):
+        read_input(str(path))
+
+
+def test_an_entry_with_more_than_1000_ports_is_refused_with_a_message() -> None:
+    """Issue 14, finding 14 (fails before: 65,535 ports became 65,535 targets): reported, the rest probed."""
+    every_port = tuple(range(1, 65536))
+    policy = Policy((_entry("all.test", every_port), _entry("most.test", tuple(range(1, 1001)))))
+    plan = plan_targets(policy, "p", canary=False)
+    assert {t.host for t in plan.targets} == {"most.test"} and len(plan.targets) == 1000
+    assert plan.problems == [
+        "all.test: 65535 ports in one entry; verify probes at most 1,000 per entry, so this one is not"
+        " probed (list only the ports the destination serves)"
+    ]

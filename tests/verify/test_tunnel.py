@@ -47,7 +47,7 @@ def _via(port: int, auth: str = "") -> str:
     target = Target("dest.test", 443, "https")
     credentials = f"{auth}@" if auth else ""
     verifier = Verifier(
-        Settings(Resolver(), timeout=1), ProxyChoice(f"http://{credentials}127.0.0.1:{port}", {})
+        Settings(Resolver(), timeout=30), ProxyChoice(f"http://{credentials}127.0.0.1:{port}", {})
     )
     (result,) = asyncio.run(verifier.run([target]))
     return result.summary

@@ -11,11 +11,12 @@ from .probe import Settings
 from .proxyenv import ProxyChoice
 from .report import Outcome, render_plain, render_rich, to_json, to_junit, to_rows
 from .resolver import Resolver, parse_nameserver, parse_resolve
-from .runner import PROBES, Verifier, run_plan
+from .runner import DEADLINE, PROBES, Verifier, run_plan
 from .targets import CANARY, TargetPlan, plan_targets, read_input
 
 __all__ = [
     "CANARY",
+    "DEADLINE",
     "PROBES",
     "Outcome",
     "ProbeResult",

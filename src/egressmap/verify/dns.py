@@ -18,4 +18,5 @@ class DnsProbe(Probe):
             ctx.target.host, ctx.target.port, ctx.settings.timeout
         )
         ctx.addresses = resolution.addresses
-        return Step(resolution.result.ok, resolution.result.detail)
+        result = resolution.result
+        return Step(result.ok, result.detail, stage=result.stage)

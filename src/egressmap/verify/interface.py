@@ -11,9 +11,10 @@ from typing import Literal
 
 __all__ = ["Expect", "Protocol", "ProbeResult", "Stage", "Target", "TargetResult"]
 
-Stage = Literal["dns", "tcp", "proxy", "tls", "http"]
+Stage = Literal["dns", "tcp", "proxy", "tls", "http", "local"]
 """Where a probe got to: name resolution, TCP connect (to the destination or to the proxy), the proxy's
-answer to CONNECT or to a request, the TLS handshake, the HTTP exchange."""
+answer to CONNECT or to a request, the TLS handshake, the HTTP exchange; ``local`` when this machine could
+not run the stage at all (out of file descriptors), which says nothing about the network."""
 
 Protocol = Literal["https", "http", "tcp"]
 """How far a destination is probed: TLS + HTTP, plain HTTP, or a TCP connect only."""
@@ -67,11 +68,14 @@ class TargetResult:
     """Why the target was not probed at all (no representative host for a wildcard entry)."""
     addresses: tuple[str, ...] = ()
     """What the name resolved to (A and AAAA), when resolved locally."""
+    unfinished: str = ""
+    """Why probing stopped before an outcome (``deadline``: ``--deadline`` passed first); ``stages`` holds
+    the stages that finished before that. Such a target proves nothing, so it never passes."""
 
     @property
     def reached(self) -> bool:
-        """True when every stage run succeeded."""
-        return bool(self.stages) and all(r.ok for r in self.stages)
+        """True when every stage ran and succeeded."""
+        return not self.unfinished and bool(self.stages) and all(r.ok for r in self.stages)
 
     @property
     def stopped(self) -> ProbeResult | None:
@@ -80,9 +84,14 @@ class TargetResult:
 
     @property
     def passed(self) -> bool:
-        """True when the outcome is what was expected: reached when allowed, stopped when blocked."""
+        """True when the outcome is what was expected: reached when allowed, stopped when blocked.
+
+        A ``local`` failure (this machine could not run the probe) proves neither, so it never passes.
+        """
         if self.skipped:
             return True
+        if self.unfinished or self.stopped is not None and self.stopped.stage == "local":
+            return False
         return self.reached if self.target.expect == "allowed" else not self.reached
 
     @property
@@ -103,6 +112,9 @@ class TargetResult:
         """``stage: detail`` of the stage that decided the outcome."""
         if self.skipped:
             return f"skipped: {self.skipped}"
+        if self.unfinished:
+            done = f" (cut short after {', '.join(r.stage for r in self.stages)})" if self.stages else ""
+            return f"not probed: {self.unfinished}{done}"
         last = self.stopped or (self.stages[-1] if self.stages else None)
         if last is None:
             return "not probed"

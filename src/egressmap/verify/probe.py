@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .interface import ProbeResult, Stage, Target
+from .limits import OUT_OF_DESCRIPTORS, out_of_descriptors
 from .proxyenv import Proxy
 from .resolver import Resolver
 
@@ -84,7 +85,10 @@ class Probe(ABC):
         except TimeoutError:
             step = Step(False, f"timeout after {timeout:g}s")
         except (OSError, EOFError, ssl.SSLError) as exc:
-            step = Step(False, describe_error(exc, self.stage))
+            if out_of_descriptors(exc):
+                step = Step(False, OUT_OF_DESCRIPTORS, stage="local")
+            else:
+                step = Step(False, describe_error(exc, self.stage))
         stage = step.stage or self.stage
         return ProbeResult(stage, step.ok, step.detail, time.perf_counter() - start, step.warning)
 

@@ -78,6 +78,7 @@ def _result_dict(r: TargetResult) -> dict[str, Any]:
         "passed": r.passed,
         "reached": r.reached,
         "skipped": r.skipped or None,
+        "not_probed": r.unfinished or None,
         "stopped_at": stopped.stage if stopped else None,
         "summary": clean(r.summary),
         "addresses": list(r.addresses),
@@ -148,13 +149,15 @@ def to_junit(outcome: Outcome, name: str = "egressmap verify") -> str:
 
 
 def _failure_message(r: TargetResult) -> str:
-    if r.target.expect == "blocked":
+    if r.target.expect == "blocked" and r.reached:
         return clean(f"expected blocked, but reached ({r.summary})")
     return clean(r.summary)
 
 
 def _failure_type(r: TargetResult) -> str:
-    if r.target.expect == "blocked":
+    if r.unfinished:
+        return r.unfinished
+    if r.target.expect == "blocked" and r.reached:
         return "not-blocked"
     stopped = r.stopped
     return stopped.stage if stopped else "unknown"
@@ -191,7 +194,14 @@ def render_rich(outcome: Outcome, file: Any) -> None:
 
 
 def verdict_line(outcome: Outcome) -> str:
-    """``3 destination(s): 2 passed, 1 failed, 0 skipped``."""
+    """``3 destination(s): 2 passed, 1 failed, 0 skipped`` (and how many failed for the deadline).
+
+    >>> from egressmap.verify.interface import Target
+    >>> verdict_line(Outcome((TargetResult(Target("a.test", 443, "https"), unfinished="deadline"),)))
+    '1 destination(s): 0 passed, 1 failed (1 not probed: deadline), 0 skipped'
+    """
     total, failed, skipped = len(outcome.results), len(outcome.failed), len(outcome.skipped)
     passed = total - failed - skipped
-    return f"{total} destination(s): {passed} passed, {failed} failed, {skipped} skipped"
+    late = sum(bool(r.unfinished) for r in outcome.results)
+    failures = f"{failed} failed" + (f" ({late} not probed: deadline)" if late else "")
+    return f"{total} destination(s): {passed} passed, {failures}, {skipped} skipped"

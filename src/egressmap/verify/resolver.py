@@ -21,6 +21,7 @@ import dns.resolver
 from ..errors import ConfigError
 from ..hostnames import is_ip, normalize_host, parse_hosts_file
 from .interface import ProbeResult
+from .limits import OUT_OF_DESCRIPTORS, out_of_descriptors
 
 __all__ = ["Resolution", "Resolver", "parse_nameserver", "parse_resolve"]
 
@@ -163,6 +164,8 @@ class Resolver:
                 addresses.extend(str(r) for r in answer.rrset)
         if addresses:
             return self._done(start, addresses, "")
+        if any(_local_failure(e) for e in errors):
+            return Resolution(ProbeResult("local", False, OUT_OF_DESCRIPTORS, _since(start)))
         return Resolution(ProbeResult("dns", False, _dns_detail(errors), _since(start)))
 
     def _resolver(self) -> dns.asyncresolver.Resolver:
@@ -197,6 +200,20 @@ def _read_hosts(path: str) -> dict[str, tuple[str, ...]]:
         return {}
     table, _ = parse_hosts_file(text)
     return {k: tuple(v) for k, v in table.items()}
+
+
+def _local_failure(error: BaseException) -> bool:
+    """True when a lookup failed because no socket could be opened here.
+
+    dnspython reports that as every server failing (SERVFAIL), so the errors it kept per server are read.
+    """
+    if out_of_descriptors(error):
+        return True
+    if isinstance(error, dns.resolver.NoNameservers):
+        for item in error.kwargs.get("errors") or ():
+            if any(isinstance(part, BaseException) and out_of_descriptors(part) for part in item):
+                return True
+    return False
 
 
 def _dns_detail(errors: Sequence[BaseException]) -> str:

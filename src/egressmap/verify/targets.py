@@ -3,8 +3,10 @@
 Policy entries go through the exporters' own validation and template expansion (``rules_for``), so verify
 probes exactly the names a firewall export would carry; list lines go through the same refusal
 (:func:`egressmap.validation.refusal`: loopback, link-local and metadata addresses, unspecified, multicast,
-wildcards over a public suffix). A list line that cannot be read is reported with its
-line number and the rest of the list is still used.
+wildcards over a public suffix). A list line that cannot be read (not UTF-8 text included) is reported with its
+line number and the rest of the list is still used. An entry with more than :data:`MAX_PORTS` ports is not
+probed: it is reported instead (probing every port of ``1-65535`` would take minutes and hundreds of MB to say
+nothing a firewall rule review would not).
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from ..validation import refusal
 from .interface import Protocol, Target
 from .samples import parse_protocols, parse_samples, protocol_for, representative
 
-__all__ = ["CANARY", "TargetPlan", "plan_targets", "read_input"]
+__all__ = ["CANARY", "MAX_PORTS", "TargetPlan", "plan_targets", "read_input"]
 
 CANARY = "example.com"
 """Probed by default and expected blocked: a default-deny network must not reach it."""
+
+MAX_PORTS = 1000
+"""Most ports of one policy entry that verify probes; an entry with more is reported and left out."""
 
 
 @dataclass
@@ -60,12 +65,19 @@ class TargetPlan:
 
 
 def read_input(path: str) -> Policy | list[tuple[int, str]]:
-    """A policy file, or the numbered lines of a plain list."""
+    """A policy file, or the numbered lines of a plain list.
+
+    A list line that is not UTF-8 keeps its bad bytes as lone surrogates (``surrogateescape``), so that
+    planning reports that line and still uses the others; a policy file must be UTF-8 throughout.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = Path(path).read_bytes().decode("utf-8", "surrogateescape")
+    except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
     if "schema:" in text or text.lstrip().startswith("{"):
+        bad = _first_undecodable(text)
+        if bad:
+            raise InputError(f"{path}:{bad}: not UTF-8 text; a policy file must be UTF-8 throughout")
         import yaml
 
         try:
@@ -74,7 +86,23 @@ def read_input(path: str) -> Policy | list[tuple[int, str]]:
             data = None
         if isinstance(data, dict) and "schema" in data:
             return policy_from_dict(data, path)
-    return list(enumerate(text.splitlines(), 1))
+    return list(enumerate((line.removesuffix("\r") for line in text.split("\n")), 1))
+
+
+def _first_undecodable(text: str) -> int:
+    """The number of the first line holding a byte that is not UTF-8, or 0."""
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if _undecodable(line):
+            return lineno
+    return 0
+
+
+def _undecodable(line: str) -> str:
+    """``byte 0xff at column 7`` for the first byte of ``line`` that was not UTF-8, else ``""``."""
+    for column, char in enumerate(line, 1):
+        if "\udc80" <= char <= "\udcff":
+            return f"byte 0x{ord(char) - 0xDC00:02x} at column {column}"
+    return ""
 
 
 def plan_targets(
@@ -118,6 +146,12 @@ def _from_policy(
     plan: TargetPlan, policy: Policy, samples: Sequence[tuple[str | None, str]], include_documentation: bool
 ) -> None:
     entries = [e for e in policy.entries if include_documentation or e.tier != "documentation"]
+    for entry in [e for e in entries if len(e.ports) > MAX_PORTS]:
+        plan.problems.append(
+            f"{entry.pattern}: {len(entry.ports)} ports in one entry; verify probes at most {MAX_PORTS:,} per"
+            " entry, so this one is not probed (list only the ports the destination serves)"
+        )
+    entries = [e for e in entries if len(e.ports) <= MAX_PORTS]
     ruleset = rules_for(entries, plan.regions)
     plan.problems.extend(ruleset.rejected)
     for entry in entries:
@@ -164,6 +198,12 @@ def _from_list(
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
+        bad = _undecodable(line)
+        if bad and _undecodable(text):
+            plan.problems.append(f"{origin}:{lineno}: not UTF-8 text ({bad}); line skipped")
+            continue
+        if bad:
+            plan.problems.append(f"{origin}:{lineno}: not UTF-8 text in the comment ({bad}); line used")
         try:
             if text.startswith(("*", ".")):  # read as the list source reads it (public suffixes refused)
                 suffix, port, match = read_wildcard(text)

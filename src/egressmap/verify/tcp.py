@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from .limits import OUT_OF_DESCRIPTORS, out_of_descriptors
 from .probe import Context, Probe, Step, describe_error
 
 __all__ = ["TcpProbe", "open_stream"]
@@ -32,6 +33,8 @@ class TcpProbe(Probe):
             resolved = await ctx.settings.resolver.resolve(
                 ctx.proxy.host, ctx.proxy.port, ctx.settings.timeout
             )
+            if resolved.result.stage == "local":
+                return Step(False, resolved.result.detail, stage="local")
             if not resolved.addresses:
                 return Step(False, f"proxy {ctx.proxy.url}: {resolved.result.detail}")
             addresses, port, what = resolved.addresses, ctx.proxy.port, f"proxy {ctx.proxy.url}"
@@ -42,6 +45,8 @@ class TcpProbe(Probe):
             try:
                 ctx.reader, ctx.writer = await open_stream(address, port)
             except OSError as exc:
+                if out_of_descriptors(exc):
+                    return Step(False, OUT_OF_DESCRIPTORS, stage="local")
                 errors.append(f"{address}: {describe_error(exc, 'tcp')}")
                 continue
             ctx.peer = address
