@@ -146,3 +146,40 @@ def test_audit_allows_everything_and_logs_it_readably(capsys: pytest.CaptureFixt
         assert ("other.egressmap.test", lab.tls_port) in seen
         assert ("a.b.one.egressmap.test", lab.http_port) in seen
         assert all(r["denied"] == 0 for r in rows)
+
+
+def test_metadata_and_loopback_entries_never_reach_squid() -> None:
+    """Issue 14 finding 5: a hand-edited policy allowing IMDS and loopback gets 403 from a real Squid.
+
+    On the code before issue 14 the export wrote allow rules for them and Squid forwarded
+    ``GET http://169.254.169.254/latest/meta-data/iam/security-credentials/`` (no 403: it tried to connect).
+    """
+    origins = _start_origins()
+    try:
+        policy = _policy(origins.echo_port, origins.http_port)
+        bad = [
+            Entry(
+                host,
+                (host,),
+                (80, origins.http_port),
+                Classification(),
+                "observed",
+                1,
+                0,
+                ("observed: x",),
+                (),
+            )
+            for host in ("169.254.169.254", "127.0.0.1", "0.0.0.0")
+        ]
+        policy = Policy((*policy.entries, *bad), regions=policy.regions)
+        with exported_squid(policy, NAMES) as (proxy, conf, _):
+            text = conf.read_text(encoding="utf-8")
+            assert "169.254.169.254" not in text and "127.0.0.1 " not in text
+            imds = _http(
+                proxy.port, "GET", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+            )
+            loop = _http(proxy.port, "GET", f"http://127.0.0.1:{origins.http_port}/file.tar.gz")
+            assert (imds, loop) == (403, 403)
+            assert _http(proxy.port, "GET", f"http://exact.egressmap.test:{origins.http_port}/x") == 200
+    finally:
+        origins.close()
