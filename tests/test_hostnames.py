@@ -15,6 +15,7 @@ from egressmap.hostnames import (
     placeholder_reason,
     split_host_port,
 )
+from egressmap.validation import LOCAL_NAMES
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,9 @@ def test_the_plain_destination_shortcut_agrees_with_the_full_checks(authority: s
     fast = hostnames.plain_destination(authority, default)
     if fast is not None:
         assert _full_checks(authority, default) == fast
-    elif re.fullmatch(r"[a-z][a-z0-9]{0,9}\.[a-z]{2,5}(:[1-9][0-9]{0,3})?", authority):
+    elif re.fullmatch(r"[a-z][a-z0-9]{0,9}\.[a-z]{2,5}(:[1-9][0-9]{0,3})?", authority) and (
+        authority.split(":")[0] not in LOCAL_NAMES  # metadata.goog and friends are refused, never plain
+    ):
         raise AssertionError(f"{authority!r} is plain and should take the shortcut")
 
 

@@ -1,0 +1,267 @@
+"""What several commands share: source and export flags, reading the inputs, writing the output."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..aggregate import aggregate
+from ..classify import warm_up
+from ..errors import ConfigError, EgressmapError, StrictModeError
+from ..exporters import EXPORTERS, ExportOptions
+from ..ingest import IngestReport, observe
+from ..model import Destination, Policy
+from ..policy import expand_regions
+from ..report import problem_lines
+from ..review import for_export
+from ..sources import FORMAT_NAMES, SourceOptions
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+REFRESH_SECONDS = 0.1
+log = logging.getLogger("egressmap")
+
+
+def add_sources(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="log files, .gz files, lists, or - for stdin")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", *FORMAT_NAMES),
+        help="input format (default: detect from the first lines)",
+    )
+    p.add_argument(
+        "--squid-logformat",
+        metavar="FMT",
+        help="a custom Squid logformat string, e.g. '%%tl %%>a %%Ss/%%03>Hs %%rm %%ru'",
+    )
+    p.add_argument(
+        "--squid-conf", metavar="FILE", help="read logformat/access_log lines from this squid.conf"
+    )
+    p.add_argument("--strict", action="store_true", help="fail (exit 1) when any line is bad")
+    add_prediction(p)
+
+
+def add_prediction(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what the catalog predicts (cluster configs among the sources are read too)")
+    g.add_argument(
+        "--stack", metavar="NAME@VERSION", help="e.g. parallelcluster@3.14.0 (see: egressmap catalog list)"
+    )
+    g.add_argument("--os", dest="os_name", metavar="OS", help="the cluster OS, e.g. ubuntu2404")
+    g.add_argument(
+        "--feature", action="append", default=[], metavar="F", help="a stack feature, e.g. dcv (repeatable)"
+    )
+
+
+def add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument(
+        "--to",
+        required=required,
+        choices=sorted(EXPORTERS),
+        metavar="FORMAT",
+        help=f"export format: {', '.join(sorted(EXPORTERS))}",
+    )
+    p.add_argument(
+        "--scope",
+        choices=("internet", "cloud", "all"),
+        help="which entries: internet destinations, cloud-provider endpoints, or all "
+        "(default: internet for list, all for the others)",
+    )
+    p.add_argument(
+        "--include-documentation",
+        action="store_true",
+        help="also export entries only seen as documentation links",
+    )
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="R",
+        help="expand {region} templates for this region (repeatable, or 'all')",
+    )
+    p.add_argument(
+        "--exclude-denied",
+        action="store_true",
+        help="leave out entries the logs show only denied or failed (kept by default, and named on stderr)",
+    )
+    p.add_argument("--full", action="store_true", help="squid: a complete squid.conf, not a fragment")
+    p.add_argument(
+        "--mode",
+        choices=("audit", "enforce"),
+        default="enforce",
+        help="squid --full, dns-firewall rule group: audit (log/alert, allow all) or enforce (deny the rest)",
+    )
+    p.add_argument(
+        "--sni", action="store_true", help="squid: also match the TLS server name (ssl::server_name)"
+    )
+    p.add_argument(
+        "--flavor",
+        metavar="NAME",
+        help="syntax for targets that have several: cloudformation|terraform, arm|cli, text|cloudformation "
+        "(default: the first)",
+    )
+    p.add_argument("--proxy", metavar="URL", help="proxy-config: the proxy URL nodes should use")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an exporter-specific setting (repeatable; see docs/exporters.md)",
+    )
+
+
+def params(raw: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
+    """The catalog's predictions for --stack/--os/--feature and the configs (None when none was asked for)."""
+    if not (args.stack or configs):
+        if args.os_name or args.feature:
+            raise ConfigError("--os and --feature need --stack NAME@VERSION (or a cluster config)")
+        return None
+    from ..catalog.configs import load_config
+    from ..catalog.planner import predict
+
+    regions = expand_regions(args.region) if getattr(args, "region", None) else []
+    prediction = predict(
+        args.stack,
+        os_name=args.os_name,
+        features=args.feature,
+        region=regions[0] if len(regions) == 1 else None,
+        docs=[load_config(c) for c in configs],
+    )
+    if not args.quiet:
+        for f in prediction.findings:
+            print(f"egressmap: {f.where}: {f.severity}: {f.problem} (fix: {f.fix})", file=sys.stderr)
+    return prediction
+
+
+def ingest(
+    args: argparse.Namespace, sources: Sequence[str] | None = None
+) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
+    options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
+    report = IngestReport()
+    sources = args.sources if sources is None else sources
+    if not sources:
+        return {}, report
+    with _progress(sources) as progress:
+        destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
+    if not args.quiet:
+        for line in problem_lines(report, verbose=args.verbose > 0):
+            print(f"egressmap: {line}", file=sys.stderr)
+    for r in report.inputs:  # even with -q: an input that gave nothing must never pass in silence
+        if r.nothing:
+            print(f"egressmap: {r.origin}: {r.nothing}", file=sys.stderr)
+        elif r.error and args.quiet:  # (without -q, problem_lines said it)
+            print(
+                f"egressmap: {r.error if r.error.startswith(r.origin) else f'{r.origin}: {r.error}'}",
+                file=sys.stderr,
+            )
+    bad = report.count("malformed") + report.count("warning")
+    failed = report.failed_inputs
+    unread = len(failed) + len(report.unread_inputs)
+    if args.strict and (bad or unread):
+        raise StrictModeError(f"--strict: {bad} bad line(s), {unread} unreadable input(s)")
+    if failed and len(failed) == len(report.inputs) and not any(r.recognised for r in failed):
+        raise EgressmapError("no input could be read")  # (a recognised input not read is a partial result)
+    return destinations, report
+
+
+def _warm_up() -> None:
+    """Load classification data; it lives until exit, so the garbage collector stops walking it."""
+    warm_up()
+    gc.freeze()
+
+
+class _progress:
+    """A rich progress bar on stderr for big inputs on a terminal; otherwise nothing."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        sizes = [Path(p).stat().st_size if p != "-" and Path(p).is_file() else 0 for p in paths]
+        self.enabled = sys.stderr.isatty() and max(sizes, default=0) > PROGRESS_MIN_BYTES
+        self.bar: object = None
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self) -> Callable[[str, int, int | None], None] | None:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        # no refresh thread: the native squid parser may fork, which must not happen beside a running thread
+        bar = Progress(transient=True, auto_refresh=False, console=Console(file=sys.stderr))
+        bar.start()
+        self.bar = bar
+
+        last = [0.0]
+
+        def update(path: str, done: int, total: int | None) -> None:
+            if path not in self.tasks:
+                self.tasks[path] = bar.add_task(path, total=total)
+            bar.update(self.tasks[path], completed=done)  # type: ignore[arg-type]
+            now = time.monotonic()
+            if now - last[0] >= REFRESH_SECONDS:  # drawing on every block would cost more than the parse
+                last[0] = now
+                bar.refresh()
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+def write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise EgressmapError(f"{output}: cannot write ({exc.strerror or exc})") from exc
+    else:
+        sys.stdout.write(text)
+
+
+def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
+    """The export's text, and how many entries it refused (left out and named on stderr: exit 3)."""
+    exporter = EXPORTERS[args.to]()
+    regions = expand_regions(args.region) if args.region else ()
+    options = ExportOptions(
+        scope=args.scope,
+        include_documentation=args.include_documentation,
+        regions=regions,
+        full=args.full,
+        mode=args.mode,
+        sni=args.sni,
+        flavor=args.flavor,
+        proxy=args.proxy,
+        params=params(args.param),
+    )
+    exporter.check_params(options)
+    policy, outcome_notes = for_export(exporter, policy, options, args.exclude_denied)
+    rendered = exporter.render(policy, options)
+    if not args.quiet:
+        for note in rendered.approximations:
+            print(f"egressmap: {args.to}: {note}", file=sys.stderr)
+    for note in rendered.rejected:
+        print(f"egressmap: {args.to}: {note}", file=sys.stderr)
+    if rendered.rejected:
+        print(
+            f"egressmap: {args.to}: {len(rendered.rejected)} name(s) rejected and left out of the output",
+            file=sys.stderr,
+        )
+    for note in outcome_notes:  # not silenced by -q: they change what a firewall lets through
+        print(f"egressmap: {args.to}: {note}", file=sys.stderr)
+    return rendered.text, len(rendered.rejected)

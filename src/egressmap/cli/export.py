@@ -1,0 +1,27 @@
+"""``egressmap export``: render a policy file in a firewall's format."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..policy import load_policy
+from .common import EXIT_OK, EXIT_PARTIAL, add_export, export_text, write
+
+NAME = "export"
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """The command's flags."""
+    e = sub.add_parser("export", parents=[common], help="render a policy file in a firewall's format")
+    e.add_argument("policy", metavar="POLICY", help="a policy file (YAML or JSON), or - for stdin")
+    e.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    add_export(e, required=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; the exit code."""
+    policy = load_policy(args.policy)
+    text, refused = export_text(policy, args)
+    write(text, args.output)
+    return EXIT_PARTIAL if refused else EXIT_OK  # a partial configuration never passes silently
