@@ -66,3 +66,17 @@ def test_scan_reads_zeek_json_from_stdin(
     assert inputs[0]["problems"][0]["lines"] == [2]
     hosts = {r["host"] for r in doc["destinations"]}
     assert hosts == {"ssmmessages.us-east-1.amazonaws.com", "52.46.150.1"} and code == 0
+
+
+def test_a_zeek_log_of_another_kind_is_named_and_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """files.log is not read: exit 3, named as a Zeek files log, with the logs egressmap does read."""
+    log = tmp_path / "files.log"
+    log.write_text(
+        "#separator \\x09\n#path\tfiles\n#fields\tts\tfuid\tmime_type\n#types\ttime\tstring\tstring\n"
+        "1793696041.2\tFa1\ttext/plain\n#close\t2026-11-03-10-00-00\n"
+    )
+    code = main(["scan", "-q", str(log)])
+    err = capsys.readouterr().err
+    assert code == 3 and "Zeek's #fields, a files log" in err and "dns, ssl, http and conn logs" in err
