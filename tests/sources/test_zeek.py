@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from egressmap.model import Observation, Skipped
 from egressmap.sources import FORMAT_NAMES, build_sources, choose
@@ -118,8 +120,8 @@ def test_fields_are_taken_from_the_header_not_by_position() -> None:
         "#fields\tquery\tid.orig_h\tts\tid.resp_p\trcode_name\tanswers\n",
         "#types\tstring\taddr\ttime\tport\tstring\tvector[string]\n",
     ]
-    obs, skipped = _read([*header, "pypi.org\t10.0.3.3\t1793696060.5\t53\tNXDOMAIN\t-\n"])
-    assert not skipped
+    obs, skipped = _read([*header, "pypi.org.\t10.0.3.3\t1793696060.5\t53\tNXDOMAIN\t-\n"])
+    assert not skipped  # the query's trailing dot (some writers keep it) is dropped
     assert (obs[0].host, obs[0].clients, obs[0].time, obs[0].outcome) == (
         "pypi.org",
         ("10.0.3.3",),
@@ -292,3 +294,12 @@ def test_registered_and_chosen_first() -> None:
     assert choose(
         ['{"version":"1.100000","query_name":"pypi.org.","srcaddr":"10.0.0.5"}\n'], sources
     ).name != ("zeek")
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('\t{}"#:,.-x\\0a19 '), max_size=40), max_size=12))
+def test_any_text_gives_items_never_an_exception(lines: list[str]) -> None:
+    """Whatever follows a Zeek header, each line is an observation or a skipped line, never an exception."""
+    header = _lines("conn.log")[:8]
+    items = list(ZeekLog().read([*header, *(line + "\n" for line in lines)], "f"))
+    items += ZeekLog().read(["#separator \n", *(line + "\n" for line in lines)], "f")
+    assert all(isinstance(i, Observation | Skipped) for i in items)

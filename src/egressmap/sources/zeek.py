@@ -114,7 +114,8 @@ class _Header:
     def meta(self, line: str) -> None:
         """Take one ``#`` header line."""
         if line.startswith("#separator "):
-            self.separator = _unescape(line[len("#separator ") :])  # a new log: the caller made a new header
+            # a new log (the caller made a new header); a blank separator keeps Zeek's default tab
+            self.separator = _unescape(line[len("#separator ") :]) or "\t"
             return
         key, _, rest = line[1:].partition(self.separator)
         values = rest.split(self.separator)
