@@ -67,6 +67,9 @@ def test_dns_answers_are_kept_in_the_parsed_record() -> None:
     assert by_query["github.com"].answers == ("140.82.112.3",)
     assert by_query["pypi.org"].answers == () and by_query["no-such-mirror.example.org"].answers == ()
     assert {r.log for r in records} == {"dns"}
+    more = parse([*_lines("dns.log"), "#fields\tquery\tanswers\n", "a.example.org\t192.0.2.1\n"], "d")
+    kept = [r for r in more if isinstance(r, ZeekRecord)]
+    assert kept[0].answers == ("52.46.141.18", "52.46.137.102") and kept[-1].answers == ("192.0.2.1",)
 
 
 def test_ssl_log_sni_port_and_established() -> None:

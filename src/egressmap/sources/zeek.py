@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import Skipped
 from .interface import Item, Source
@@ -35,11 +35,21 @@ class ZeekRecord:
     log: str
     """``dns``, ``ssl``, ``http`` or ``conn``."""
     fields: Mapping[str, Value]
+    """A JSON record's values; a TSV row's raw columns, read through ``layout`` (see :meth:`value`)."""
     lineno: int
+    layout: _Header | None = None
+    """The TSV header the row was read with (its unset and empty marks, its set columns)."""
+
+    def value(self, name: str) -> Value:
+        """A field's value: text, a tuple for a set or vector, None when unset or absent."""
+        raw = self.fields.get(name)
+        if self.layout is None or not isinstance(raw, str):
+            return raw
+        return self.layout.value(name, raw)
 
     def text(self, name: str) -> str | None:
         """A field as text (None when unset or absent; a set's first element)."""
-        value = self.fields.get(name)
+        value = self.value(name)
         if isinstance(value, tuple):
             return value[0] if value else None
         return value
@@ -47,7 +57,7 @@ class ZeekRecord:
     @property
     def answers(self) -> tuple[str, ...]:
         """A DNS record's answers (addresses and CNAME targets, as Zeek logs them), for joining flows to names."""
-        value = self.fields.get("answers")
+        value = self.value("answers")
         if value is None:
             return ()
         return value if isinstance(value, tuple) else tuple(v for v in value.split(",") if v)
@@ -137,27 +147,29 @@ class _Header:
         return self.path if self.path in LOGS else infer_log(self.names)
 
     def row(self, line: str) -> dict[str, Value]:
+        """The raw columns of a row by name (converted on access by :meth:`value`)."""
         values = line.split(self.separator)
         if len(values) != len(self.names):
             raise ValueError(f"{len(values)} columns where #fields names {len(self.names)}")
-        return {
-            name: self._value(name, i, raw)
-            for i, (name, raw) in enumerate(zip(self.names, values, strict=True))
-        }
+        return dict(zip(self.names, values, strict=True))
 
-    def _value(self, name: str, index: int, raw: str) -> Value:
+    def value(self, name: str, raw: str) -> Value:
+        """One raw column as a value: None when unset, a tuple for a set or vector column, escapes undone."""
         if raw == self.unset:
             return None
+        is_set = self._is_set(name)
         if raw == self.empty:
-            return () if self._is_set(name, index) else ""
-        if self._is_set(name, index):
+            return () if is_set else ""
+        if is_set:
             return tuple(_unescape(v) for v in raw.split(self.set_separator))
         return _unescape(raw) if "\\x" in raw else raw
 
-    def _is_set(self, name: str, index: int) -> bool:
+    def _is_set(self, name: str) -> bool:
         """A set or vector column (by ``#types``; without it, the DNS answers and TTLs)."""
-        if index < len(self.types):
-            return self.types[index].startswith(("set[", "vector["))
+        if self.types and name in self.names:
+            index = self.names.index(name)
+            if index < len(self.types):
+                return self.types[index].startswith(("set[", "vector["))
         return name in _SET_FIELDS
 
 
@@ -180,6 +192,8 @@ def parse(lines: Iterable[str], origin: str) -> Iterator[ZeekRecord | Skipped]:
         if line.startswith("#"):
             if line.startswith("#separator "):
                 header = _Header()
+            elif header is not None:
+                header = replace(header)  # records already read keep the layout they were read with
             if header is not None:
                 header.meta(line)
             continue
@@ -191,7 +205,7 @@ def parse(lines: Iterable[str], origin: str) -> Iterator[ZeekRecord | Skipped]:
             yield Skipped(origin, lineno, f"{NOT_READ}: #path {header.path or '(none)'}", kind="dropped")
         else:
             try:
-                yield ZeekRecord(header.log, header.row(line), lineno)
+                yield ZeekRecord(header.log, header.row(line), lineno, header)
             except ValueError as exc:
                 yield Skipped(origin, lineno, f"{exc} (a line cut short or joined?)")
 
