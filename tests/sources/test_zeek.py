@@ -133,6 +133,14 @@ def test_fields_are_taken_from_the_header_not_by_position() -> None:
     )
 
 
+def test_a_header_without_separator_line_uses_the_tab() -> None:
+    """A log whose #separator line was lost (a tool kept #fields only) is still read by its #fields."""
+    lines = [line for line in _lines("ssl.log") if not line.startswith("#separator")]
+    assert ZeekLog().sniff(lines[:12]) == 1.0
+    obs, skipped = _read(lines)
+    assert len(obs) == 3 and not skipped
+
+
 def test_concatenated_logs_switch_header() -> None:
     """``cat dns.log conn.log``: each part is read with its own header."""
     obs, skipped = _read(_lines("dns.log") + _lines("conn.log"))

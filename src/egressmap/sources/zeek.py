@@ -182,6 +182,34 @@ NO_FIELDS = (
 )
 
 
+_META = (
+    "#separator ",
+    "#set_separator\t",
+    "#empty_field\t",
+    "#unset_field\t",
+    "#path\t",
+    "#fields\t",
+    "#types\t",
+)
+"""Header lines that start a Zeek layout even without ``#separator`` (Zeek's default tab then)."""
+
+
+def _next_header(header: _Header | None, line: str) -> _Header | None:
+    """The layout after one ``#`` line: a new one at ``#separator``, else a copy with the line taken in.
+
+    Records already read keep the layout they were read with. Other comments change nothing.
+    """
+    if line.startswith("#separator "):
+        header = _Header()
+    elif header is not None:
+        header = replace(header)
+    elif line.startswith(_META):
+        header = _Header()
+    if header is not None:
+        header.meta(line)
+    return header
+
+
 def parse(lines: Iterable[str], origin: str) -> Iterator[ZeekRecord | Skipped]:
     """Records and skipped lines of a Zeek log (TSV or JSON); line numbers count from 1."""
     header: _Header | None = None
@@ -190,12 +218,7 @@ def parse(lines: Iterable[str], origin: str) -> Iterator[ZeekRecord | Skipped]:
         if not line.strip():
             continue
         if line.startswith("#"):
-            if line.startswith("#separator "):
-                header = _Header()
-            elif header is not None:
-                header = replace(header)  # records already read keep the layout they were read with
-            if header is not None:
-                header.meta(line)
+            header = _next_header(header, line)
             continue
         if line.lstrip().startswith("{"):
             yield _json_record(line, origin, lineno)
@@ -246,10 +269,8 @@ class ZeekLog(Source):
         """A TSV header naming a log we read (by ``#path`` or its fields), or JSON lines with Zeek's fields."""
         header: _Header | None = None
         for line in head:
-            if line.startswith("#separator "):
-                header = _Header()
-            if header is not None and line.startswith("#"):
-                header.meta(line.rstrip("\r\n"))
+            if line.startswith("#"):
+                header = _next_header(header, line.rstrip("\r\n"))
         if header is not None and header.names:
             return 1.0 if header.log is not None else -1.0
         lines = [line for line in head if line.strip() and not line.startswith("#")]
