@@ -73,6 +73,11 @@ def test_csv_and_tsv_with_a_header() -> None:
         ["#separator \\x09", "#fields\tts\tuid\tid.orig_h\tquery", "1795282820.1\tCx\t10.0.0.5\ta.b"]
     )
     assert zeek is not None and "Zeek" in zeek.name and zeek.detail == "columns: ts, uid, id.orig_h, query"
+    files = recognise(
+        ["#separator \\x09", "#path\tfiles", "#fields\tts\tfuid\tmime_type", "1.0\tFa1\ttext/plain"]
+    )
+    assert files is not None and files.name == "TSV with a header (Zeek's #fields, a files log)"
+    assert "dns, ssl, http and conn logs (--format zeek)" in files.advice
 
 
 def test_text_is_not_structured_data() -> None:

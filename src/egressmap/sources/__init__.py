@@ -15,6 +15,7 @@ from .record import ProxyRecord
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 from .squid_infer import SquidAuto, SquidLayoutUnknown
+from .zeek import ZeekLog
 
 __all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "SquidLayoutUnknown", "build_sources", "choose"]
 
@@ -29,6 +30,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "text",
     "list",
     "record",
+    "zeek",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -71,6 +73,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
             continue
         key = f"squid-custom:{name}"
         sources[key] = SquidLog(LogFormat(name, spec), key)
+    sources["zeek"] = ZeekLog()  # before squid-auto: a Zeek header fits exactly, no Squid layout to infer
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
     sources["list"] = PlainList()

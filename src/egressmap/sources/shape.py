@@ -126,8 +126,13 @@ class Delimited(Recogniser):
     def recognise(self, lines: Sequence[str]) -> Shape | None:
         """A header of column names and rows with as many fields."""
         zeek = next((line for line in lines if line.startswith("#fields\t")), None)
-        if zeek is not None:
-            return self._shape("TSV with a header (Zeek's #fields)", zeek.split("\t")[1:])
+        if zeek is not None:  # a log the zeek source does not read (files, x509...): it sniffs the others
+            path = next((line.split("\t")[1] for line in lines if line.startswith("#path\t")), "")
+            return Shape(
+                f"TSV with a header (Zeek's #fields{', a ' + path[:40] + ' log' if path else ''})",
+                _named("columns", zeek.split("\t")[1:]),
+                "egressmap reads Zeek's dns, ssl, http and conn logs (--format zeek): give those",
+            )
         header, rows = lines[0], [line for line in lines[1:] if not line.startswith("#")]
         if not rows:
             return None
