@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UnknownFormat
+from .azure_firewall import AzureFirewall
 from .freetext import FreeText
 from .interface import Item, Source
 from .plainlist import PlainList
@@ -29,6 +30,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "text",
     "list",
     "record",
+    "azure-firewall",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -73,6 +75,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
         sources[key] = SquidLog(LogFormat(name, spec), key)
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
+    sources["azure-firewall"] = AzureFirewall()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
