@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UnknownFormat
 from .azure_firewall import AzureFirewall
+from .azure_flow import AzureFlow
 from .freetext import FreeText
 from .interface import Item, Source
 from .plainlist import PlainList
@@ -31,6 +32,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "list",
     "record",
     "azure-firewall",
+    "azure-flow",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -76,6 +78,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
     sources["azure-firewall"] = AzureFirewall()
+    sources["azure-flow"] = AzureFlow()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
