@@ -283,5 +283,10 @@ def test_scan_reads_a_gzipped_azure_firewall_log(tmp_path: Path, capsys: pytest.
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert {d["host"] for d in report["destinations"]} >= {"mirror.example.net", "52.239.184.180"}
-    assert report["inputs"][0]["format"] == "azure-firewall" and code in (0, 3), err
-    assert "3" in json.dumps(report["inputs"][0]) and "malformed" in json.dumps(report["inputs"][0])
+    assert code == 0 and report["inputs"][0]["format"] == "azure-firewall", err
+    (problem,) = report["inputs"][0]["problems"]
+    assert (problem["kind"], problem["lines"]) == ("malformed", [3])
+    assert problem["reason"].startswith(
+        "JSON line cut mid-record (Unterminated string starting at, column 45)"
+    )
+    assert f"{blob}: 1 bad line (line 3): JSON line cut mid-record" in err

@@ -72,7 +72,7 @@ def _json_lines(held: list[str], rest: Iterator[str], origin: str) -> Iterator[F
             except json.JSONDecodeError as exc:
                 cut = "cut mid-record" if text.startswith("{") and not text.endswith("}") else "not JSON"
                 yield Skipped(
-                    origin, lineno, f"JSON line {cut} ({exc.msg} at column {exc.colno}): {text[:80]!r}"
+                    origin, lineno, f"JSON line {cut} ({exc.msg}, column {exc.colno}): {text[:80]!r}"
                 )
                 continue
             yield from _unwrap(data, lineno, origin)
