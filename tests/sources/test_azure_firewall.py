@@ -290,3 +290,28 @@ def test_scan_reads_a_gzipped_azure_firewall_log(tmp_path: Path, capsys: pytest.
         "JSON line cut mid-record (Unterminated string starting at, column 45)"
     )
     assert f"{blob}: 1 bad line (line 3): JSON line cut mid-record" in err
+
+
+def test_msg_text_lines_one_a_line() -> None:
+    """The msg texts copied out of a query result, one a line (quoted or not): read and sniffed as such."""
+    lines = [
+        '"HTTPS request from 10.1.0.5:55640 to repo.example.com:443. Action: Allow. Rule Collection: c. Rule: r"',
+        "",
+        "TCP request from 10.1.0.7:12518 to 13.78.143.217:2323. Action: Deny",
+        "Flow dropped for unknown reasons",
+    ]
+    assert choose(lines, build_sources()).name == "azure-firewall"
+    items = list(AzureFirewall().read(lines, "msgs.txt"))
+    assert [(o.host, o.port, o.outcome, o.source) for o in _observations(items)] == [
+        ("repo.example.com", 443, "allowed", "msgs.txt:1"),
+        ("13.78.143.217", 2323, "denied", "msgs.txt:3"),
+    ]
+    (unknown,) = _skipped(items)
+    assert unknown.lineno == 4 and unknown.reason.startswith("unknown Azure Firewall msg wording")
+
+
+def test_text_that_only_mentions_the_tables_is_not_a_firewall_log() -> None:
+    """A KQL query or notes naming AZFW tables are not JSON: left to the other readers."""
+    notes = ["AZFWApplicationRule", '| where Action == "Deny"', "| project Fqdn, SourceIp, flowTuples"]
+    assert AzureFirewall().sniff(notes) < 0
+    assert choose(notes, build_sources()).name not in ("azure-firewall", "azure-flow")

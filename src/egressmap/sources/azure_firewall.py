@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, ClassVar
 
 from ..hostnames import drop_reason, is_ip, normalize_host
 from ..model import Observation, Outcome, Skipped
 from . import azure_msg
 from .azure_json import records
-from .interface import Item, Source
+from .interface import Item, Source, match_ratio
 
 DNS_PORT = 443
 """The port a name seen only in DNS is listed with (the lookup names no port; HTTPS is the usual reason)."""
@@ -52,7 +53,11 @@ class AzureFirewall(Source):
     )
 
     def sniff(self, head: Sequence[str]) -> float:
-        """A category or column only Azure Firewall writes, in the first lines."""
+        """JSON: a category or column only Azure Firewall writes; text: most lines are ``msg`` wordings."""
+        first = next((line.strip() for line in head if line.strip()), "")
+        if not first.startswith(("{", "[")):
+            ratio = match_ratio(head, _is_msg)
+            return ratio * 0.9 if ratio >= 0.5 else -1.0
         text = "\n".join(head)
         if any(mark in text for mark in _MARKS[:2]):
             return 1.0
@@ -63,8 +68,17 @@ class AzureFirewall(Source):
         return -1.0
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """One observation per record; unknown categories and wordings are counted, never fatal."""
-        for found in records(lines, origin):
+        """One observation per record (or per ``msg`` text line); unknown categories and wordings are counted."""
+        it = iter(lines)
+        held: list[str] = []
+        for line in it:
+            held.append(line)
+            if line.strip():
+                break
+        if held and not held[-1].lstrip().startswith(("{", "[")):
+            yield from _msg_lines(chain(held, it), origin)
+            return
+        for found in records(chain(held, it), origin):
             if isinstance(found, Skipped):
                 yield found
                 continue
@@ -73,6 +87,23 @@ class AzureFirewall(Source):
                 yield from _record(record, origin, lineno)
             except (ValueError, TypeError, KeyError) as exc:
                 yield Skipped(origin, lineno, f"bad Azure Firewall record: {str(exc)[:120]}")
+
+
+def _is_msg(line: str) -> bool:
+    return not isinstance(azure_msg.parse(_unquoted(line)), str)
+
+
+def _unquoted(line: str) -> str:
+    text = line.strip()
+    return text[1:-1] if len(text) > 1 and text[0] == text[-1] == '"' else text
+
+
+def _msg_lines(lines: Iterable[str], origin: str) -> Iterator[Item]:
+    """Legacy ``msg`` texts one a line (the ``msg_s`` column copied out of a query result)."""
+    for lineno, line in enumerate(lines, 1):
+        text = _unquoted(line)
+        if text:
+            yield from _legacy(text, "", None, origin, lineno)
 
 
 def _record(record: dict[str, Any], origin: str, lineno: int) -> Iterator[Item]:

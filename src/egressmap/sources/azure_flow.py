@@ -35,9 +35,10 @@ class AzureFlow(Source):
     )
 
     def sniff(self, head: Sequence[str]) -> float:
-        """A flow-log category or ``flowTuples`` key in the first lines."""
+        """JSON with a flow-log category or ``flowTuples`` key in the first lines."""
+        first = next((line.strip() for line in head if line.strip()), "")
         text = "\n".join(head)
-        return 1.0 if any(mark in text for mark in _MARKS) else -1.0
+        return 1.0 if first.startswith(("{", "[")) and any(mark in text for mark in _MARKS) else -1.0
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """One observation per (client, destination, port, protocol, outcome) in each record."""
