@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +317,20 @@ def test_text_that_only_mentions_the_tables_is_not_a_firewall_log() -> None:
     notes = ["AZFWApplicationRule", '| where Action == "Deny"', "| project Fqdn, SourceIp, flowTuples"]
     assert AzureFirewall().sniff(notes) < 0
     assert choose(notes, build_sources()).name not in ("azure-firewall", "azure-flow")
+
+
+def test_a_pretty_query_response_is_sniffed_from_its_column_names() -> None:
+    """A pretty-printed query response whose first lines hold only columns (TenantId, ActionReason...) is sniffed."""
+    names = ("TenantId", "TimeGenerated", "Action", "ActionReason", "DestinationPort", "Fqdn", "SourceIp")
+    doc = {"tables": [{"name": "PrimaryResult", "columns": [{"name": n, "type": "string"} for n in names]}]}
+    head = json.dumps(doc, indent=4).splitlines()[:25]
+    assert '"Fqdn"' not in "\n".join(head) and choose(head, build_sources()).name == "azure-firewall"
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``scan -`` reads Azure Firewall records from stdin."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{APP}\n{NET}\n".encode())))
+    code = main(["scan", "-", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["inputs"][0]["format"] == "azure-firewall"
+    assert {d["host"] for d in report["destinations"]} == {"mirror.example.net", "52.239.184.180"}

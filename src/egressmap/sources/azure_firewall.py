@@ -35,7 +35,8 @@ _LEGACY = (
     "AzureFirewallNatRule",
     "AzureFirewallDnsProxy",
 )
-_MARKS = ('"AZFW', '"AzureFirewall', '"Fqdn"', '"QueryName"', '"msg_s"', "request from ", "DNS Request: ")
+_MARKS = ('"AZFW', '"AzureFirewall', '"Fqdn"', '"QueryName"', '"msg_s"', '"ActionReason"', '"RuleCollection"')
+_MSG_MARKS = ("request from ", "DNS Request: ")
 _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL", "REFUSED", "ERROR"})
 _SCHEMES = {"HTTP": "http", "HTTPS": "https"}
 _DEFAULT_PORTS = {"HTTP": 80, "HTTPS": 443}
@@ -61,9 +62,7 @@ class AzureFirewall(Source):
         text = "\n".join(head)
         if any(mark in text for mark in _MARKS[:2]):
             return 1.0
-        if ('"SourceIp"' in text and any(m in text for m in _MARKS[2:5])) or (
-            '"msg"' in text and any(m in text for m in _MARKS[5:])
-        ):
+        if any(m in text for m in _MARKS[2:]) or ('"msg"' in text and any(m in text for m in _MSG_MARKS)):
             return 0.95
         return -1.0
 
