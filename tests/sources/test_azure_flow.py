@@ -153,3 +153,14 @@ def test_scan_reads_a_vnet_flow_log(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 0, err
     assert report["inputs"][0]["format"] == "azure-flow"
     assert {(d["host"], d["port"]) for d in report["destinations"]} == {("52.239.184.180", 443)}
+
+
+def test_vnet_seconds_stamp_and_encryption_drop() -> None:
+    """A VNet tuple in seconds is read as seconds; NX_NOT_ACCEPTED (dropped, not encrypted) is denied."""
+    record = _vnet([
+        "1795161600,10.2.0.6,52.239.184.181,23956,443,6,O,B,NX,,,,",
+        "1795161600123,10.2.0.6,52.239.184.182,23957,443,6,O,B,NX_NOT_ACCEPTED,0,0,0,0",
+    ])  # fmt: skip
+    plain, dropped = _obs(list(AzureFlow().read([json.dumps(record)], "v.json")))
+    assert (plain.time, plain.outcome) == (1795161600.0, "allowed")
+    assert dropped.time == pytest.approx(1795161600.123) and dropped.outcome == "denied"

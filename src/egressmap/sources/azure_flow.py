@@ -21,6 +21,8 @@ from .azure_json import records
 from .interface import Item, Source
 
 _MARKS = ('"flowTuples"', "NetworkSecurityGroupFlowEvent", "FlowLogFlowEvent")
+MILLISECONDS = 10**11
+"""A tuple time above this is in milliseconds (VNet flow logs; some documented samples use seconds)."""
 _PROTOCOLS = {"T": "TCP", "U": "UDP", "6": "TCP", "17": "UDP", "1": "ICMP", "58": "ICMPv6"}
 
 
@@ -146,9 +148,10 @@ def _tuple(text: str, vnet: bool) -> tuple[float, str, str, str, int, str, Outco
     port = int(dport)
     if direction == "I" or not 0 < port < 65536:
         return None
-    when = int(stamp) / 1000.0 if vnet else float(stamp)
-    if vnet:
-        outcome: Outcome = "denied" if flag == "D" else "allowed"
+    when = int(stamp) / 1000.0 if int(stamp) > MILLISECONDS else float(stamp)
+    if vnet:  # state D: denied; NX_NOT_ACCEPTED: dropped for want of encryption
+        dropped = flag == "D" or (len(parts) > 8 and parts[8] == "NX_NOT_ACCEPTED")
+        outcome: Outcome = "denied" if dropped else "allowed"
     elif flag in ("A", "D"):
         outcome = "denied" if flag == "D" else "allowed"
     else:
