@@ -12,10 +12,13 @@ number; the records before it are kept (and the following lines, for JSON lines)
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Generator, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from ..model import Skipped
@@ -44,7 +47,7 @@ def records(lines: Iterable[str], origin: str) -> Iterator[Found]:
     if _whole(first):
         yield from _json_lines(held, it, origin)
     else:
-        yield from _document([*held, *it], origin)
+        yield from _document(chain(held, it), origin)
 
 
 def _whole(text: str) -> bool:
@@ -121,17 +124,23 @@ def _row(names: list[str], row: object, lineno: int, origin: str) -> Found:
 class _Text:
     """A document's text and the offset each line starts at."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.text = "\n".join(lines)
-        self.starts = [0]
-        for line in lines[:-1]:
-            self.starts.append(self.starts[-1] + len(line) + 1)
+    def __init__(self, lines: Iterable[str]) -> None:
+        buffer = io.StringIO()
+        self.starts = array("q")
+        offset = 0
+        for line in lines:  # lines come without their newline
+            self.starts.append(offset)
+            offset += len(line) + 1
+            buffer.write(line)
+            buffer.write("\n")
+        self.text = buffer.getvalue()
+        del buffer
 
     def line(self, pos: int) -> int:
         return bisect_right(self.starts, pos)
 
 
-def _document(lines: list[str], origin: str) -> Iterator[Found]:
+def _document(lines: Iterable[str], origin: str) -> Iterator[Found]:
     doc = _Text(lines)
     text = doc.text
     start = len(text) - len(text.lstrip())
