@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UnknownFormat
+from .azure_firewall import AzureFirewall
+from .azure_flow import AzureFlow
 from .freetext import FreeText
 from .interface import Item, Source
 from .plainlist import PlainList
@@ -31,6 +33,8 @@ FORMAT_NAMES: tuple[str, ...] = (
     "list",
     "record",
     "zeek",
+    "azure-firewall",
+    "azure-flow",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -76,6 +80,8 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["zeek"] = ZeekLog()  # before squid-auto: a Zeek header fits exactly, no Squid layout to infer
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
+    sources["azure-firewall"] = AzureFirewall()
+    sources["azure-flow"] = AzureFlow()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
