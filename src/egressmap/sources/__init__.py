@@ -12,6 +12,7 @@ from .freetext import FreeText
 from .interface import Item, Source
 from .plainlist import PlainList
 from .record import ProxyRecord
+from .route53_resolver import ResolverLog
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 from .squid_infer import SquidAuto, SquidLayoutUnknown
@@ -29,6 +30,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "text",
     "list",
     "record",
+    "route53-resolver",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -73,6 +75,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
         sources[key] = SquidLog(LogFormat(name, spec), key)
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
+    sources["route53-resolver"] = ResolverLog()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
