@@ -10,12 +10,14 @@ from pathlib import Path
 from ..errors import UnknownFormat
 from .freetext import FreeText
 from .interface import Item, Source
+from .network_firewall import NetworkFirewallLog
 from .plainlist import PlainList
 from .record import ProxyRecord
 from .route53_resolver import ResolverLog
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 from .squid_infer import SquidAuto, SquidLayoutUnknown
+from .suricata_eve import SuricataEve
 
 __all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "SquidLayoutUnknown", "build_sources", "choose"]
 
@@ -31,6 +33,8 @@ FORMAT_NAMES: tuple[str, ...] = (
     "list",
     "record",
     "route53-resolver",
+    "aws-network-firewall",
+    "suricata-eve",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -76,6 +80,8 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
     sources["route53-resolver"] = ResolverLog()
+    sources["aws-network-firewall"] = NetworkFirewallLog()
+    sources["suricata-eve"] = SuricataEve()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
