@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ..hostnames import drop_reason, normalize_host
@@ -86,7 +87,12 @@ def epoch_of(value: object) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    text = str(value).strip()
+    return _epoch_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _epoch_text(text: str) -> float | None:
+    """:func:`epoch_of` for text (log lines share their seconds, so this is cached)."""
     try:
         return float(text)
     except ValueError:
@@ -103,12 +109,21 @@ def epoch_of(value: object) -> float | None:
 
 def name_or_skip(raw: str, origin: str, lineno: int) -> str | Skipped:
     """A normalised host name, or the skipped line saying why it is not a destination."""
+    host, why, bad = _checked(raw)
+    if bad:
+        return Skipped(origin, lineno, why)
+    return Skipped(origin, lineno, why, kind="dropped") if why else host
+
+
+@lru_cache(maxsize=65536)
+def _checked(raw: str) -> tuple[str, str, bool]:
+    """(host, why it is no destination or "", whether it is bad): logs repeat a few names many times."""
     try:
         host = normalize_host(raw)
     except ValueError as exc:
-        return Skipped(origin, lineno, f"{exc}: {raw[:80]!r}")
+        return "", f"{exc}: {raw[:80]!r}", True
     why = drop_reason(host)
-    return Skipped(origin, lineno, f"{why}: {host}", kind="dropped") if why else host
+    return host, f"{why}: {host}" if why else "", False
 
 
 def text_field(data: Mapping[str, Any], key: str) -> str:
