@@ -96,7 +96,28 @@ def test_cloudwatch_export_prefixes_are_read() -> None:
     """The same records after a time and a log stream, as CloudWatch Logs exports them."""
     lines = [f"2026-11-03T09:14:2{i}.118000+00:00 {STREAM} {record()}" for i in range(3)]
     assert ResolverLog().sniff(lines) == 1.0
-    assert [o.host for o in read(*lines) if isinstance(o, Observation)] == ["files.pythonhosted.org"] * 3
+    (obs,) = read(*lines)
+    assert isinstance(obs, Observation) and (obs.host, obs.count) == ("files.pythonhosted.org", 3)
+
+
+def test_identical_queries_are_counted_with_their_clients_and_time_span() -> None:
+    """Repeated queries become one counted observation: first line as source, clients sampled, time span."""
+    items = read(
+        record(query_timestamp="2026-11-03T09:14:30Z"),
+        record(srcaddr="10.40.7.20", srcids={"instance": "i-0aaaaaaaaaaaaaaa1"}),
+        record("pypi.org."),
+        record(query_timestamp="2026-11-03T09:15:00Z"),
+    )
+    first, pypi = items
+    assert isinstance(first, Observation) and isinstance(pypi, Observation)
+    assert (first.count, first.source, first.time, first.last_time) == (
+        3,
+        "r53.log:1",
+        1793697261.0,
+        1793697300.0,
+    )
+    assert first.clients == ("10.40.7.19", "i-07c3e5a9b1d2f4680", "10.40.7.20", "i-0aaaaaaaaaaaaaaa1")
+    assert (pypi.count, pypi.source, pypi.last_time) == (1, "r53.log:3", None)
 
 
 def test_bad_records_are_counted_with_line_numbers_and_good_ones_kept() -> None:

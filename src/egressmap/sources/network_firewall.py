@@ -14,6 +14,7 @@ from ..model import Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record
 from .eve import observations
 from .interface import Item, Source, match_ratio
+from .obs_tally import ObservationTally
 
 SEEN_BY = "AWS Network Firewall"
 _KEYS = frozenset({"firewall_name", "event"})
@@ -30,7 +31,8 @@ class NetworkFirewallLog(Source):
         return match_ratio(head, lambda line: has_keys(line, _KEYS))
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """The observations of each record; bad records are counted with their line numbers."""
+        """The observations of each record, identical ones counted together; bad records with their line numbers."""
+        tally = ObservationTally()
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -45,4 +47,9 @@ class NetworkFirewallLog(Source):
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad {SEEN_BY} record: {exc}")
                 continue
-            yield from items
+            for item in items:
+                if isinstance(item, Skipped):
+                    yield item
+                else:
+                    tally.add(item)
+        yield from tally.observations()

@@ -23,6 +23,7 @@ from ..hostnames import default_port
 from ..model import Observation, Outcome, Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, text_field
 from .interface import Item, Source, match_ratio
+from .obs_tally import ObservationTally
 
 MAJOR_VERSION = "1"
 """The Resolver log major version this reader knows (the format doc's current version is 1.1)."""
@@ -115,7 +116,8 @@ class ResolverLog(Source):
         return match_ratio(head, lambda line: has_keys(line, _KEYS))
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """One ``dns`` observation per query; bad records are counted with their line numbers."""
+        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
+        tally = ObservationTally()
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -124,7 +126,12 @@ class ResolverLog(Source):
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
                 continue
-            yield _observation(query, origin, lineno)
+            item = _observation(query, origin, lineno)
+            if isinstance(item, Skipped):
+                yield item
+            else:
+                tally.add(item)
+        yield from tally.observations()
 
 
 def _observation(query: ResolverQuery, origin: str, lineno: int) -> Item:

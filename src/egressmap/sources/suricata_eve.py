@@ -13,6 +13,7 @@ from ..model import Skipped
 from .aws_json import BadRecord, has_keys, load_record
 from .eve import observations
 from .interface import Item, Source, match_ratio
+from .obs_tally import ObservationTally
 
 SEEN_BY = "Suricata EVE"
 _KEYS = frozenset({"timestamp", "event_type"})
@@ -32,7 +33,8 @@ class SuricataEve(Source):
         return ratio * 0.95 if ratio > 0 else -1.0
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """The observations of each event; bad events are counted with their line numbers."""
+        """The observations of each event, identical ones counted together; bad events with their line numbers."""
+        tally = ObservationTally()
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -46,4 +48,9 @@ class SuricataEve(Source):
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad {SEEN_BY} event: {exc}")
                 continue
-            yield from items
+            for item in items:
+                if isinstance(item, Skipped):
+                    yield item
+                else:
+                    tally.add(item)
+        yield from tally.observations()
