@@ -52,7 +52,8 @@ class ResolverQuery:
     srcaddr: str
     instance: str | None
     time: float | None
-    answers: tuple[Answer, ...]
+    raw_answers: tuple[Any, ...]
+    """``answers`` as logged; :attr:`answers` parses them when asked (most readers never do)."""
     firewall_action: str | None
     firewall_rule_group: str | None
     vpc_id: str | None
@@ -63,6 +64,15 @@ class ResolverQuery:
         if self.firewall_action == "BLOCK":
             return "denied"
         return "failed" if self.rcode in _FAILED_RCODES else "unknown"
+
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        """The answer records (``Rdata``, ``Type``, ``Class``); entries without ``Rdata`` are left out."""
+        return tuple(
+            Answer(str(a.get("Rdata", "")), str(a.get("Type", "")), str(a.get("Class", "IN")))
+            for a in self.raw_answers
+            if isinstance(a, dict) and a.get("Rdata")
+        )
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -84,11 +94,6 @@ def parse_query(data: dict[str, Any]) -> ResolverQuery:
     raw_answers = data.get("answers") or []
     if not isinstance(raw_answers, list):
         raise BadRecord("field 'answers' is not a list")
-    answers = tuple(
-        Answer(str(a.get("Rdata", "")), str(a.get("Type", "")), str(a.get("Class", "IN")))
-        for a in raw_answers
-        if isinstance(a, dict) and a.get("Rdata")
-    )
     action = data.get("firewall_rule_action")
     group = data.get("firewall_rule_group_id")
     return ResolverQuery(
@@ -98,7 +103,7 @@ def parse_query(data: dict[str, Any]) -> ResolverQuery:
         srcaddr=text_field(data, "srcaddr"),
         instance=str(instance) if instance else None,
         time=epoch_of(data.get("query_timestamp")),
-        answers=answers,
+        raw_answers=tuple(raw_answers),
         firewall_action=str(action).upper() if action else None,
         firewall_rule_group=str(group) if group else None,
         vpc_id=str(data["vpc_id"]) if data.get("vpc_id") else None,
