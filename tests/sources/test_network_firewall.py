@@ -216,3 +216,19 @@ def test_sniffing_picks_the_network_firewall_reader() -> None:
     head = [alert(sni="pypi.org"), netflow(), tls_log()]
     assert choose(head, build_sources()).name == "aws-network-firewall"
     assert "aws-network-firewall" in FORMAT_NAMES
+
+
+def test_a_revocation_drop_and_a_blocked_alert_without_a_name() -> None:
+    """A revoked certificate dropped is denied; a blocked alert with no name is its dest_ip, denied."""
+    revoked, unnamed = read(
+        tls_log(
+            "updates.example.com",
+            tls_error=None,
+            revocation_check={"leaf_cert_fpr": "ab12", "status": "REVOKED", "action": "DROP"},
+        ),
+        alert(),
+    )
+    assert isinstance(revoked, Observation) and revoked.outcome == "denied"
+    assert "certificate revocation check REVOKED" in revoked.reason
+    assert isinstance(unnamed, Observation) and (unnamed.host, unnamed.outcome) == ("104.16.24.34", "denied")
+    assert unnamed.reason.endswith("(alert record, alert action blocked; no name seen)")
