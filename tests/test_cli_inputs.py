@@ -172,22 +172,24 @@ def test_a_real_binary_file_is_still_refused(tmp_path: Path, capsys: pytest.Capt
     )
 
 
-def test_route53_resolver_json_is_named_and_exits_3(
+def test_route53_resolver_json_is_read_as_dns_evidence(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Route 53 Resolver query logs: named on stderr even with -q, what it is and what to do, exit 3."""
+    """Route 53 Resolver query logs (once "not read", exit 3) are now read: each name an observed DNS entry."""
     log = tmp_path / "vpcdnsquerylogs.log"
     log.write_text("".join(_resolver(n, i) + "\n" for i, n in enumerate(HOSTS * 4)))
-    code, out, err = run(capsys, "build", "-q", str(log))
-    assert code == 3
-    assert f"{log}: no destination found (read as text; 20 lines: 0 blank, 0 comments" in err
-    assert "looks like JSON lines, a Route 53 Resolver query log (keys: version, account_id" in err
-    assert "egressmap does not read this format yet" in err and ".query_name" in err
-    assert "entries: []" in out
+    code, out, err = run(capsys, "build", "-q", str(log), "--to", "list")
+    assert code == 0 and err == ""
+    assert out == "# HTTPS Destinations\n" + "".join(f"{h}:443\n" for h in sorted(HOSTS))
     code, out, err = run(capsys, "scan", str(log), "--json")
-    assert code == 3 and "Route 53" in json.loads(out)["inputs"][0]["not_read"]
-    code, _, err = run(capsys, "scan", str(log), "--strict")
-    assert code == 1 and "--strict" in err
+    report = json.loads(out)
+    assert code == 0 and report["inputs"][0]["format"] == "route53-resolver"
+    assert report["inputs"][0]["not_read"] is None and report["inputs"][0]["observations"] == 20
+    pypi = next(d for d in report["destinations"] if d["host"] == "pypi.org")
+    assert pypi["clients"] == ["10.0.12.34", "i-0f1e2d3c4b5a69788"] and pypi["count"] == 4
+    assert pypi["reasons"] == [
+        "observed: DNS query seen in a Route 53 Resolver query log (DNS only: no connection seen)"
+    ]
 
 
 def test_csv_with_a_header_is_named_and_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,8 +223,8 @@ def test_an_input_with_nothing_in_it_is_named_even_with_q(
 
 def test_every_input_unread_is_still_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Structured data that is the only input is read without error: exit 3 (partial), not 1 (no input)."""
-    log = tmp_path / "query.log"
-    log.write_text(_resolver("pypi.org", 1) + "\n")
+    log = tmp_path / "audit.log"  # (a Resolver log was the example here until egressmap read it)
+    log.write_text('{"ts":1793697261,"user":"alice","action":"login","ok":true}\n')
     assert run(capsys, "scan", str(log))[0] == 3
     missing = tmp_path / "nope.log"
     assert run(capsys, "scan", str(missing))[0] == 1

@@ -12,11 +12,14 @@ from .azure_firewall import AzureFirewall
 from .azure_flow import AzureFlow
 from .freetext import FreeText
 from .interface import Item, Source
+from .network_firewall import NetworkFirewallLog
 from .plainlist import PlainList
 from .record import ProxyRecord
+from .route53_resolver import ResolverLog
 from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 from .squid_infer import SquidAuto, SquidLayoutUnknown
+from .suricata_eve import SuricataEve
 from .zeek import ZeekLog
 
 __all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "SquidLayoutUnknown", "build_sources", "choose"]
@@ -35,6 +38,9 @@ FORMAT_NAMES: tuple[str, ...] = (
     "zeek",
     "azure-firewall",
     "azure-flow",
+    "route53-resolver",
+    "aws-network-firewall",
+    "suricata-eve",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -80,6 +86,9 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["zeek"] = ZeekLog()  # before squid-auto: a Zeek header fits exactly, no Squid layout to infer
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
+    sources["route53-resolver"] = ResolverLog()
+    sources["aws-network-firewall"] = NetworkFirewallLog()
+    sources["suricata-eve"] = SuricataEve()
     sources["azure-firewall"] = AzureFirewall()
     sources["azure-flow"] = AzureFlow()
     sources["list"] = PlainList()

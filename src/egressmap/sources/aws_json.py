@@ -1,0 +1,136 @@
+"""Small helpers shared by the readers of AWS JSON-lines logs (Route 53 Resolver, Network Firewall).
+
+AWS delivers these logs as one JSON object per line to S3 or Firehose; CloudWatch Logs exports (``aws logs
+tail``, ``awslogs get``, egressmap's own ``fetch``) put a time and the log group or stream before the object.
+:func:`json_record` accepts both.
+
+>>> json_record('2026-11-03T09:14:21Z vpc-1_vpcdnsquerylogs {"a": 1}')
+{'a': 1}
+>>> port_of("443"), port_of(8883), port_of("-")
+(443, 8883, None)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from ..hostnames import drop_reason, normalize_host
+from ..model import Skipped
+
+MAX_PREFIX = 200
+"""Longest prefix before the JSON object on a line (a time, a log group and a log stream)."""
+
+NO_NAME = frozenset({"", "-"})
+"""What a log writes where it has no name (Network Firewall writes ``"-"`` for a missing SNI)."""
+
+
+class BadRecord(ValueError):
+    """A record that cannot be used; its message says why (it becomes a malformed line)."""
+
+
+def json_record(line: str) -> dict[str, Any] | None:
+    """The JSON object on a line, after an optional prefix without braces; None when there is none."""
+    start = line.find("{")
+    if start < 0 or start > MAX_PREFIX:
+        return None
+    text = line[start:].strip()
+    if not text.endswith("}"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def load_record(line: str) -> dict[str, Any]:
+    """Like :func:`json_record`, but says what is wrong (cut mid-record, not an object)."""
+    start = line.find("{")
+    if start < 0 or start > MAX_PREFIX:
+        raise BadRecord("not a JSON object")
+    try:
+        data = json.loads(line[start:])
+    except json.JSONDecodeError as exc:
+        raise BadRecord(f"JSON cut or damaged ({exc.msg} at column {start + exc.pos + 1})") from exc
+    except ValueError as exc:
+        raise BadRecord(f"JSON damaged ({exc})") from exc
+    if not isinstance(data, dict):
+        raise BadRecord("not a JSON object")
+    return data
+
+
+def has_keys(line: str, keys: frozenset[str]) -> bool:
+    """The line holds a JSON object with all these top-level keys (for sniffing)."""
+    data = json_record(line)
+    return data is not None and keys <= data.keys()
+
+
+def port_of(value: object) -> int | None:
+    """A port written as an int or a string (Network Firewall TLS logs use strings); None when absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 65536 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value)
+        return number if 0 < number < 65536 else None
+    return None
+
+
+def epoch_of(value: object) -> float | None:
+    """Seconds since the epoch from epoch seconds (int or string) or an ISO 8601 time; None when unreadable."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return _epoch_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _epoch_text(text: str) -> float | None:
+    """:func:`epoch_of` for text (log lines share their seconds, so this is cached)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"  # Suricata's +0000
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def name_or_skip(raw: str, origin: str, lineno: int) -> str | Skipped:
+    """A normalised host name, or the skipped line saying why it is not a destination."""
+    host, why, bad = _checked(raw)
+    if bad:
+        return Skipped(origin, lineno, why)
+    return Skipped(origin, lineno, why, kind="dropped") if why else host
+
+
+@lru_cache(maxsize=65536)
+def _checked(raw: str) -> tuple[str, str, bool]:
+    """(host, why it is no destination or "", whether it is bad): logs repeat a few names many times."""
+    try:
+        host = normalize_host(raw)
+    except ValueError as exc:
+        return "", f"{exc}: {raw[:80]!r}", True
+    why = drop_reason(host)
+    return host, f"{why}: {host}" if why else "", False
+
+
+def text_field(data: Mapping[str, Any], key: str) -> str:
+    """A required string field; :class:`BadRecord` names it when it is missing or empty."""
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise BadRecord(f"missing field {key!r}")
+    if isinstance(value, dict | list):
+        raise BadRecord(f"field {key!r} is not a string")
+    return str(value)

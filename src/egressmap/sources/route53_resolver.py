@@ -1,0 +1,171 @@
+"""Route 53 Resolver query logs: JSON lines as delivered to S3 or Firehose, or as CloudWatch Logs exports them.
+
+Each record is one DNS question a VPC asked the Resolver. It becomes a ``dns`` observation of the name (the
+``query_name`` without its trailing dot) at tier ``observed``, whose reason names DNS: a lookup shows the name
+was wanted, not that a connection followed. A query has no port, so the port is the one egressmap gives every
+name seen without one (443, :func:`egressmap.hostnames.default_port`).
+
+Outcomes: a DNS Firewall ``BLOCK`` is ``denied``; ``NXDOMAIN`` and ``SERVFAIL`` are ``failed`` (a name only ever
+answered NXDOMAIN stays in ``scan``); any other answer is ``unknown``, since a resolved name says nothing of the
+connection. ``ALERT`` and ``ALLOW`` firewall actions keep the rcode's outcome and are named in the reason.
+The clients are ``srcaddr`` and, when present, the instance id ``srcids.instance``. Only the major ``version``
+is compared (AWS bumps the minor version when it adds fields). The answers are kept by :func:`parse_query` for
+a later join with flow logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..hostnames import default_port
+from ..model import Observation, Outcome, Skipped
+from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, text_field
+from .interface import Item, Source, match_ratio
+from .obs_tally import ObservationTally
+
+MAJOR_VERSION = "1"
+"""The Resolver log major version this reader knows (the format doc's current version is 1.1)."""
+_KEYS = frozenset({"query_name", "srcaddr", "version"})
+_FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
+_REVERSE = (".in-addr.arpa", ".ip6.arpa")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer record of a query (``Rdata`` is an address for A/AAAA, a name for CNAME)."""
+
+    rdata: str
+    type: str
+    klass: str = "IN"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverQuery:
+    """One Resolver query log record, parsed (the parts egressmap uses)."""
+
+    name: str
+    """``query_name`` without its trailing dot, not yet normalised."""
+    query_type: str
+    rcode: str
+    srcaddr: str
+    instance: str | None
+    time: float | None
+    raw_answers: tuple[Any, ...]
+    """``answers`` as logged; :attr:`answers` parses them when asked (most readers never do)."""
+    firewall_action: str | None
+    firewall_rule_group: str | None
+    vpc_id: str | None
+
+    @property
+    def outcome(self) -> Outcome:
+        """The outcome: denied (DNS Firewall BLOCK), failed (NXDOMAIN, SERVFAIL) or unknown."""
+        if self.firewall_action == "BLOCK":
+            return "denied"
+        return "failed" if self.rcode in _FAILED_RCODES else "unknown"
+
+    @property
+    def answers(self) -> tuple[Answer, ...]:
+        """The answer records (``Rdata``, ``Type``, ``Class``); entries without ``Rdata`` are left out."""
+        return tuple(
+            Answer(str(a.get("Rdata", "")), str(a.get("Type", "")), str(a.get("Class", "IN")))
+            for a in self.raw_answers
+            if isinstance(a, dict) and a.get("Rdata")
+        )
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The A and AAAA answers (what a flow to this name would be addressed to)."""
+        return tuple(a.rdata for a in self.answers if a.type in ("A", "AAAA"))
+
+
+def parse_query(data: dict[str, Any]) -> ResolverQuery:
+    """One record's fields; :class:`~.aws_json.BadRecord` says what is missing or unsupported."""
+    version = text_field(data, "version")
+    if version.split(".", 1)[0].strip() != MAJOR_VERSION:
+        raise BadRecord(
+            f"Route 53 Resolver log version {version[:20]} is not supported "
+            f"(egressmap reads version {MAJOR_VERSION}.x)"
+        )
+    name = text_field(data, "query_name").strip().removesuffix(".")
+    srcids = data.get("srcids")
+    instance = srcids.get("instance") if isinstance(srcids, dict) else None
+    raw_answers = data.get("answers") or []
+    if not isinstance(raw_answers, list):
+        raise BadRecord("field 'answers' is not a list")
+    action = data.get("firewall_rule_action")
+    group = data.get("firewall_rule_group_id")
+    return ResolverQuery(
+        name=name,
+        query_type=str(data.get("query_type") or "?"),
+        rcode=text_field(data, "rcode").upper(),
+        srcaddr=text_field(data, "srcaddr"),
+        instance=str(instance) if instance else None,
+        time=epoch_of(data.get("query_timestamp")),
+        raw_answers=tuple(raw_answers),
+        firewall_action=str(action).upper() if action else None,
+        firewall_rule_group=str(group) if group else None,
+        vpc_id=str(data["vpc_id"]) if data.get("vpc_id") else None,
+    )
+
+
+class ResolverLog(Source):
+    """Route 53 Resolver query logs."""
+
+    name = "route53-resolver"
+    description = "Route 53 Resolver query logs (JSON lines from S3/Firehose, or CloudWatch Logs exports)"
+
+    def sniff(self, head: Sequence[str]) -> float:
+        """Most lines hold a JSON object with ``query_name``, ``srcaddr`` and ``version``."""
+        return match_ratio(head, lambda line: has_keys(line, _KEYS))
+
+    def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
+        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
+        tally = ObservationTally()
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                query = parse_query(load_record(line))
+            except BadRecord as exc:
+                yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
+                continue
+            item = _observation(query, origin, lineno)
+            if isinstance(item, Skipped):
+                yield item
+            else:
+                tally.add(item)
+        yield from tally.observations()
+
+
+def _observation(query: ResolverQuery, origin: str, lineno: int) -> Item:
+    if query.name.lower().endswith(_REVERSE):
+        return Skipped(origin, lineno, f"reverse lookup ({query.query_type}): {query.name}", kind="dropped")
+    host = name_or_skip(query.name, origin, lineno)
+    if isinstance(host, Skipped):
+        return host
+    return Observation(
+        host=host,
+        port=default_port(None),
+        kind="dns",
+        tier="observed",
+        reason=_reason(query),
+        source=f"{origin}:{lineno}",
+        outcome=query.outcome,
+        clients=(query.srcaddr, query.instance) if query.instance else (query.srcaddr,),
+        time=query.time,
+    )
+
+
+def _reason(query: ResolverQuery) -> str:
+    what = "DNS query seen in a Route 53 Resolver query log (DNS only: no connection seen)"
+    if query.firewall_action == "BLOCK":
+        return f"{what}; blocked by DNS Firewall (BLOCK, rule group {query.firewall_rule_group or '?'})"
+    if query.firewall_action:
+        what += (
+            f"; DNS Firewall action {query.firewall_action} (rule group {query.firewall_rule_group or '?'})"
+        )
+    if query.rcode in _FAILED_RCODES:
+        what += f"; answered {query.rcode}"
+    return what
