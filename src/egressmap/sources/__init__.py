@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import UnknownFormat
 from .freetext import FreeText
 from .interface import Item, Source
+from .pcap import PcapCapture
 from .plainlist import PlainList
 from .record import ProxyRecord
 from .squid import SquidLog
@@ -29,6 +30,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "text",
     "list",
     "record",
+    "pcap",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -73,6 +75,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
         sources[key] = SquidLog(LogFormat(name, spec), key)
     sources["squid-auto"] = SquidAuto()
     sources["record"] = ProxyRecord()
+    sources["pcap"] = PcapCapture()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
