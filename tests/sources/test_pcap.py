@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dpkt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from egressmap.ingest import IngestReport, observe
 from egressmap.model import Observation, Skipped
@@ -85,6 +87,7 @@ def test_dns_sni_split_across_segments_and_the_dns_join() -> None:
     connects = [o for o in obs if o.kind == "connect"]
     sni, joined, bare = connects
     assert (sni.host, sni.port, sni.scheme, sni.clients, sni.time) == (SSM, 443, "https", (HOST,), 1.1)
+    assert (sni.outcome, joined.outcome, bare.outcome) == ("allowed", "unknown", "unknown")  # SYN-ACK seen
     assert sni.reason == "TLS ClientHello SNI in a packet capture"
     assert (joined.host, joined.port, joined.source) == (
         "ssmmessages.us-east-1.amazonaws.com",
@@ -231,3 +234,36 @@ def test_ingest_refuses_another_format_for_a_capture(tmp_path: Path) -> None:
     report = IngestReport()
     assert list(observe([str(path)], report, wanted="squid")) == []
     assert "a pcap capture, not --format squid" in (report.inputs[0].error or "")
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=120), max_size=6), st.integers(0, 40))
+def test_damaged_packets_never_stop_the_reading(frames: list[bytes], cut: int) -> None:
+    """Random bytes inside IP, UDP 53 and TCP 443 frames are reported or passed over, never an exception."""
+    packets: list[Packet] = []
+    for index, junk in enumerate(frames):
+        packets += [
+            (float(index), udp(RESOLVER, HOST, 53, 40000, junk)),
+            (float(index), tcp(HOST, "192.0.2.1", 50000 + index, 443, 1, ACK, b"\x16\x03\x01" + junk)),
+            (float(index), b"\x02" * 12 + b"\x08\x00" + junk),
+        ]
+    data = pcap_bytes(packets)
+    obs, problems, count = read(data[: len(data) - cut])
+    assert count <= len(packets)
+    assert all(isinstance(p.reason, str) for p in problems) and all(o.host for o in obs)
+
+
+def test_a_reset_before_the_answer_is_failed() -> None:
+    """A server (or firewall) resetting the SYN makes the connection failed; a client FIN leaves it unknown."""
+    RST = dpkt.tcp.TH_RST
+    packets = [
+        (1.0, tcp(HOST, "192.0.2.10", 50040, 443, 1, SYN)),
+        (1.1, tcp("192.0.2.10", HOST, 443, 50040, 0, RST | ACK)),
+        (1.2, tcp(HOST, "192.0.2.11", 50041, 80, 1, SYN)),
+        (1.3, tcp(HOST, "192.0.2.11", 50041, 80, 2, FIN | ACK)),
+    ]
+    obs, _, _ = read(pcap_bytes(packets))
+    assert [(o.host, o.port, o.outcome, o.scheme) for o in obs] == [
+        ("192.0.2.10", 443, "failed", "https"),
+        ("192.0.2.11", 80, "unknown", "http"),
+    ]

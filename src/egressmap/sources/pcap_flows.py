@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..hostnames import drop_reason, normalize_host, split_host_port
-from ..model import Observation, Skipped
+from ..model import Observation, Outcome, Skipped
 from .interface import Item
 from .pcap_decode import MORE, client_hello_sni, http_host
 
@@ -48,6 +48,8 @@ class Flow:
     pending: dict[int, bytes] = field(default_factory=dict)
     done: bool = False
     what: str = "connection"
+    outcome: Outcome = "unknown"
+    """``allowed`` once the server answered (SYN-ACK); ``failed`` when it reset the connection before that."""
 
 
 class Flows:
@@ -103,11 +105,19 @@ class Flows:
             self._append(flow, flow.pending.pop(flow.next_seq))
         return out + self._decide(flow)
 
-    def closed(self, key: FlowKey) -> list[Item]:
+    def answered(self, key: FlowKey) -> None:
+        """The server answered the client's SYN: the connection was allowed through."""
+        flow = self.flows.get(key)
+        if flow is not None:
+            flow.outcome = "allowed"
+
+    def closed(self, key: FlowKey, reset_by_server: bool = False) -> list[Item]:
         """The connection ended (FIN or RST): an undecided flow is reported now."""
         flow = self.flows.get(key)
         if flow is None or flow.done:
             return []
+        if reset_by_server and flow.outcome == "unknown":
+            flow.outcome = "failed"
         flow.done = True
         return [self._unnamed(flow)]
 
@@ -185,6 +195,7 @@ class Flows:
             reason=f"{how} in a packet capture",
             source=f"{self.origin}:{flow.number}",
             scheme=scheme,
+            outcome=flow.outcome,
             clients=(flow.client,),
             time=flow.time,
         )
@@ -202,6 +213,7 @@ class Flows:
                 f"gave for {flow.dns_name}",
                 source=where,
                 scheme=scheme,
+                outcome=flow.outcome,
                 clients=(flow.client,),
                 time=flow.time,
             )
@@ -218,6 +230,7 @@ class Flows:
             "before it gave this address",
             source=where,
             scheme=scheme,
+            outcome=flow.outcome,
             clients=(flow.client,),
             time=flow.time,
         )

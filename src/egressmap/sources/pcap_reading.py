@@ -97,14 +97,18 @@ class CaptureReading:
             key = (src, inner.sport, dst, inner.dport)
             if 53 in (inner.sport, inner.dport):
                 return self._dns_stream(key, bytes(inner.data), src, dst, frame)
-            syn, ack = inner.flags & dpkt.tcp.TH_SYN, inner.flags & dpkt.tcp.TH_ACK
-            if syn and not ack:
+            flags = inner.flags
+            if flags & dpkt.tcp.TH_SYN and not flags & dpkt.tcp.TH_ACK:
                 return self.flows.syn(key, inner.seq, frame.time, frame.number)
-            if inner.flags & (dpkt.tcp.TH_FIN | dpkt.tcp.TH_RST):
-                back = (dst, inner.dport, src, inner.sport)
-                return self.flows.closed(key) + self.flows.closed(back)
+            back = (dst, inner.dport, src, inner.sport)
+            if flags & dpkt.tcp.TH_SYN:
+                self.flows.answered(back)
+            out: list[Item] = []
             if inner.data and (key in self.flows.flows or inner.dport < inner.sport):
-                return self.flows.segment(key, inner.seq, bytes(inner.data), frame.time, frame.number)
+                out = self.flows.segment(key, inner.seq, bytes(inner.data), frame.time, frame.number)
+            if flags & (dpkt.tcp.TH_FIN | dpkt.tcp.TH_RST):
+                out += self.flows.closed(key) + self.flows.closed(back, bool(flags & dpkt.tcp.TH_RST))
+            return out
         return []
 
     def _dns_stream(
@@ -140,14 +144,23 @@ class CaptureReading:
             return []
         self.questions.pop((dst, src, msg.id), None)
         word, outcome = RCODES.get(msg.rcode, (f"rcode {msg.rcode}", "unknown"))
+        item = self._dns(
+            question.name,
+            dst,
+            frame.time,
+            frame.number,
+            outcome,
+            f"DNS lookup seen in a packet capture (answer {word})",
+        )
+        if not isinstance(item, Observation):
+            return [item]
         for answer in msg.an:
             if answer.type in (dpkt.dns.DNS_A, dpkt.dns.DNS_AAAA):
                 family = socket.AF_INET if answer.type == dpkt.dns.DNS_A else socket.AF_INET6
                 if len(self.names) >= MAX_NAMES:
                     self.names.pop(next(iter(self.names)))
-                self.names[socket.inet_ntop(family, answer.rdata)] = question.name
-        reason = f"DNS lookup seen in a packet capture (answer {word})"
-        return [self._dns(question.name, dst, frame.time, frame.number, outcome, reason)]
+                self.names[socket.inet_ntop(family, answer.rdata)] = item.host
+        return [item]
 
     def _dns(self, name: str, client: str, time: float, number: int, outcome: Outcome, reason: str) -> Item:
         try:
