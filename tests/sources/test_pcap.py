@@ -267,3 +267,22 @@ def test_a_reset_before_the_answer_is_failed() -> None:
         ("192.0.2.10", 443, "failed", "https"),
         ("192.0.2.11", 80, "unknown", "http"),
     ]
+
+
+def test_the_dns_answer_to_the_same_client_names_the_flow_first() -> None:
+    """Two clients got different names for one address: each connection takes its own client's answer."""
+    other = "10.0.0.6"
+    packets = [
+        *lookup("a.example.com", 21, ["198.51.100.20"], 1.0),
+        (1.1, udp(other, RESOLVER, 40100, 53, dns_query("b.example.com", 22))),
+        (1.2, udp(RESOLVER, other, 53, 40100, dns_answer("b.example.com", 22, ["198.51.100.20"]))),
+        (2.0, tcp(HOST, "198.51.100.20", 50050, 443, 1, SYN)),
+        (2.1, tcp(other, "198.51.100.20", 50051, 443, 1, SYN)),
+        (2.2, tcp("10.0.0.7", "198.51.100.20", 50052, 443, 1, SYN)),
+    ]
+    obs, _, _ = read(pcap_bytes(packets))
+    assert [(o.host, o.clients) for o in obs if o.kind == "connect"] == [
+        ("a.example.com", (HOST,)),
+        ("b.example.com", (other,)),
+        ("b.example.com", ("10.0.0.7",)),  # no answer of its own: the last answer to any client
+    ]

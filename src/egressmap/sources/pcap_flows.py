@@ -55,15 +55,16 @@ class Flow:
 class Flows:
     """The flows of one capture; :meth:`segment` and :meth:`finish` return what they learned."""
 
-    def __init__(self, origin: str, dns_names: dict[str, str]) -> None:
+    def __init__(self, origin: str, dns_names: dict[tuple[str, str], str]) -> None:
         self.origin = origin
         self.dns_names = dns_names
+        """(client, address) -> name, and ("", address) -> the name last answered to any client."""
         self.flows: OrderedDict[FlowKey, Flow] = OrderedDict()
 
     def syn(self, key: FlowKey, seq: int, time: float, number: int) -> list[Item]:
         """A client opened a connection (SYN without ACK)."""
         out = self._room()
-        self.flows[key] = Flow(key[0], key[2], key[3], time, number, self.dns_names.get(key[2]), seq + 1)
+        self.flows[key] = Flow(key[0], key[2], key[3], time, number, self._name(key), seq + 1)
         return out
 
     def quic(self, key: FlowKey, time: float, number: int) -> list[Item]:
@@ -71,9 +72,7 @@ class Flows:
         if key in self.flows:
             return []
         out = self._room()
-        flow = Flow(
-            key[0], key[2], key[3], time, number, self.dns_names.get(key[2]), done=True, what="QUIC flow"
-        )
+        flow = Flow(key[0], key[2], key[3], time, number, self._name(key), done=True, what="QUIC flow")
         self.flows[key] = flow
         out.append(Skipped(self.origin, number, QUIC, kind="warning"))
         out.append(self._unnamed(flow))
@@ -85,7 +84,7 @@ class Flows:
         out: list[Item] = []
         if flow is None:
             out = self._room()
-            flow = Flow(key[0], key[2], key[3], time, number, self.dns_names.get(key[2]), seq)
+            flow = Flow(key[0], key[2], key[3], time, number, self._name(key), seq)
             self.flows[key] = flow
         if flow.done or not payload:
             return out
@@ -104,6 +103,10 @@ class Flows:
         while flow.next_seq in flow.pending:
             self._append(flow, flow.pending.pop(flow.next_seq))
         return out + self._decide(flow)
+
+    def _name(self, key: FlowKey) -> str | None:
+        """The name of the flow's address in a DNS answer to the same client, else to any client, else None."""
+        return self.dns_names.get((key[0], key[2])) or self.dns_names.get(("", key[2]))
 
     def answered(self, key: FlowKey) -> None:
         """The server answered the client's SYN: the connection was allowed through."""

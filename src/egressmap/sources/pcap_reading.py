@@ -35,7 +35,7 @@ class CaptureReading:
     def __init__(self, binary: BinaryIO, origin: str) -> None:
         self.file = CaptureFile(binary, origin)
         self.origin = origin
-        self.names: dict[str, str] = {}
+        self.names: dict[tuple[str, str], str] = {}
         self.flows = Flows(origin, self.names)
         self.questions: dict[tuple[str, str, int], tuple[str, float, int]] = {}
         self.streams: dict[tuple[str, int, str, int], bytearray] = {}
@@ -157,9 +157,10 @@ class CaptureReading:
         for answer in msg.an:
             if answer.type in (dpkt.dns.DNS_A, dpkt.dns.DNS_AAAA):
                 family = socket.AF_INET if answer.type == dpkt.dns.DNS_A else socket.AF_INET6
-                if len(self.names) >= MAX_NAMES:
+                while len(self.names) >= MAX_NAMES:
                     self.names.pop(next(iter(self.names)))
-                self.names[socket.inet_ntop(family, answer.rdata)] = item.host
+                address = socket.inet_ntop(family, answer.rdata)
+                self.names[dst, address] = self.names["", address] = item.host
         return [item]
 
     def _dns(self, name: str, client: str, time: float, number: int, outcome: Outcome, reason: str) -> Item:
