@@ -77,3 +77,21 @@ def test_scan_a_capture_on_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     hosts = {d["host"]: d for d in doc["destinations"]}
     assert hosts["nope.example.com"]["failed"] == 1 and hosts["nope.example.com"]["flag"] == "only failed"
     assert doc["inputs"][0]["format"] == "pcap"
+
+
+def test_format_pcap_reads_a_capture_and_refuses_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--format pcap`` reads a capture; on a text input it says the input is not a capture."""
+    capture, text = tmp_path / "c.pcap", tmp_path / "hosts.txt"
+    capture.write_bytes(pcap_bytes(_capture()))
+    text.write_text("pypi.org\n")
+    code, doc, _ = _scan(capsys, str(capture), "--format", "pcap")
+    assert code == 0 and doc["inputs"][0]["format"] == "pcap" and doc["destinations"]
+    try:
+        main(["scan", str(text), "--format", "pcap", "--json"])
+    except SystemExit:
+        pass
+    out, _ = capsys.readouterr()
+    (report,) = json.loads(out)["inputs"]
+    assert any("not a pcap or pcapng capture" in p["reason"] for p in report["problems"])
