@@ -286,3 +286,18 @@ def test_the_dns_answer_to_the_same_client_names_the_flow_first() -> None:
         ("b.example.com", (other,)),
         ("b.example.com", ("10.0.0.7",)),  # no answer of its own: the last answer to any client
     ]
+
+
+@pytest.mark.parametrize("linktype", [101, 113, 276, 0])
+def test_raw_ip_cooked_and_loopback_link_types(linktype: int) -> None:
+    """Raw IP, Linux cooked captures (tcpdump -i any, v1 and v2) and BSD loopback frames are read."""
+    frame = udp(RESOLVER, HOST, 53, 40000, dns_answer("pypi.org", 31, ["151.101.0.223"]))
+    ip = frame[14:]  # without the Ethernet header
+    wrapped = {
+        101: ip,
+        113: bytes(dpkt.sll.SLL(type=4, ethtype=0x0800, data=ip)),
+        276: bytes(dpkt.sll2.SLL2(ethtype=0x0800, intindex=1, type=4, data=ip)),
+        0: (2).to_bytes(4, "little") + ip,
+    }[linktype]
+    obs, problems, _ = read(pcap_bytes([(1.0, wrapped)], linktype=linktype))
+    assert problems == [] and [o.host for o in obs] == ["pypi.org"]
