@@ -301,3 +301,15 @@ def test_raw_ip_cooked_and_loopback_link_types(linktype: int) -> None:
     }[linktype]
     obs, problems, _ = read(pcap_bytes([(1.0, wrapped)], linktype=linktype))
     assert problems == [] and [o.host for o in obs] == ["pypi.org"]
+
+
+def test_pcapng_simple_packet_block_is_read_without_a_time() -> None:
+    """A simple packet block (no timestamp) is a packet like any other; its observation has no time."""
+    frame = udp(RESOLVER, HOST, 53, 40000, dns_answer("pypi.org", 41, ["151.101.0.223"]))
+    simple = block(3, len(frame).to_bytes(4, "little") + frame)
+    obs, problems, count = read(pcapng_bytes(lookup("github.com", 42, [], 1.0), simple), "c.pcapng")
+    assert problems == [] and count == 3
+    assert [(o.host, o.time, o.source) for o in obs] == [
+        ("pypi.org", None, "c.pcapng:2"),
+        ("github.com", 1.01, "c.pcapng:3"),
+    ]

@@ -50,7 +50,7 @@ class Frame:
     """One captured packet: its number in the capture, time, link type and bytes."""
 
     number: int
-    time: float
+    time: float | None
     linktype: int
     data: bytes
 
@@ -173,7 +173,7 @@ class CaptureFile:
             elif kind == _SPB:
                 if links:
                     self.frames += 1
-                    yield Frame(self.frames, 0.0, links[0][0], body[4:])
+                    yield Frame(self.frames, None, links[0][0], body[4:])  # a simple packet block has no time
             elif kind not in _KNOWN_OTHER:
                 self.problems.append(
                     Skipped(

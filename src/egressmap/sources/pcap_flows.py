@@ -39,7 +39,7 @@ class Flow:
     client: str
     server: str
     port: int
-    time: float
+    time: float | None
     number: int
     dns_name: str | None
     """The name a DNS answer seen before the connection gave its address."""
@@ -61,13 +61,13 @@ class Flows:
         """(client, address) -> name, and ("", address) -> the name last answered to any client."""
         self.flows: OrderedDict[FlowKey, Flow] = OrderedDict()
 
-    def syn(self, key: FlowKey, seq: int, time: float, number: int) -> list[Item]:
+    def syn(self, key: FlowKey, seq: int, time: float | None, number: int) -> list[Item]:
         """A client opened a connection (SYN without ACK)."""
         out = self._room()
         self.flows[key] = Flow(key[0], key[2], key[3], time, number, self._name(key), seq + 1)
         return out
 
-    def quic(self, key: FlowKey, time: float, number: int) -> list[Item]:
+    def quic(self, key: FlowKey, time: float | None, number: int) -> list[Item]:
         """A UDP datagram to port 443: named only by DNS, reported once per flow."""
         if key in self.flows:
             return []
@@ -78,7 +78,7 @@ class Flows:
         out.append(self._unnamed(flow))
         return out
 
-    def segment(self, key: FlowKey, seq: int, payload: bytes, time: float, number: int) -> list[Item]:
+    def segment(self, key: FlowKey, seq: int, payload: bytes, time: float | None, number: int) -> list[Item]:
         """Client bytes of a connection (a flow first seen mid-way starts at this segment)."""
         flow = self.flows.get(key)
         out: list[Item] = []

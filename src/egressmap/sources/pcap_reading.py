@@ -37,7 +37,7 @@ class CaptureReading:
         self.origin = origin
         self.names: dict[tuple[str, str], str] = {}
         self.flows = Flows(origin, self.names)
-        self.questions: dict[tuple[str, str, int], tuple[str, float, int]] = {}
+        self.questions: dict[tuple[str, str, int], tuple[str, float | None, int]] = {}
         self.streams: dict[tuple[str, int, str, int], bytearray] = {}
         self.links: Counter[int] = Counter()
         self.first_link: dict[int, int] = {}
@@ -163,7 +163,9 @@ class CaptureReading:
                 self.names[dst, address] = self.names["", address] = item.host
         return [item]
 
-    def _dns(self, name: str, client: str, time: float, number: int, outcome: Outcome, reason: str) -> Item:
+    def _dns(
+        self, name: str, client: str, time: float | None, number: int, outcome: Outcome, reason: str
+    ) -> Item:
         try:
             host = normalize_host(name)
         except ValueError as exc:
