@@ -1,10 +1,10 @@
 """Open an input (file, ``.gz`` or ``-`` for stdin) as a stream of text lines, reporting what is wrong.
 
 Gzip is detected by its magic bytes, not its name. A binary input (see :mod:`.binary`: a known magic or mostly
-non-text bytes, never a few NUL bytes) is refused as a whole, except a packet capture (pcap, pcapng), which
-is handed over raw to the source that reads it (``capture``, :meth:`InputStream.binary_input`); within a text input a line that is too long, has a
-NUL byte or is not UTF-8 is skipped and reported with its line number, and a truncated gzip
-stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
+non-text bytes, never a few NUL bytes) is refused as a whole, except a packet capture (pcap, pcapng): that is
+handed over raw to the source that reads it (``capture``, :meth:`InputStream.binary_input`). Within a text
+input a line that is too long, has a NUL byte or is not UTF-8 is skipped and reported with its line number,
+and a truncated gzip stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
 once per block and only look at single lines when the block needs it, so clean input costs little.
 """
 
@@ -198,14 +198,14 @@ class InputStream:
         except (OSError, EOFError, zlib.error) as exc:
             self.close()
             raise InputError(f"{self.origin}: damaged gzip data at the start ({exc})") from exc
-        wide = utf16_reason(sample)
+        self.capture = capture_kind(sample)
+        """``pcap`` or ``pcapng`` for a packet capture: read from :meth:`binary_input`, never as lines."""
+        wide = None if self.capture else utf16_reason(sample)
         if wide is not None:
             self.close()
             raise InputError(
                 f"{self.origin}: {wide}; convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8)"
             )
-        self.capture = capture_kind(sample)
-        """``pcap`` or ``pcapng`` for a packet capture: read from :meth:`binary_input`, never as lines."""
         what = None if self.capture else binary_reason(sample)
         if what is not None:
             self.close()
