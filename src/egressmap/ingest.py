@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import InputError
 from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
+from .sources.interface import BinaryReading, BinarySource, Source, choose_binary
 from .sources.reader import InputStream
 from .sources.shape import contents, recognise
 from .sources.squid import SquidLog
@@ -103,8 +104,12 @@ def observe(
         try:
             if stream.size is not None and progress is not None:
                 progress(path, 0, stream.size)
+            source: Source
             try:
-                source = choose(stream.head, sources, wanted, stream.origin, options)
+                if stream.capture:
+                    source = choose_binary(stream.capture, sources, wanted, stream.origin)
+                else:
+                    source = choose(stream.head, sources, wanted, stream.origin, options)
             except InputError as exc:
                 rep.error = str(exc)
                 rep.recognised = isinstance(exc, SquidLayoutUnknown)
@@ -115,8 +120,14 @@ def observe(
             proxy = ProxyLines() if source.name == "text" else None
             if proxy is not None:
                 lines = counting(lines, proxy, MAX_LISTED)
+            reading: BinaryReading | None = None
+            if stream.capture:  # read from its bytes: a capture has no lines
+                assert isinstance(source, BinarySource)
+                reading = source.read_binary(stream.binary_input(), stream.origin)
             items = (
-                source.read_input(stream, warm_up)
+                iter(reading)
+                if reading is not None
+                else source.read_input(stream, warm_up)
                 if isinstance(source, SquidLog) and source.native
                 else source.read(lines, stream.origin)
             )
@@ -127,7 +138,7 @@ def observe(
                     counted += item.count
                     yield item
             rep.observations = counted
-            rep.lines = stream.lines_read
+            rep.lines = stream.lines_read if reading is None else reading.records
             if proxy is not None:
                 _note_proxy_lines(rep, proxy)
             for problem in stream.problems:
@@ -178,6 +189,12 @@ def _note_proxy_lines(rep: InputReport, proxy: ProxyLines) -> None:
 
 def _nothing_found(rep: InputReport, stream: InputStream) -> None:
     """Say what an input that gave no destination held, and what it looks like when it is structured data."""
+    if stream.capture:
+        rep.nothing = (
+            f"no destination found (read as {rep.format}; {rep.lines} packets, "
+            "none with a DNS question, TLS SNI, HTTP Host or outgoing connection)"
+        )
+        return
     counts = {kind: rep.count(kind) for kind in ("malformed", "dropped")}
     skipped = [p.lineno for p in stream.problems]
     held = contents(stream.first_lines, rep.lines, skipped, counts)

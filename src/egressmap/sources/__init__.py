@@ -13,6 +13,7 @@ from .azure_flow import AzureFlow
 from .freetext import FreeText
 from .interface import Item, Source
 from .network_firewall import NetworkFirewallLog
+from .pcap import PcapCapture
 from .plainlist import PlainList
 from .record import ProxyRecord
 from .route53_resolver import ResolverLog
@@ -41,6 +42,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "route53-resolver",
     "aws-network-firewall",
     "suricata-eve",
+    "pcap",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -91,6 +93,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["suricata-eve"] = SuricataEve()
     sources["azure-firewall"] = AzureFirewall()
     sources["azure-flow"] = AzureFlow()
+    sources["pcap"] = PcapCapture()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from typing import ClassVar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import BinaryIO, ClassVar, Protocol
 
+from ..errors import InputError
 from ..model import Observation, Skipped
 
 Item = Observation | Skipped
@@ -28,6 +29,35 @@ class Source(ABC):
     @abstractmethod
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Yield observations and skipped lines; line numbers count from 1 over ``lines``."""
+
+
+class BinaryReading(Protocol):
+    """One pass over a binary input: iterate it for items; ``records`` then says how many records it held."""
+
+    def __iter__(self) -> Iterator[Item]: ...
+
+    @property
+    def records(self) -> int:
+        """Records (packets) read so far: what a report counts in place of lines."""
+
+
+class BinarySource(Source):
+    """A source that reads a binary format from its bytes (which the input stream recognises by its magic)."""
+
+    binary_formats: ClassVar[tuple[str, ...]]
+    """What :attr:`~.reader.InputStream.capture` names that this source reads."""
+
+    @abstractmethod
+    def read_binary(self, binary: BinaryIO, origin: str) -> BinaryReading:
+        """Read the input's (decompressed) bytes."""
+
+
+def choose_binary(kind: str, sources: Mapping[str, Source], wanted: str, origin: str) -> BinarySource:
+    """The source for a binary input of this kind; ``--format`` naming another source is an error."""
+    for name, source in sources.items():
+        if isinstance(source, BinarySource) and kind in source.binary_formats and wanted in ("auto", name):
+            return source
+    raise InputError(f"{origin}: a {kind} capture, not --format {wanted}; give --format auto for it")
 
 
 def match_ratio(head: Sequence[str], ok: object) -> float:

@@ -1,9 +1,10 @@
 """Open an input (file, ``.gz`` or ``-`` for stdin) as a stream of text lines, reporting what is wrong.
 
 Gzip is detected by its magic bytes, not its name. A binary input (see :mod:`.binary`: a known magic or mostly
-non-text bytes, never a few NUL bytes) is refused as a whole; within a text input a line that is too long, has a
-NUL byte or is not UTF-8 is skipped and reported with its line number, and a truncated gzip
-stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
+non-text bytes, never a few NUL bytes) is refused as a whole, except a packet capture (pcap, pcapng): that is
+handed over raw to the source that reads it (``capture``, :meth:`InputStream.binary_input`). Within a text
+input a line that is too long, has a NUL byte or is not UTF-8 is skipped and reported with its line number,
+and a truncated gzip stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
 once per block and only look at single lines when the block needs it, so clean input costs little.
 """
 
@@ -20,6 +21,7 @@ from typing import BinaryIO
 from ..errors import InputError
 from ..model import Skipped
 from .binary import SAMPLE, binary_reason, utf16_reason
+from .capture_file import capture_kind
 from .gzip_feed import GzipFeed
 
 MAX_LINE = 256 * 1024
@@ -196,13 +198,15 @@ class InputStream:
         except (OSError, EOFError, zlib.error) as exc:
             self.close()
             raise InputError(f"{self.origin}: damaged gzip data at the start ({exc})") from exc
-        wide = utf16_reason(sample)
+        self.capture = capture_kind(sample)
+        """``pcap`` or ``pcapng`` for a packet capture: read from :meth:`binary_input`, never as lines."""
+        wide = None if self.capture else utf16_reason(sample)
         if wide is not None:
             self.close()
             raise InputError(
                 f"{self.origin}: {wide}; convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8)"
             )
-        what = binary_reason(sample)
+        what = None if self.capture else binary_reason(sample)
         if what is not None:
             self.close()
             raise InputError(
@@ -212,7 +216,7 @@ class InputStream:
         self._raw_blocks = read_raw(
             self._binary, self.origin, self.problems, progress=None if progress is None else self._tick
         )
-        self._first_raw = next(self._raw_blocks, None)
+        self._first_raw = None if self.capture else next(self._raw_blocks, None)
         self._first: list[str] = (
             [] if self._first_raw is None else decode_block(self._first_raw, self.origin, 1, self.problems)
         )
@@ -221,6 +225,10 @@ class InputStream:
         self.gzip_file = path != "-" and self.compressed
         self.released = False
         """True once :meth:`release` stopped the reading: the input is then read again by parts, from its path."""
+
+    def binary_input(self) -> BinaryIO:
+        """The input's bytes (decompressed), for a binary source such as a capture; no line is read then."""
+        return self._binary
 
     @property
     def first_lines(self) -> list[str]:
