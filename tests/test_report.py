@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,3 +108,33 @@ def test_a_single_observation_row_has_the_times_of_the_fold(times: tuple[float |
     (row,) = iter_scan_rows(aggregate([obs]))
     (want,) = _old_scan_rows(reference_fold([obs]))
     assert repr((row["first_seen"], row["last_seen"])) == repr((want["first_seen"], want["last_seen"]))
+
+
+def test_scan_states_what_each_kind_of_evidence_cannot_see(tmp_path: Path) -> None:
+    """Issue 15: scan names the blind spots of the inputs' sources (plain text and --json); Squid logs have none."""
+    from egressmap.cli import main
+
+    resolver = tmp_path / "r53.log"
+    resolver.write_text(
+        '{"version":"1.100000","query_timestamp":"2026-12-01T10:00:00Z","query_name":"pypi.org.",'
+        '"query_type":"A","rcode":"NOERROR","answers":[],"srcaddr":"10.0.1.5","srcids":{"instance":"i-1"}}\n',
+        encoding="utf-8",
+    )
+    squid = tmp_path / "access.log"
+    squid.write_text(
+        "1732186800.030   1161 10.0.2.37 TCP_TUNNEL/200 476 CONNECT github.com:443 - HIER_DIRECT/192.0.2.10 -\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["scan", str(resolver), str(squid)]) == 0
+    text = out.getvalue()
+    assert "What these sources cannot see:" in text
+    assert "route53-resolver: sees only questions sent to the VPC's Route 53 Resolver" in text
+    assert "squid:" not in text.split("What these sources cannot see:")[1]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["scan", str(resolver), str(squid), "--json"])
+    inputs = {i["format"]: i for i in json.loads(out.getvalue())["inputs"]}
+    assert any("Route 53 Resolver" in s for s in inputs["route53-resolver"]["blind_spots"])
+    assert "blind_spots" not in inputs["squid"]

@@ -40,6 +40,8 @@ class InputReport:
     problem_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     nothing: str | None = None
     """Set when the input gave no destination at all: its format and what was in it (always shown)."""
+    blind_spots: tuple[str, ...] = ()
+    """What the source this input was read as cannot see (:attr:`.sources.interface.Source.blind_spots`)."""
     not_read: str | None = None
     """Set when that input is structured data egressmap does not read: what it looks like, what to do."""
 
@@ -115,6 +117,7 @@ def observe(
                 rep.recognised = isinstance(exc, SquidLayoutUnknown)
                 continue
             rep.format = source.name
+            rep.blind_spots = source.blind_spots
             counted = 0
             lines = stream.lines()
             proxy = ProxyLines() if source.name == "text" else None

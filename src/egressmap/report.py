@@ -183,6 +183,7 @@ def report_dict(report: IngestReport) -> list[dict[str, Any]]:
             "error": r.error,
             "not_read": r.not_read,
             "proxy_lines": r.proxy_lines,
+            **({"blind_spots": list(r.blind_spots)} if r.blind_spots else {}),
             "problems": [
                 {"kind": k, "reason": why, "count": r.problem_counts[(k, why)], "lines": lines}
                 for (k, why), lines in sorted(r.problems.items())
@@ -334,12 +335,28 @@ INPUT_HEADER = ("INPUT", "FORMAT", "LINES", "OBSERVATIONS", "PROXY-LINES")
 
 
 def render_inputs_plain(report: IngestReport, out: TextIO) -> None:
-    """The inputs under the scan table: each one's detected format and counts."""
+    """The inputs under the scan table: each one's detected format and counts, then the formats' blind spots."""
     table = [INPUT_HEADER, *input_rows(report)]
     widths = [max(len(line[i]) for line in table) for i in range(len(INPUT_HEADER))]
     out.write("\n")
     for line in table:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n")
+    out.write(blind_spot_text(report))
+
+
+def blind_spot_text(report: IngestReport) -> str:
+    """What the inputs' kinds of evidence cannot see, one line each ("" when none has a blind spot).
+
+    >>> blind_spot_text(IngestReport())
+    ''
+    """
+    seen: dict[tuple[str, str], None] = {}
+    for r in report.inputs:
+        for spot in r.blind_spots:
+            seen[(r.format, spot)] = None
+    if not seen:
+        return ""
+    return "\nWhat these sources cannot see:\n" + "".join(f"  {fmt}: {spot}\n" for fmt, spot in seen)
 
 
 def render_inputs_rich(report: IngestReport, out: TextIO) -> None:
@@ -359,4 +376,8 @@ def render_inputs_rich(report: IngestReport, out: TextIO) -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in input_rows(report):
         table.add_row(*(Text(cell) for cell in row))
-    Console(file=out).print(table)
+    console = Console(file=out)
+    console.print(table)
+    spots = blind_spot_text(report)
+    if spots:
+        console.print(Text(spots.strip("\n")))

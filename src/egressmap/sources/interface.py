@@ -21,6 +21,9 @@ class Source(ABC):
     name: ClassVar[str]
     """The name users give to ``--format``."""
     description: ClassVar[str]
+    blind_spots: ClassVar[tuple[str, ...]] = ()
+    """What this kind of evidence cannot see, stated by ``scan`` under its inputs (none for proxy logs: what
+    went around a proxy is the bypass finding's to say)."""
 
     @abstractmethod
     def sniff(self, head: Sequence[str]) -> float:

@@ -9,6 +9,7 @@ it: traffic that does not cross a firewall endpoint is not in these logs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import ClassVar
 
 from ..model import Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record
@@ -25,6 +26,10 @@ class NetworkFirewallLog(Source):
 
     name = "aws-network-firewall"
     description = "AWS Network Firewall alert, flow and TLS logs (JSON lines, or CloudWatch Logs exports)"
+    blind_spots: ClassVar[tuple[str, ...]] = (
+        "sees only traffic routed through the firewall endpoints: not traffic inside the VPC, to gateway "
+        "endpoints, or to Amazon DNS, instance metadata and Time Sync",
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         """Most lines hold a JSON object with ``firewall_name`` and ``event``."""

@@ -26,9 +26,9 @@ class PcapCapture(BinarySource):
     name = "pcap"
     description = "packet captures (pcap, pcapng, .gz of either): DNS, TLS SNI, HTTP Host, connections"
     blind_spots = (
-        "a capture sees only the traffic of the interface it ran on (one host, or what a mirror port copies); "
+        "a capture sees only the traffic of the interface it ran on (one host, or what a mirror port copies)",
         "lookups over DNS-over-HTTPS or DNS-over-TLS, and names in QUIC or an encrypted ClientHello, are not "
-        "visible (such flows are named by an earlier DNS answer, or reported as unattributed IPs)"
+        "visible (such flows are named by an earlier DNS answer, or reported as unattributed IPs)",
     )
     """What this source cannot see, for scan to state."""
     binary_formats = ("pcap", "pcapng")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..hostnames import default_port
 from ..model import Observation, Outcome, Skipped
@@ -115,6 +115,11 @@ class ResolverLog(Source):
 
     name = "route53-resolver"
     description = "Route 53 Resolver query logs (JSON lines from S3/Firehose, or CloudWatch Logs exports)"
+    blind_spots: ClassVar[tuple[str, ...]] = (
+        "sees only questions sent to the VPC's Route 53 Resolver: not lookups to other DNS servers, over "
+        "DNS-over-HTTPS, or answered from a host's cache or hosts file",
+        "a name resolved is not a connection made (connections: flow logs, Network Firewall, a capture)",
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         """Most lines hold a JSON object with ``query_name``, ``srcaddr`` and ``version``."""

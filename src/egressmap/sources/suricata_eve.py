@@ -8,6 +8,7 @@ The event is the whole line (Network Firewall wraps the same event in ``event``)
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import ClassVar
 
 from ..model import Skipped
 from .aws_json import BadRecord, has_keys, load_record
@@ -26,6 +27,9 @@ class SuricataEve(Source):
 
     name = "suricata-eve"
     description = "Suricata EVE JSON (dns, tls, http, alert and flow events)"
+    blind_spots: ClassVar[tuple[str, ...]] = (
+        "sees only the traffic of the interface the sensor inspects; TLS shows the server name, not the URL",
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         """Most lines are JSON objects with ``timestamp`` and ``event_type`` (a little below exact formats)."""

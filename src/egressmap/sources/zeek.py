@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from ..model import Skipped
 from .interface import Item, Source
@@ -264,6 +265,9 @@ class ZeekLog(Source):
 
     name = "zeek"
     description = "Zeek dns.log, ssl.log, http.log, conn.log (TSV with #fields, or JSON lines)"
+    blind_spots: ClassVar[tuple[str, ...]] = (
+        "sees only the traffic of the interface the sensor inspects; TLS shows the server name, not the URL",
+    )
 
     def sniff(self, head: Sequence[str]) -> float:
         """A TSV header naming a log we read (by ``#path`` or its fields), or JSON lines with Zeek's fields."""
