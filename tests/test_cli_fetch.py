@@ -126,3 +126,12 @@ def test_group_or_identifier_needed(tmp_path: Path, capsys: pytest.CaptureFixtur
     """Neither LOG_GROUP nor --log-group-identifier (or both): one clear line, exit 1."""
     code, _, err = run(capsys, "fetch", "cloudwatch", "-o", str(tmp_path / "x"))
     assert code == 1 and "either LOG_GROUP or --log-group-identifier" in err
+
+
+def test_boto3_imported_only_by_fetch() -> None:
+    """Loading the CLI (and running other commands) does not import boto3: it is the [aws] extra."""
+    import subprocess
+
+    code = "import sys, egressmap.cli; egressmap.cli.parser(); print('boto3' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
