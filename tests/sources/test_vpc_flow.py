@@ -154,7 +154,8 @@ def test_flow_log_without_header_is_refused_with_what_to_do() -> None:
     assert _obs(items) == []
     (refused,) = _skips(items)
     assert (refused.reason, refused.lineno, refused.count, refused.kind) == (NO_HEADER, 1, 3, "malformed")
-    assert refused.reason.startswith("VPC flow log without its header line: give the header line")
+    assert refused.reason.startswith("VPC flow log without its header line: give the flow log's format")
+    assert choose(V5_LOG[1:], build_sources()).name == "vpc-flow"  # sniffed, so that this is said
 
 
 def test_cloudwatch_lines_read_as_default_layout_with_a_warning() -> None:
@@ -210,3 +211,15 @@ def test_scan_reads_a_gzipped_flow_log(tmp_path: Path, capsys: pytest.CaptureFix
         ("198.51.100.25", 8443),
         ("203.0.113.53", 53),
     }
+
+
+def test_scan_names_a_missing_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``scan`` on a custom-format log cut from its header says so on stderr, with the command to fix it."""
+    path = tmp_path / "flows.log"
+    path.write_text("\n".join(V5_LOG[1:]) + "\n")
+    code = main(["scan", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["inputs"][0]["format"] == "vpc-flow"
+    assert "3 bad lines (line 1, ...): VPC flow log without its header line" in err
+    assert "| egressmap scan --format vpc-flow -" in err

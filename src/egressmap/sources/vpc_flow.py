@@ -62,9 +62,9 @@ PRIVATE_NETWORKS = tuple(
 MAX_PREFIX_TOKENS = 3
 """Tokens a CloudWatch export may put before a record (a time, a log stream)."""
 NO_HEADER = (
-    "VPC flow log without its header line: give the header line (the flow log's format, e.g. "
-    "'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
-    "action log-status') as the input's first line, or --format text to read it as free text"
+    "VPC flow log without its header line: give the flow log's format as the input's first line, e.g. "
+    "(echo 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+    "action log-status'; cat FILE) | egressmap scan --format vpc-flow -"
 )
 
 
@@ -98,6 +98,16 @@ def _default_record(tokens: Sequence[str]) -> bool:
     return rec[0] == "2" and rec[2].startswith("eni-") and rec[12] in ("ACCEPT", "REJECT", "-")
 
 
+def _flow_like(tokens: Sequence[str]) -> bool:
+    """A record in some custom format: an ``eni-`` id, an action and a log status among its tokens."""
+    words = set(tokens)
+    return (
+        any(t.startswith("eni-") for t in tokens)
+        and bool(words & {"ACCEPT", "REJECT"})
+        and bool(words & {"OK", "NODATA", "SKIPDATA"})
+    )
+
+
 class VpcFlowLog(Source):
     """VPC Flow Logs text (S3 delivery with its header line, or CloudWatch Logs lines in the default format)."""
 
@@ -115,7 +125,10 @@ class VpcFlowLog(Source):
         if header_layout(first) is not None:
             return 1.0
         ratio = match_ratio(head, lambda line: _default_record(line.split()))
-        return ratio * 0.9 if ratio > 0 else -1.0
+        if ratio > 0:
+            return ratio * 0.9
+        headless = match_ratio(head, lambda line: _flow_like(line.split()))
+        return headless * 0.5 if headless > 0 else -1.0  # read to say that the header is missing
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """An observation per distinct outbound flow (counted in place); dropped and bad records counted."""
