@@ -134,17 +134,20 @@ def test_bad_records_counted_with_line_numbers_good_ones_kept() -> None:
         "2 210987654321 eni-0a1b2c3d4e5f60718 10.20.1.15 151.101.0.223 41822 https 6 12 4401 1795161600 1795161660 ACCEPT OK",
         "2 210987654321 eni-0a1b2c3d4e5f60718 10.20.1.15 151.101.0.223 41822 443 6 12 4401 1795161600 1795161660 ALLOW OK",
         "2 210987654321 eni-0a1b2c3d4e5f60718 10.20.1.15 nowhere 41822 443 6 12 4401 1795161600 1795161660 ACCEPT OK",
+        f"extra {good}",
+        f"2026-11-20T08:00:00.000Z {good}",
         good,
     ]  # fmt: skip
     items = _read(lines)
     (obs,) = _obs(items)
-    assert obs.count == 2
+    assert obs.count == 3
     bad = {s.lineno: s.reason for s in _skips(items, "malformed")}
     assert bad == {
         3: "flow log record with 10 fields, the header names 14",
         4: "non-numeric port or protocol (dstport 'https', protocol '6')",
         5: "action 'ALLOW', not ACCEPT or REJECT",
         6: "flow log record without IP addresses ('10.20.1.15' to 'nowhere')",
+        7: "flow log record with 15 fields, the header names 14",
     }
 
 
@@ -164,12 +167,14 @@ def test_cloudwatch_lines_read_as_default_layout_with_a_warning() -> None:
         f"2026-11-20T08:00:00.000Z eni-0a1b2c3d4e5f60718-all {V2_LOG[1]}",
         f"2026-11-20T08:00:40.000Z eni-0a1b2c3d4e5f60718-all {V2_LOG[4]}",
         V2_LOG[2],
+        f"/aws/vpc/flowlogs eni-0a1b2c3d4e5f60718-all {V2_LOG[3]}",  # awslogs get: group and stream
     ]
     items = _read(lines)
     assert {(o.host, o.outcome) for o in _obs(items)} == {
         ("151.101.0.223", "allowed"),
         ("198.51.100.25", "denied"),
     }
+    assert sum(o.count for o in _obs(items)) == 4
     (warning,) = _skips(items, "warning")
     assert warning.lineno == 1 and "read as the default v2 flow log format" in warning.reason
 

@@ -5,7 +5,9 @@ A flow log file delivered to S3 starts with a header line naming its fields: the
 header (a header repeated mid-input, as after ``zcat *.gz``, starts a new layout). CloudWatch Logs holds the
 records without a header, each after the export's time and log stream; such a line with the 14 fields of the
 default layout is read as that layout, with a warning saying so. Any other input without a header is refused line
-by line (counted once) with what to do: give the header line first.
+by line (counted once) with what to do: give the header line first. Up to three tokens before a record are a
+CloudWatch prefix (``aws logs tail``: a time and the stream; ``awslogs get``: the group and the stream); under a
+header line only a prefix that starts with a time is.
 
 Mapping, per record:
 
@@ -73,13 +75,15 @@ class Layout:
     """The columns of a flow log, from its header line."""
 
     fields: tuple[str, ...]
+    assumed: bool = False
+    """Not from a header: the default layout taken for CloudWatch lines, any of whose prefixes is accepted."""
 
     def index(self, name: str) -> int | None:
         """The column of a field, None when the format lacks it."""
         return self.fields.index(name) if name in self.fields else None
 
 
-DEFAULT_LAYOUT = Layout(DEFAULT_FIELDS)
+DEFAULT_LAYOUT = Layout(DEFAULT_FIELDS, assumed=True)
 
 
 def header_layout(line: str) -> Layout | None:
@@ -174,11 +178,12 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item
     """One record's observation, or why it is not one (``dropped`` reasons are counted by the caller)."""
     width = len(layout.fields)
     if len(tokens) != width:
-        if not width < len(tokens) <= width + MAX_PREFIX_TOKENS or epoch_of(tokens[0]) is None:
+        prefixed = layout.assumed or epoch_of(tokens[0]) is not None  # a header's lines: only a time prefix
+        if not (prefixed and width < len(tokens) <= width + MAX_PREFIX_TOKENS):
             return Skipped(
                 origin, lineno, f"flow log record with {len(tokens)} fields, the header names {width}"
             )
-        tokens = tokens[-width:]  # a CloudWatch export's time (and stream) before the record
+        tokens = tokens[-width:]  # a CloudWatch export's time or group and stream before the record
     values = dict(zip(layout.fields, tokens, strict=True))
     status = values.get("log-status", "OK")
     if status in _NO_FLOW:
