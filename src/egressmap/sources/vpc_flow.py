@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
-from ..hostnames import is_ip
 from ..model import Observation, Outcome, Skipped
 from .aws_json import epoch_of, name_or_skip
 from .interface import Item, Source, match_ratio
@@ -89,7 +88,12 @@ DEFAULT_LAYOUT = Layout(DEFAULT_FIELDS, assumed=True)
 def header_layout(line: str) -> Layout | None:
     """The layout a header line declares; None when the line is not a (usable) flow log header."""
     tokens = tuple(line.split())
-    if len(tokens) < len(_NEEDED) or not set(tokens) <= KNOWN_FIELDS:
+    if (
+        not tokens
+        or tokens[0] not in KNOWN_FIELDS
+        or len(tokens) < len(_NEEDED)
+        or not set(tokens) <= KNOWN_FIELDS
+    ):
         return None
     return Layout(tokens) if all(name in tokens for name in _NEEDED) else None
 
@@ -143,7 +147,7 @@ class VpcFlowLog(Source):
             tokens = line.split()
             if not tokens:
                 continue
-            found = header_layout(line)
+            found = header_layout(line) if tokens[0] in KNOWN_FIELDS else None
             if found is not None:
                 layout = found
                 continue
@@ -190,7 +194,8 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item
         return Skipped(origin, lineno, f"{status} record (no flow in its interval)", kind="dropped")
     dst = _address(values, "dst")
     src = _address(values, "src")
-    if not is_ip(dst) or not is_ip(src):
+    src_private, dst_private = _private(src), _private(dst)
+    if src_private is None or dst_private is None:
         return Skipped(origin, lineno, f"flow log record without IP addresses ({src!r} to {dst!r})")
     port_text, proto = values["dstport"], values["protocol"]
     if not port_text.isdigit() or not proto.isdigit():
@@ -206,7 +211,7 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item
     if direction is not None and direction != "-":
         if direction != "egress":
             return Skipped(origin, lineno, f"{direction} flow: not egress", kind="dropped")
-    elif not _private(src) or _private(dst):
+    elif not src_private or dst_private:
         return Skipped(
             origin, lineno, "internal or inbound flow (egress is private to public)", kind="dropped"
         )
@@ -237,8 +242,12 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item
 
 
 @lru_cache(maxsize=65536)
-def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
+def _private(address: str) -> bool | None:
+    """Whether an address is in :data:`PRIVATE_NETWORKS`; None when it is no IP address (cached: logs repeat them)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
     return any(ip.version == net.version and ip in net for net in PRIVATE_NETWORKS)
 
 
