@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from pathlib import Path
 
@@ -228,3 +229,27 @@ def test_scan_names_a_missing_header(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert json.loads(out)["inputs"][0]["format"] == "vpc-flow"
     assert "3 bad lines (line 1, ...): VPC flow log without its header line" in err
     assert "| egressmap scan --format vpc-flow -" in err
+
+
+def test_scan_reads_stdin_with_the_header_put_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fix the missing-header message gives: the header line, then the records, on stdin."""
+    text = "\n".join(V5_LOG) + "\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code = main(["scan", "--format", "vpc-flow", "-", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert {(d["host"], d["port"]) for d in json.loads(out)["destinations"]} == {
+        ("52.216.20.171", 443),
+        ("140.82.112.3", 22),
+    }
+
+
+def test_link_local_destination_is_dropped_not_listed() -> None:
+    """A flow to a link-local address is no allowlist destination: dropped with the host's reason."""
+    line = "2 210987654321 eni-0a1b2c3d4e5f60718 10.20.1.15 169.254.170.2 41000 80 6 5 900 1795161600 1795161660 ACCEPT OK"
+    items = _read([V2_HEADER, line])
+    assert _obs(items) == []
+    (dropped,) = _skips(items, "dropped")
+    assert "link-local" in dropped.reason and dropped.lineno == 2
