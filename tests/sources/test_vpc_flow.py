@@ -186,11 +186,24 @@ def test_header_repeated_mid_input_switches_layout() -> None:
     assert {o.host for o in _obs(items)} == {"151.101.0.223", "52.216.20.171"}
 
 
-def test_header_layout_requires_known_fields() -> None:
-    """Only a line of flow log field names that include the addresses, port, protocol and action is a header."""
+def test_header_layout_requires_the_needed_fields() -> None:
+    """A header is a line of field names including the addresses, port, protocol and action."""
     assert header_layout(V2_HEADER) is not None
     assert header_layout("version srcaddr dstaddr") is None
-    assert header_layout("srcaddr dstaddr dstport protocol action colour") is None
+    assert header_layout("srcaddr dstaddr dstport protocol action 10.0.0.1") is None
+    assert header_layout("2 srcaddr dstaddr dstport protocol action") is None
+
+
+def test_later_fields_in_a_header_are_ignored_with_a_warning() -> None:
+    """Field names after v5 are columns to skip over, named once in a warning."""
+    header = "srcaddr dstaddr dstport protocol action ecs-task-id log-status"
+    items = _read([header, "10.20.1.15 151.101.0.223 443 6 ACCEPT - OK"])
+    assert [o.host for o in _obs(items)] == ["151.101.0.223"]
+    (warning,) = _skips(items, "warning")
+    assert (warning.lineno, warning.reason) == (
+        1,
+        "flow log fields not known to egressmap, ignored: ecs-task-id",
+    )
 
 
 def test_sniffing_picks_vpc_flow() -> None:

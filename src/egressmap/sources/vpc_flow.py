@@ -27,6 +27,7 @@ Flow logs name no host: every destination is an IP address whose reason says "un
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,11 +47,10 @@ KNOWN_FIELDS = frozenset(DEFAULT_FIELDS) | frozenset({
     "vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",  # v3
     "region", "az-id", "sublocation-type", "sublocation-id",  # v4
     "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",  # v5
-    "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",  # v7
-    "ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
-    "ecs-task-arn", "ecs-task-id", "reject-reason", "resource-id", "encryption-status",
 })  # fmt: skip
-"""Every field name a flow log header may hold (a header is a line of only these)."""
+"""The v2-v5 field names. A header may hold later ones too (any lower-case dashed name): they are ignored, with a
+warning naming them."""
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _NEEDED = ("srcaddr", "dstaddr", "dstport", "protocol", "action")
 _PROTOCOLS = {"6": "TCP", "17": "UDP"}
 _NO_FLOW = frozenset({"NODATA", "SKIPDATA"})
@@ -88,14 +88,9 @@ DEFAULT_LAYOUT = Layout(DEFAULT_FIELDS, assumed=True)
 def header_layout(line: str) -> Layout | None:
     """The layout a header line declares; None when the line is not a (usable) flow log header."""
     tokens = tuple(line.split())
-    if (
-        not tokens
-        or tokens[0] not in KNOWN_FIELDS
-        or len(tokens) < len(_NEEDED)
-        or not set(tokens) <= KNOWN_FIELDS
-    ):
+    if len(tokens) < len(_NEEDED) or not all(name in tokens for name in _NEEDED):
         return None
-    return Layout(tokens) if all(name in tokens for name in _NEEDED) else None
+    return Layout(tokens) if all(_FIELD_NAME.fullmatch(name) for name in tokens) else None
 
 
 def _default_record(tokens: Sequence[str]) -> bool:
@@ -147,9 +142,13 @@ class VpcFlowLog(Source):
             tokens = line.split()
             if not tokens:
                 continue
-            found = header_layout(line) if tokens[0] in KNOWN_FIELDS else None
+            found = header_layout(line) if _FIELD_NAME.fullmatch(tokens[0]) else None
             if found is not None:
                 layout = found
+                unknown = [name for name in found.fields if name not in KNOWN_FIELDS]
+                if unknown:
+                    yield Skipped(origin, lineno, f"flow log fields not known to egressmap, ignored: {' '.join(unknown)}",
+                                  kind="warning")  # fmt: skip
                 continue
             if layout is None:
                 if not _default_record(tokens):
