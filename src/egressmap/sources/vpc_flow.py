@@ -142,7 +142,7 @@ class VpcFlowLog(Source):
             tokens = line.split()
             if not tokens:
                 continue
-            found = header_layout(line) if _FIELD_NAME.fullmatch(tokens[0]) else None
+            found = header_layout(line) if tokens[0][0].isalpha() else None
             if found is not None:
                 layout = found
                 unknown = [name for name in found.fields if name not in KNOWN_FIELDS]
