@@ -169,6 +169,7 @@ def test_cloudwatch_lines_read_as_default_layout_with_a_warning() -> None:
         f"2026-11-20T08:00:40.000Z eni-0a1b2c3d4e5f60718-all {V2_LOG[4]}",
         V2_LOG[2],
         f"/aws/vpc/flowlogs eni-0a1b2c3d4e5f60718-all {V2_LOG[3]}",  # awslogs get: group and stream
+        "2 210987654321 eni-0a1b2c3d4e5f60718 10.20.1.15 151.101.0.223 41822 443 6",
     ]
     items = _read(lines)
     assert {(o.host, o.outcome) for o in _obs(items)} == {
@@ -178,6 +179,8 @@ def test_cloudwatch_lines_read_as_default_layout_with_a_warning() -> None:
     assert sum(o.count for o in _obs(items)) == 4
     (warning,) = _skips(items, "warning")
     assert warning.lineno == 1 and "read as the default v2 flow log format" in warning.reason
+    (cut,) = _skips(items, "malformed")
+    assert (cut.lineno, cut.reason) == (5, "flow log record with 8 fields, the default format names 14")
 
 
 def test_header_repeated_mid_input_switches_layout() -> None:

@@ -53,6 +53,7 @@ warning naming them."""
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _NEEDED = ("srcaddr", "dstaddr", "dstport", "protocol", "action")
 _PROTOCOLS = {"6": "TCP", "17": "UDP"}
+_SPEC = {False: "header", True: "default format"}
 _NO_FLOW = frozenset({"NODATA", "SKIPDATA"})
 PRIVATE_NETWORKS = tuple(
     ipaddress.ip_network(net)
@@ -184,7 +185,9 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item
         prefixed = layout.assumed or epoch_of(tokens[0]) is not None  # a header's lines: only a time prefix
         if not (prefixed and width < len(tokens) <= width + MAX_PREFIX_TOKENS):
             return Skipped(
-                origin, lineno, f"flow log record with {len(tokens)} fields, the header names {width}"
+                origin,
+                lineno,
+                f"flow log record with {len(tokens)} fields, the {_SPEC[layout.assumed]} names {width}",
             )
         tokens = tokens[-width:]  # a CloudWatch export's time or group and stream before the record
     values = dict(zip(layout.fields, tokens, strict=True))
