@@ -21,6 +21,7 @@ from .squid import SquidLog
 from .squid_format import BUILTIN, LogFormat, read_squid_conf
 from .squid_infer import SquidAuto, SquidLayoutUnknown
 from .suricata_eve import SuricataEve
+from .vpc_flow import VpcFlowLog
 from .zeek import ZeekLog
 
 __all__ = ["FORMAT_NAMES", "Item", "Source", "SourceOptions", "SquidLayoutUnknown", "build_sources", "choose"]
@@ -43,6 +44,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "aws-network-firewall",
     "suricata-eve",
     "pcap",
+    "vpc-flow",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -94,6 +96,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["azure-firewall"] = AzureFirewall()
     sources["azure-flow"] = AzureFlow()
     sources["pcap"] = PcapCapture()
+    sources["vpc-flow"] = VpcFlowLog()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
