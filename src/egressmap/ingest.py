@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .fetch.remote import inputs
 from .model import Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.interface import BinaryReading, BinarySource, Source, choose_binary
@@ -95,11 +96,11 @@ def observe(
     ``warm_up`` may run while a parser waits on a helper process (the CLI loads classification data then).
     """
     sources = build_sources(options)
-    for path in paths:
+    for path, opener in inputs(paths):  # an s3:// source may stand for several inputs (one per kind of log)
         rep = InputReport(path if path != "-" else "<stdin>")
         report.inputs.append(rep)
         try:
-            stream = InputStream(path, None if progress is None else _bind(progress, path))
+            stream = opener(None if progress is None else _bind(progress, path))
         except InputError as exc:
             rep.error = str(exc)
             continue
@@ -134,6 +135,8 @@ def observe(
                 if isinstance(source, SquidLog) and source.native
                 else source.read(lines, stream.origin)
             )
+            if stream.segments is not None:  # objects one after another: sources name the object
+                items = stream.segments.relabel(items, stream.origin)
             for item in items:
                 if isinstance(item, Skipped):
                     rep.note(item)

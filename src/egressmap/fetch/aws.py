@@ -21,7 +21,9 @@ from ..errors import EgressmapError
 
 INSTALL_HINT = "pip install 'egressmap[aws]'"
 
-THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
+THROTTLED = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
 """Error codes that mean "slow down" (CloudWatch Logs and the general AWS forms)."""
 _EXPIRED = frozenset({"ExpiredTokenException", "ExpiredToken", "RequestExpired"})
 _REJECTED = frozenset(
@@ -122,8 +124,10 @@ def transport_line(exc: Exception, service: str) -> str | None:
 
 @contextmanager
 def aws_errors(service: str, explain: Callable[[str, str], str]) -> Iterator[None]:
-    """Turn botocore exceptions raised inside into one-line :class:`FetchError`; ``explain(code, detail)`` words
-    the service's own error codes (access denied, no such bucket...)."""
+    """Turn botocore exceptions raised inside into one-line :class:`FetchError`.
+
+    ``explain(code, detail)`` words the service's own error codes (access denied, no such bucket...).
+    """
     import botocore.exceptions
 
     try:

@@ -156,15 +156,15 @@ def fetch(
     with open(out, "r+b" if saved is not None else "wb") as sink:
         sink.truncate(size)
         sink.seek(size)
-        for events, token in pages(client, query, token, result, sleep, max_retries):
+        for events, following in pages(client, query, token, result, sleep, max_retries):
             for event in events:
                 data = "".join(event_lines(label, event)).encode()
                 sink.write(data)
                 size += len(data)
                 result.events += 1
             sink.flush()
-            if token and checkpoint:
-                _save_checkpoint(checkpoint, query, token, size, result)
+            if following and checkpoint:
+                _save_checkpoint(checkpoint, query, following, size, result)
     if checkpoint and checkpoint.exists():
         checkpoint.unlink()
     return result
