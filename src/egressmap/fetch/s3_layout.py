@@ -79,9 +79,11 @@ def fill(level: str, value: str) -> str:
 
 @cache
 def _pattern(level: str) -> re.Pattern[str]:
-    name = variable(level) or ""
+    name = variable(level)
+    if name is None:
+        return re.compile(re.escape(level) + "/")
     head, _, tail = level.partition(name)
-    return re.compile(re.escape(head) + _VALUES.get(name, "") + re.escape(tail) + "/")
+    return re.compile(re.escape(head) + _VALUES[name] + re.escape(tail) + "/")
 
 
 def fits(level: str, child: str) -> str | None:

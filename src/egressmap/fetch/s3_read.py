@@ -15,13 +15,15 @@ b'a\nb\n'
 from __future__ import annotations
 
 import io
+import shutil
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..model import Skipped
 from ..sources.segments import MARKER
-from .aws import aws_errors, error_code
+from .aws import FetchError, aws_errors, error_code
 from .s3 import S3Object
 
 CHUNK = 1 << 20
@@ -154,4 +156,15 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-__all__ = ["CHUNK", "ChunkStream", "Damaged", "ObjectStream", "inflate"]
+def write_objects(client: Any, bucket: str, objects: Sequence[S3Object], out: Path) -> ObjectStream:
+    """Write the objects' text, each after its marker line, to ``out``; the stream says what it read."""
+    body = ObjectStream(client, bucket, objects, origin=str(out))
+    try:
+        with open(out, "wb") as sink:
+            shutil.copyfileobj(body, sink, CHUNK)
+    except OSError as exc:
+        raise FetchError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    return body
+
+
+__all__ = ["CHUNK", "ChunkStream", "Damaged", "ObjectStream", "inflate", "write_objects"]
