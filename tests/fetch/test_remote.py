@@ -64,8 +64,8 @@ def test_a_cloudwatch_source_gives_the_policy_of_the_fetched_file(
     assert run(capsys, "fetch", "cloudwatch", GROUP, "--since", "1d", "-o", str(out))[0] == 0
     code, from_file, err = run(capsys, "build", str(out), "--to", "json")
     assert code == 0, err
-    uri = f"cloudwatch://{GROUP}?since=1d"
-    code, direct, err = run(capsys, "build", uri, "--to", "json")
+    uri = f"cloudwatch://{GROUP}"
+    code, direct, err = run(capsys, "build", f"{uri}?since=1d", "--to", "json")
     assert code == 0, err
     file_entries, direct_entries = json.loads(from_file)["entries"], json.loads(direct)["entries"]
     assert direct_entries == [

@@ -147,7 +147,8 @@ def _cloudwatch_input(uri: str, progress: Progress | None) -> InputStream:
         client = cloudwatch.make_client(None, None, None)
     except FetchError as exc:
         _failed(uri, exc, progress)
-    return _opened(uri, progress, ChunkStream(_event_lines(client, query)))
+    # named without the options, so sources read cloudwatch://GROUP:LINE (GROUP STREAM)
+    return _opened(head, progress, ChunkStream(_event_lines(client, query)))
 
 
 def _event_lines(client: object, query: cloudwatch.Query) -> Iterator[bytes]:
