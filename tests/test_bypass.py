@@ -53,6 +53,13 @@ def logs(tmp_path: Path) -> tuple[str, str]:
         lookup(T0 + 2000, "10.40.9.9", "download.example.com"),  # a host that never used the proxy
         lookup(T0 + 2100, PROXY_HOST, "security.debian.org"),  # the proxy host's own updates
         lookup(T0 + 86400, "10.40.7.19", "telemetry.example.net"),  # the next day: outside the proxy log
+        record(
+            "pypi.org.ec2.internal.example.",
+            query_timestamp=_iso(T0 + 10),
+            srcaddr="10.40.7.19",
+            rcode="NXDOMAIN",
+            answers=[],
+        ),  # a search-domain miss: a name that does not exist
     ]
     (tmp_path / "access.log").write_text("\n".join(squid) + "\n")
     (tmp_path / "r53.log").write_text("\n".join(resolver) + "\n")

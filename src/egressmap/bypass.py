@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .hostnames import is_ip
-from .model import Classification, Entry, Observation, Policy
+from .model import NXDOMAIN, Classification, Entry, Observation, Policy
 
 MARGIN = 300.0
 """Seconds before the proxy log's first line and after its last in which network evidence still counts."""
@@ -99,7 +99,7 @@ class BypassWatch:
             if host in self.proxied:
                 continue
             inside = [(o, f) for o, f in seen.observations if self._inside(o)]
-            if not inside:
+            if all(o.outcome == NXDOMAIN for o, _ in inside):  # (none, or a name that does not exist)
                 continue
             c: Classification = classify(host)
             if c.category == "internal" or (is_ip(host) and c.scope == "internet" and _private(host)):

@@ -100,7 +100,7 @@ def test_dns_sni_split_across_segments_and_the_dns_join() -> None:
 
 
 def test_failed_lookups_are_failed_and_unanswered_ones_kept() -> None:
-    """NXDOMAIN and SERVFAIL answers are failed; a question without an answer is kept, outcome unknown."""
+    """NXDOMAIN is nxdomain, SERVFAIL failed; a question without an answer is kept, outcome unknown."""
     packets = [
         *lookup("nope.example.com", 3, [], 1.0, rcode=3),
         *lookup("broken.example.org", 4, [], 1.1, rcode=2),
@@ -110,7 +110,7 @@ def test_failed_lookups_are_failed_and_unanswered_ones_kept() -> None:
     obs, problems, _ = read(pcap_bytes(packets))
     assert problems == []
     assert [(o.host, o.outcome) for o in obs] == [
-        ("nope.example.com", "failed"),
+        ("nope.example.com", "nxdomain"),
         ("broken.example.org", "failed"),
         ("silent.example.net", "unknown"),
     ]

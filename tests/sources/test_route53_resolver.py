@@ -66,11 +66,11 @@ def test_the_answers_are_kept_for_a_flow_join() -> None:
     assert (query.vpc_id, query.query_type, query.rcode) == ("vpc-0b7d2e4f6a8c13579", "A", "NOERROR")
 
 
-def test_nxdomain_and_servfail_are_failed() -> None:
-    """A name answered NXDOMAIN or SERVFAIL is kept, with outcome failed and the rcode in the reason."""
+def test_nxdomain_is_marked_and_servfail_is_failed() -> None:
+    """A name answered NXDOMAIN is kept with outcome nxdomain, SERVFAIL with failed; the rcode in the reason."""
     nx, fail = read(record("nope.example.org.", rcode="NXDOMAIN", answers=[]), record(rcode="SERVFAIL"))
     assert isinstance(nx, Observation) and isinstance(fail, Observation)
-    assert (nx.host, nx.outcome) == ("nope.example.org", "failed") and "answered NXDOMAIN" in nx.reason
+    assert (nx.host, nx.outcome) == ("nope.example.org", "nxdomain") and "answered NXDOMAIN" in nx.reason
     assert fail.outcome == "failed" and "answered SERVFAIL" in fail.reason
 
 

@@ -80,6 +80,11 @@ def add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
         help="also export entries only seen as documentation links",
     )
     p.add_argument(
+        "--include-nxdomain",
+        action="store_true",
+        help="also write rules for names only ever answered NXDOMAIN (left out by default, counted on stderr)",
+    )
+    p.add_argument(
         "--region",
         action="append",
         default=[],
@@ -244,6 +249,7 @@ def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
     options = ExportOptions(
         scope=args.scope,
         include_documentation=args.include_documentation,
+        include_nxdomain=args.include_nxdomain,
         regions=regions,
         full=args.full,
         mode=args.mode,

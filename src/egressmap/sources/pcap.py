@@ -4,8 +4,8 @@ A capture is binary: :class:`~.reader.InputStream` recognises its magic bytes an
 :meth:`PcapCapture.read_binary` instead of splitting it into lines. Reports count packets where text sources
 count lines. The client of every observation is the packet's source address.
 
-- DNS over UDP and TCP (port 53): one ``dns`` observation per answered question (NXDOMAIN and SERVFAIL are
-  ``failed``), one per question left unanswered; tier ``observed``, with a reason naming DNS. A/AAAA answers
+- DNS over UDP and TCP (port 53): one ``dns`` observation per answered question (NXDOMAIN is ``nxdomain``,
+  SERVFAIL ``failed``), one per question left unanswered; tier ``observed``, with a reason naming DNS. A/AAAA answers
   are kept to name later connections to those addresses.
 - TCP connections (see :mod:`.pcap_flows`): named by SNI, HTTP ``Host``, or an earlier DNS answer; else
   "unattributed IP". QUIC (UDP 443) and TLS without SNI are counted as "name not visible".

@@ -11,7 +11,7 @@ from typing import BinaryIO
 import dpkt
 
 from ..hostnames import drop_reason, normalize_host
-from ..model import DnsAnswer, Observation, Outcome, Skipped
+from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .capture_file import CaptureFile, Frame
 from .interface import Item
 from .pcap_decode import LINK_NAMES, IpPacket, ip_layer
@@ -24,7 +24,7 @@ MAX_QUESTIONS = 65536
 RCODES: dict[int, tuple[str, Outcome]] = {
     0: ("NOERROR", "allowed"),
     2: ("SERVFAIL", "failed"),
-    3: ("NXDOMAIN", "failed"),
+    3: ("NXDOMAIN", NXDOMAIN),
     5: ("REFUSED", "denied"),
 }
 

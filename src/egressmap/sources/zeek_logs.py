@@ -2,7 +2,7 @@
 
 - ``dns.log``: the query name (no trailing dot), kind ``dns``. DNS names no port: the observation takes 443,
   the port egressmap assumes wherever evidence names none (:func:`~egressmap.hostnames.default_port`), and its
-  reason says so. ``NXDOMAIN``/``SERVFAIL`` are ``failed``, ``REFUSED`` ``denied``, ``NOERROR`` ``allowed``.
+  reason says so. ``NXDOMAIN`` is ``nxdomain``, ``SERVFAIL`` ``failed``, ``REFUSED`` ``denied``, ``NOERROR`` ``allowed``.
 - ``ssl.log``: the SNI (``server_name``) on ``id.resp_p``; ``established`` F is ``failed``. Without SNI, the
   server's address, "name not visible".
 - ``http.log``: the ``Host`` header on ``id.resp_p`` (a ``CONNECT`` names its own port); without one, the
@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ..hostnames import drop_reason, is_ip, normalize_host, split_host_port
-from ..model import DnsAnswer, Observation, Outcome, Skipped
+from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .interface import Item
 from .zeek import ZeekRecord
 
@@ -28,7 +28,7 @@ DNS_PORT_NOTE = "DNS names no port, 443 assumed"
 
 _DNS_OUTCOMES: dict[str, Outcome] = {
     "NOERROR": "allowed",
-    "NXDOMAIN": "failed",
+    "NXDOMAIN": NXDOMAIN,
     "SERVFAIL": "failed",
     "REFUSED": "denied",
 }
