@@ -46,6 +46,8 @@ class StandIn:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     row_limit: int = 1_000_000
     throttle: int = 0
+    deny: bool = False
+    """Answer every query 403 (the identity has no read access to the workspace)."""
     broken: set[str] = field(default_factory=set)
     """Tables whose queries always come back partial for a reason a shorter range does not cure."""
     queries: list[dict[str, Any]] = field(default_factory=list)
@@ -124,18 +126,39 @@ class _Handler(BaseHTTPRequestHandler):
             return
         parts = self.path.split("?")[0].strip("/").split("/")
         if len(parts) != 4 or parts[:2] != ["v1", "workspaces"] or parts[3] != "query":
-            self._send(404, {"error": {"code": "PathNotFoundError", "message": "The requested path does not exist"}})
+            self._send(
+                404, {"error": {"code": "PathNotFoundError", "message": "The requested path does not exist"}}
+            )
             return
         if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self._send(401, {"error": {"code": "InvalidTokenError", "message": "The provided authentication is not valid"}})
+            self._send(
+                401,
+                {
+                    "error": {
+                        "code": "InvalidTokenError",
+                        "message": "The provided authentication is not valid",
+                    }
+                },
+            )
+            return
+        if state.deny:
+            self._send(403, {"error": {"code": "InsufficientAccessError",
+                                       "message": "The provided credentials have insufficient access to perform the "
+                                       "requested operation"}})  # fmt: skip
             return
         if state.throttle > 0:
             state.throttle -= 1
             state.throttled += 1
-            self._send(429, {"error": {"code": "ThrottledError", "message": "Too many requests"}}, {"Retry-After": "0"})
+            self._send(
+                429,
+                {"error": {"code": "ThrottledError", "message": "Too many requests"}},
+                {"Retry-After": "0"},
+            )
             return
         if parts[2] != WORKSPACE:
-            self._send(404, {"error": {"code": "PathNotFoundError", "message": "The requested path does not exist"}})
+            self._send(
+                404, {"error": {"code": "PathNotFoundError", "message": "The requested path does not exist"}}
+            )
             return
         request = json.loads(body)
         state.queries.append(request)

@@ -76,7 +76,11 @@ def test_each_table_fetched_and_read_back_by_scan(
     assert code == 0, err
     report = json.loads(stdout)
     (source,) = report["inputs"]
-    assert (source["format"], source["observations"], source["problems"]) == ("azure-firewall", len(ROWS[table]), [])
+    assert (source["format"], source["observations"], source["problems"]) == (
+        "azure-firewall",
+        len(ROWS[table]),
+        [],
+    )
     found = {d["host"]: d for d in report["destinations"]}
     for host, port, outcome, client, reason in EXPECTED[table]:
         got = found.pop(host)
@@ -105,7 +109,9 @@ def test_partial_result_warns_and_exits_3(
     assert len(out.read_text().splitlines()) == 2
 
 
-def test_no_credentials_is_one_line(no_azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_credentials_is_one_line(
+    no_azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The whole chain finds nothing (no environment, IMDS says no identity, no az): exit 1, one line."""
     no_azure.tables = {"AZFWDnsQuery": ROWS["AZFWDnsQuery"]}
     code, _, err = run(capsys, *fetch_args(no_azure, "AZFWDnsQuery", tmp_path / "x"))
@@ -124,7 +130,9 @@ def test_rejected_secret_is_one_line(
     assert "Azure rejected the credentials (AADSTS7000215: Invalid client secret provided)" in err
 
 
-def test_unknown_workspace_is_one_line(azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_workspace_is_one_line(
+    azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A workspace the service does not know (404): exit 1, one line saying to give the workspace ID."""
     argv = fetch_args(azure, "AZFWDnsQuery", tmp_path / "x")
     argv[2] = "my-workspace-name"
@@ -133,7 +141,9 @@ def test_unknown_workspace_is_one_line(azure: StandIn, tmp_path: Path, capsys: p
     assert "no Log Analytics workspace 'my-workspace-name'" in err and "PathNotFoundError" in err
 
 
-def test_missing_table_is_one_line(azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_table_is_one_line(
+    azure: StandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A table the workspace does not have (the firewall logs in another mode): the service's reason, exit 1."""
     code, _, err = run(capsys, *fetch_args(azure, "AZFWNetworkRule", tmp_path / "x"))
     assert code == 1 and err.count("\n") == 1, err
@@ -145,7 +155,9 @@ def test_without_the_extra_names_it(
 ) -> None:
     """azure-monitor-query or azure-identity missing: exit 1, one line naming pip install 'egressmap[azure]'."""
     monkeypatch.setitem(sys.modules, "azure.monitor.query", None)
-    code, _, err = run(capsys, "fetch", "azure-logs", WORKSPACE, "--table", "AZFWDnsQuery", "-o", str(tmp_path / "x"))
+    code, _, err = run(
+        capsys, "fetch", "azure-logs", WORKSPACE, "--table", "AZFWDnsQuery", "-o", str(tmp_path / "x")
+    )
     assert code == 1 and err.count("\n") == 1, err
     assert "pip install 'egressmap[azure]'" in err
     assert not (tmp_path / "x").exists()

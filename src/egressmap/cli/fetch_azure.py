@@ -26,8 +26,12 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument("--since", metavar="T", default="1d", help="start: 30m, 6h, 2d, 1w ago, or an ISO 8601 time "
                    "(default: 1d)")  # fmt: skip
     a.add_argument("--until", metavar="T", help="end: same forms as --since (default: now)")
-    a.add_argument("--chunk", metavar="D", default="6h", help="time range of one query: 30m, 6h, 1d (default: 6h)")
-    a.add_argument("--endpoint", metavar="URL", help="another query endpoint (a sovereign cloud, a test server)")
+    a.add_argument(
+        "--chunk", metavar="D", default="6h", help="time range of one query: 30m, 6h, 1d (default: 6h)"
+    )
+    a.add_argument(
+        "--endpoint", metavar="URL", help="another query endpoint (a sovereign cloud, a test server)"
+    )
     a.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
     a.add_argument(
         "--checkpoint",

@@ -116,7 +116,9 @@ def kql(table: str, start_ms: int, end_ms: int) -> str:
     if table == "AzureDiagnostics":
         categories = ", ".join(f'"{c}"' for c in FIREWALL_CATEGORIES)
         lines.append(f"| where Category in ({categories})")
-        lines.append('| project TimeGenerated, Type, Category, Resource, msg_s = column_ifexists("msg_s", "")')
+        lines.append(
+            '| project TimeGenerated, Type, Category, Resource, msg_s = column_ifexists("msg_s", "")'
+        )
     lines.append("| sort by TimeGenerated asc")
     return "\n".join(lines)
 
@@ -164,7 +166,12 @@ def fetch(
     saved = _load_checkpoint(checkpoint, query, out) if checkpoint else None
     if saved is not None:
         query = LogsQuery(**saved["query"])
-        size, done, result.rows, result.queries = saved["bytes"], saved["done_ms"], saved["rows"], saved["queries"]
+        size, done, result.rows, result.queries = (
+            saved["bytes"],
+            saved["done_ms"],
+            saved["rows"],
+            saved["queries"],
+        )
         result.resumed = True
     todo = chunks(done, query.end_ms, query.chunk_ms)
     todo.reverse()  # a stack: the oldest chunk on top
