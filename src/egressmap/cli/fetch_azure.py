@@ -22,7 +22,13 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
         "az login).",
     )
     a.add_argument("workspace", metavar="WORKSPACE_ID", help="the workspace ID (a GUID)")
-    a.add_argument("--table", required=True, choices=TABLES, help="the table to fetch")
+    a.add_argument(
+        "--table",
+        required=True,
+        choices=TABLES,
+        metavar="TABLE",
+        help=f"the table to fetch: {', '.join(TABLES)}",
+    )
     a.add_argument("--since", metavar="T", default="1d", help="start: 30m, 6h, 2d, 1w ago, or an ISO 8601 time "
                    "(default: 1d)")  # fmt: skip
     a.add_argument("--until", metavar="T", help="end: same forms as --since (default: now)")
