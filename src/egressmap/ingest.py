@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bypass import BypassFinding, BypassWatch
+from .correlate import ANSWER_SOURCES, Correlator, plan
 from .errors import InputError
-from .model import Observation, Skipped
+from .model import DnsAnswer, Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.interface import BinaryReading, BinarySource, Source, choose_binary
 from .sources.reader import InputStream
@@ -63,6 +65,11 @@ class IngestReport:
     """Every input's report."""
 
     inputs: list[InputReport] = field(default_factory=list)
+    bypass: BypassFinding | None = None
+    """What went around the proxy (when the inputs held a proxy log and network evidence)."""
+    joined: tuple[int, int, int] | None = None
+    """Connections recorded by address: (named by a DNS answer, left unattributed, answers not kept), when
+    DNS answers were collected for them."""
 
     def count(self, kind: str) -> int:
         """Total lines of one kind over all inputs."""
@@ -95,6 +102,36 @@ def observe(
     ``warm_up`` may run while a parser waits on a helper process (the CLI loads classification data then).
     """
     sources = build_sources(options)
+    needs = plan(paths, sources, wanted, options)
+    correlator = Correlator() if needs.answers else None
+    watch = BypassWatch() if needs.bypass else None
+    if needs.answers:
+        for name in ANSWER_SOURCES:
+            sources[name].answers = True
+    yield from _read(paths, report, sources, wanted, options, progress, warm_up, correlator, watch)
+    if correlator is not None:
+        for obs, format_name in correlator.finish():
+            if watch is not None:
+                watch.see(obs, "network", format_name)
+            yield obs
+        report.joined = (correlator.named, correlator.unnamed, correlator.book.dropped)
+    if watch is not None:
+        from .classify import classify
+
+        report.bypass = watch.finding(classify)
+
+
+def _read(
+    paths: Sequence[str],
+    report: IngestReport,
+    sources: dict[str, Source],
+    wanted: str,
+    options: SourceOptions | None,
+    progress: Progress | None,
+    warm_up: Callable[[], None] | None,
+    correlator: Correlator | None,
+    watch: BypassWatch | None,
+) -> Iterator[Observation]:
     for path in paths:
         rep = InputReport(path if path != "-" else "<stdin>")
         report.inputs.append(rep)
@@ -137,8 +174,15 @@ def observe(
             for item in items:
                 if isinstance(item, Skipped):
                     rep.note(item)
+                elif isinstance(item, DnsAnswer):
+                    if correlator is not None:
+                        correlator.book.add(item)
                 else:
                     counted += item.count
+                    if correlator is not None and correlator.hold(item, source):
+                        continue
+                    if watch is not None:
+                        watch.see(item, source.role, source.name)
                     yield item
             rep.observations = counted
             rep.lines = stream.lines_read if reading is None else reading.records

@@ -76,6 +76,22 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """A DNS answer seen in the evidence: ``address`` was given to ``client`` for ``name`` at ``time``.
+
+    Not a destination: :mod:`egressmap.correlate` uses answers to name connections that flow logs and firewall
+    logs record by address only. Readers yield answers only when asked (:attr:`.sources.interface.Source.answers`).
+    """
+
+    client: str
+    address: str
+    name: str
+    time: float | None
+    origin: str
+    """The input the answer came from (named in the reason of a connection it names)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     """What a host is: whose service, where, and how it can be reached privately."""
 

@@ -30,6 +30,10 @@ from .model import (
 )
 
 SCHEMA = "egressmap.policy/1"
+UNATTRIBUTED = (
+    "unattributed IP: the evidence recorded this connection by address and no DNS answer to the same client "
+    "named it; find the name (a Resolver log, a capture) before allowing an address that may change"
+)
 MAX_REASONS = 8
 MAX_SOURCES = 5
 _TIERS = set(TIER_RANK)
@@ -60,6 +64,7 @@ def entries_from(
                 allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
                 reasons=tuple(reasons[:MAX_REASONS]),
                 sources=tuple(sources[:MAX_SOURCES]),
+                warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
             )
         )
     return entries

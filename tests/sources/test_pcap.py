@@ -208,7 +208,7 @@ def test_non_ip_link_type_is_reported_once_with_its_count() -> None:
 def test_text_input_given_as_pcap_says_so() -> None:
     """``--format pcap`` on a text input is one clear problem, never a crash."""
     items = list(PcapCapture().read(["pypi.org", "github.com"], "list.txt"))
-    assert items == [Skipped("list.txt", 1, items[0].reason)]
+    assert isinstance(items[0], Skipped) and items == [Skipped("list.txt", 1, items[0].reason)]
     assert "not a pcap or pcapng capture" in items[0].reason
 
 

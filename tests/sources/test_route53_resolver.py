@@ -8,6 +8,7 @@ from typing import Any
 from egressmap.model import Observation, Skipped
 from egressmap.sources import FORMAT_NAMES, build_sources, choose
 from egressmap.sources.aws_json import load_record
+from egressmap.sources.interface import Item
 from egressmap.sources.route53_resolver import Answer, ResolverLog, parse_query
 
 STREAM = "vpc-0b7d2e4f6a8c13579_vpcdnsquerylogs_444455556666_7e1a9c3d"
@@ -38,7 +39,7 @@ def record(name: str = "files.pythonhosted.org.", **changes: Any) -> str:
     return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
 
 
-def read(*lines: str) -> list[Observation | Skipped]:
+def read(*lines: str) -> list[Item]:
     """Everything the reader yields for these lines."""
     return list(ResolverLog().read(lines, "r53.log"))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from egressmap.model import Observation, Skipped
 from egressmap.sources import build_sources, choose
+from egressmap.sources.interface import Item
 from egressmap.sources.suricata_eve import SuricataEve
 
 
@@ -27,7 +28,7 @@ def event(event_type: str, **fields: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def read(*lines: str) -> list[Observation | Skipped]:
+def read(*lines: str) -> list[Item]:
     """Everything the reader yields for these lines."""
     return list(SuricataEve().read(lines, "eve.json"))
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..bypass import summary_lines, with_warnings
 from ..ingest import split_configs
 from ..policy import build_policy, dump_yaml, expand_regions
 from ..review import excluded_note, without_flagged
@@ -56,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )
+    if report.bypass is not None:
+        policy = with_warnings(policy, report.bypass)
+        if not args.quiet:
+            for line in summary_lines(report.bypass):
+                print(f"egressmap: {line}", file=sys.stderr)
     if args.exclude_denied and not args.to:
         policy, gone = without_flagged(policy)
         print(f"egressmap: build: {excluded_note(gone)}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..aggregate import aggregate
 from ..classify import warm_up
+from ..correlate import joined_line
 from ..errors import ConfigError, EgressmapError, StrictModeError
 from ..exporters import EXPORTERS, ExportOptions
 from ..ingest import IngestReport, observe
@@ -162,6 +163,8 @@ def ingest(
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
+        if report.joined is not None and any(report.joined):
+            print(f"egressmap: {joined_line(*report.joined)}", file=sys.stderr)
     for r in report.inputs:  # even with -q: an input that gave nothing must never pass in silence
         if r.nothing:
             print(f"egressmap: {r.origin}: {r.nothing}", file=sys.stderr)

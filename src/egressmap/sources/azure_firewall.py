@@ -46,6 +46,7 @@ class AzureFirewall(Source):
     """Azure Firewall application, network and DNS proxy logs."""
 
     name = "azure-firewall"
+    role = "network"
     description = "Azure Firewall logs (AZFW* records, AzureDiagnostics msg lines; JSON lines or documents)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only traffic routed through the firewall",

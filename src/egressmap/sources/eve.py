@@ -18,7 +18,7 @@ from typing import Any
 from ..hostnames import default_port, is_private_ip, normalize_host
 from ..model import Kind, Observation, Outcome, Skipped
 from .aws_json import NO_NAME, BadRecord, epoch_of, name_or_skip, port_of
-from .interface import Item
+from .interface import Seen
 
 DENY_ACTIONS = frozenset({"blocked", "drop", "dropped", "reject", "rejected"})
 """Alert actions that mean the packet or flow was stopped (Suricata writes ``blocked``; NFW names drop/reject)."""
@@ -27,7 +27,7 @@ _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 
 def observations(
     event: Mapping[str, Any], seen_by: str, where: tuple[str, int], time: float | None
-) -> Iterator[Item]:
+) -> Iterator[Seen]:
     """The observations of one EVE event; ``seen_by`` names the log in reasons (``AWS Network Firewall``)."""
     origin, lineno = where
     kind = str(event.get("event_type") or ("tls" if "tls_error" in event else "event"))
@@ -71,7 +71,7 @@ def _address(
     what: tuple[int | None, str, str, str],
     where: tuple[str, int],
     common: dict[str, Any],
-) -> Item:
+) -> Seen:
     """The ``dest_ip`` of an event without a name; ``what`` is its port, event type, log name and outcome note."""
     port, kind, seen_by, note = what
     origin, lineno = where

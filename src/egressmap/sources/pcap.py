@@ -24,6 +24,7 @@ class PcapCapture(BinarySource):
     """pcap and pcapng captures, read from their bytes."""
 
     name = "pcap"
+    role = "network"
     description = "packet captures (pcap, pcapng, .gz of either): DNS, TLS SNI, HTTP Host, connections"
     blind_spots = (
         "a capture sees only the traffic of the interface it ran on (one host, or what a mirror port copies)",
@@ -48,4 +49,4 @@ class PcapCapture(BinarySource):
         """The observations of a capture stream; the returned reading counts its packets."""
         from .pcap_reading import CaptureReading  # dpkt is imported only when a capture is read
 
-        return CaptureReading(binary, origin)
+        return CaptureReading(binary, origin, answers=self.answers)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..hostnames import default_port
-from ..model import Observation, Outcome, Skipped
+from ..model import DnsAnswer, Observation, Outcome, Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, text_field
-from .interface import Item, Source, match_ratio
+from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally
 
 MAJOR_VERSION = "1"
@@ -114,6 +114,7 @@ class ResolverLog(Source):
     """Route 53 Resolver query logs."""
 
     name = "route53-resolver"
+    role = "network"
     description = "Route 53 Resolver query logs (JSON lines from S3/Firehose, or CloudWatch Logs exports)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only questions sent to the VPC's Route 53 Resolver: not lookups to other DNS servers, over "
@@ -139,12 +140,15 @@ class ResolverLog(Source):
             item = _observation(query, origin, lineno)
             if isinstance(item, Skipped):
                 yield item
-            else:
-                tally.add(item)
+                continue
+            tally.add(item)
+            if self.answers:
+                for address in query.addresses:
+                    yield DnsAnswer(query.srcaddr, address, item.host, query.time, origin)
         yield from tally.observations()
 
 
-def _observation(query: ResolverQuery, origin: str, lineno: int) -> Item:
+def _observation(query: ResolverQuery, origin: str, lineno: int) -> Seen:
     if query.name.lower().endswith(_REVERSE):
         return Skipped(origin, lineno, f"reverse lookup ({query.query_type}): {query.name}", kind="dropped")
     host = name_or_skip(query.name, origin, lineno)
