@@ -328,7 +328,9 @@ def policy_from_dict(data: object, origin: str = "policy") -> Policy:
     """Validate a parsed policy document."""
     schema = data.get("schema") if isinstance(data, dict) else None
     if isinstance(schema, str) and schema.startswith(SCHEMA_FAMILY) and schema != SCHEMA:
-        raise ConfigError(f"{origin}: policy schema {schema!r} is not the one this egressmap reads ({SCHEMA!r})")
+        raise ConfigError(
+            f"{origin}: policy schema {schema!r} is not the one this egressmap reads ({SCHEMA!r})"
+        )
     if not isinstance(data, dict) or schema != SCHEMA:
         raise ConfigError(f"{origin}: not an egressmap policy (expected 'schema: {SCHEMA}')")
     raw_entries = data.get("entries") or []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..drift import FAIL_ON, RENDERERS, Labels, compare
@@ -11,7 +12,7 @@ from ..drift.inputs import policy_schema
 from ..errors import ConfigError, EgressmapError
 from ..ingest import IngestReport, split_configs
 from ..model import Policy
-from ..policy import build_policy, load_policy
+from ..policy import SCHEMA, build_policy, load_policy
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions, write
 
 NAME = "diff"
@@ -70,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the command; the exit code."""
     if args.old == "-" and "-" in args.sources:
         raise ConfigError("OLD and NEW cannot both be read from stdin")
+    if args.old != "-" and Path(args.old).is_file() and not policy_schema(args.old):
+        raise ConfigError(
+            f"{args.old}: not an egressmap policy (OLD must declare 'schema: {SCHEMA}'; logs go on the NEW side)"
+        )
     old = load_policy(args.old)
     new, report = _new_side(args)
     drift = compare(old, new, evidence=report is not None, include_nxdomain=args.include_nxdomain)

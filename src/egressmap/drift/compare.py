@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from ..exporters.rules import rules_for
 from ..model import REGION_TOKEN, TIER_RANK, Entry, Policy, nxdomain_only, pattern_covers
+from ..policy import concrete_hosts
 from ..proxy.allow import Allowlist
 from ..review import entry_flag
 from .model import MATCH_RANK, Change, Drift, change_key
@@ -40,7 +41,10 @@ def compare(old: Policy, new: Policy, *, evidence: bool = False, include_nxdomai
         new = replace(new, entries=tuple(e for e in new.entries if not nxdomain_only(e)))
     olds, news = _by_pattern(old.entries), _by_pattern(new.entries)
     old_allow, new_allow = Allowlist.from_policy(old), Allowlist.from_policy(new)
-    slots = {pattern: Slot(entry) for pattern, entry in olds.items()}
+    slots = {
+        pattern: Slot(entry, frozenset([pattern, *concrete_hosts(entry, old.regions)]))
+        for pattern, entry in olds.items()
+    }
     broad = sorted(
         (s for s in slots.values() if REGION_TOKEN in s.entry.pattern or s.entry.match != "exact"),
         key=lambda s: -len(s.entry.pattern),

@@ -51,6 +51,9 @@ class Slot:
     """An old entry, and what the new side did under it."""
 
     entry: Entry
+    own: frozenset[str]
+    """The names the entry's export writes (its hosts, and a template's names in the policy's regions): a new
+    entry with the same pattern giving one of them does not make it ``covered``."""
     pair: Entry | None = None
     """The new entry with the same pattern."""
     seen: list[Entry] = field(default_factory=list)
@@ -81,7 +84,11 @@ class Slot:
             self.sources.update(new.sources[:MAX_SOURCES])
             return
         self.kept.add(name)
-        if name not in self.entry.hosts and name != self.entry.pattern:
+        if (
+            name not in self.entry.hosts
+            and name != self.entry.pattern
+            and (new is not self.pair or name not in self.own)
+        ):
             self.covered.add(name)
             self.covered_ports.add(port)
             self.covered_sources.update(new.sources[:MAX_SOURCES])
@@ -101,7 +108,9 @@ class Slot:
         if n is not None and n.match != o.match:
             wider = MATCH_RANK[n.match] > MATCH_RANK[o.match]
             out.append(self._change("widened" if wider else "narrowed", "match", o.match, n.match))
-        against = self._against_evidence() if evidence else self._against_policy(regions, new_allow, lost_ports)
+        against = (
+            self._against_evidence() if evidence else self._against_policy(regions, new_allow, lost_ports)
+        )
         out.extend(against)
         if self.covered and not any(c.aspect == "match" for c in against):
             covered = self._change("covered", "hosts", hosts=self.covered, ports=self.covered_ports)
