@@ -94,7 +94,8 @@ def test_resolver_log_against_the_approved_policy(
         ("covered", "*.s3.us-east-1.amazonaws.com"),
         ("covered", EC2),
     }
-    assert changes[("added", "registry.npmjs.org")]["sources"] == [f"{resolver}:7"]
+    added = changes[("added", "registry.npmjs.org")]
+    assert added["sources"] == [f"{resolver}:7"] and added["note"] == "DNS only: no port seen, 443 assumed"
     assert data["set_aside"] == {"nxdomain_only": ["pypi.org.ec2.internal"]}
 
 

@@ -26,6 +26,7 @@ def entry(
     scope: Scope = "internet",
     source: str = "resolver.log:1",
     nxdomain: int = 0,
+    reasons: Sequence[str] = (),
 ) -> Entry:
     """A policy entry as build writes it (a template or wildcard lists the hosts seen under it)."""
     if hosts is None:
@@ -40,7 +41,7 @@ def entry(
         denied=0,
         failed=nxdomain,
         nxdomain=nxdomain,
-        reasons=(),
+        reasons=tuple(reasons),
         sources=(source,),
         match=match,
     )
@@ -265,6 +266,28 @@ def test_an_approved_port_never_seen_is_narrowed_against_evidence() -> None:
         compare(old, Policy(entries=(entry("pypi.org"),)), evidence=True), "narrowed", "pypi.org", "ports"
     )
     assert (change.ports, change.note) == ((80,), "not seen in the evidence")
+
+
+DNS = "observed: DNS query seen in a Route 53 Resolver query log (DNS only: no connection seen)"
+
+
+def test_dns_evidence_names_no_port_so_it_neither_widens_nor_narrows_ports() -> None:
+    """An apt mirror approved on 80, seen only in a Resolver log (443 assumed): covered, no port change."""
+    old = approved(entry("security.ubuntu.com", (80,)), entry("*.ubuntu.com", (80,), match="subdomains"))
+    evidence = Policy(
+        entries=(
+            entry("security.ubuntu.com", reasons=(DNS,)),
+            entry("archive.ubuntu.com", reasons=(DNS,)),
+            entry("registry.npmjs.org", reasons=(DNS,)),
+        )
+    )
+    drift = compare(old, evidence, evidence=True)
+    assert {(c.kind, c.pattern) for c in drift.changes if c.pattern.endswith("ubuntu.com")} == {
+        ("covered", "*.ubuntu.com")
+    }
+    assert only(drift, "added", "registry.npmjs.org", "entry").note == "DNS only: no port seen, 443 assumed"
+    as_policy = compare(old, replace(old, entries=(*old.entries[:-2], *evidence.entries[:2])))
+    assert ("widened", "security.ubuntu.com", "ports") in kinds(as_policy)
 
 
 def test_names_only_answered_nxdomain_are_set_aside_unless_asked() -> None:

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..exporters.rules import rules_for
-from ..model import REGION_TOKEN, TIER_RANK, Entry, Policy, nxdomain_only, pattern_covers
+from ..model import REGION_TOKEN, TIER_RANK, Entry, Policy, is_dns_reason, nxdomain_only, pattern_covers
 from ..policy import concrete_hosts
 from ..proxy.allow import Allowlist
 from ..review import entry_flag
 from .model import MATCH_RANK, Change, Drift, change_key
-from .slot import MAX_SOURCES, Placed, Slot, cover, probes
+from .slot import DNS_ONLY, MAX_SOURCES, Placed, Slot, cover, probes
 
 __all__ = ["compare"]
 
@@ -55,9 +55,13 @@ def compare(old: Policy, new: Policy, *, evidence: bool = False, include_nxdomai
         if home is not None:
             home.pair = entry
             home.seen.append(entry)
-        uncovered = _place(entry, new.regions, old_allow, slots, home, broad)
+        dns_only = evidence and _dns_only(entry)
+        uncovered = _place(entry, new.regions, old_allow, slots, home, broad, dns_only)
         if uncovered:
-            changes.append(_added(entry, uncovered, rules_for([entry], new.regions).rejected))
+            rejected = rules_for([entry], new.regions).rejected
+            changes.append(
+                _added(entry, uncovered, rejected[0] if rejected else DNS_ONLY if dns_only else "")
+            )
     for slot in slots.values():
         changes.extend(slot.report(evidence, old.regions, new_allow))
     return Drift(tuple(sorted(changes, key=change_key)), evidence, aside)
@@ -83,7 +87,12 @@ def _merged(a: Entry, b: Entry) -> Entry:
     )
 
 
-def _added(entry: Entry, uncovered: Sequence[str], rejected: Sequence[str]) -> Change:
+def _dns_only(entry: Entry) -> bool:
+    """True when all the evidence of an entry is DNS: its port is the one assumed, not one seen."""
+    return bool(entry.reasons) and all(map(is_dns_reason, entry.reasons))
+
+
+def _added(entry: Entry, uncovered: Sequence[str], note: str) -> Change:
     return Change(
         "added",
         entry.pattern,
@@ -93,7 +102,7 @@ def _added(entry: Entry, uncovered: Sequence[str], rejected: Sequence[str]) -> C
         ports=entry.ports,
         scope=entry.scope,
         tier=entry.tier,
-        note=rejected[0] if rejected else entry_flag(entry) or "",
+        note=entry_flag(entry) or note,
         sources=entry.sources[:MAX_SOURCES],
     )
 
@@ -105,12 +114,16 @@ def _place(
     slots: dict[str, Slot],
     home: Slot | None,
     broad: Sequence[Slot],
+    dns_only: bool = False,
 ) -> list[str]:
-    """Place a new entry's names against the old export; the names no old entry reaches (none: not added)."""
+    """Place a new entry's names against the old export; the names no old entry reaches (none: not added).
+
+    ``dns_only``: the evidence names no port, so a name is placed whatever port the old entry allows.
+    """
     rules = rules_for([entry], regions).rules
     if not rules:
         return [] if home is not None else [entry.pattern]  # no export writes it: compared by pattern only
-    steps: list[tuple[Placed, Slot, str, int]] = []
+    steps: list[tuple[Placed, Slot, str, int | None]] = []
     uncovered: list[str] = []
     for rule in rules:
         if rule.match != "exact":
@@ -121,7 +134,7 @@ def _place(
         else:
             names, shown = [(rule.name, False)], {rule.name: rule.name}
         for name, wildcards_only in names:
-            for port in rule.ports:
+            for port in (None,) if dns_only else rule.ports:
                 found, ok = cover(old_allow, name, port, wildcards_only)
                 under = None if found is not None or wildcards_only else home or _under(name, broad)
                 if found is not None:
@@ -135,7 +148,7 @@ def _place(
     for kind, slot, name, port in steps:
         slot.note(entry, kind, name, port)
     for host in entry.hosts if entry.match != "exact" else ():  # a wildcard's samples: shown when covered
-        for port in entry.ports:
+        for port in (None,) if dns_only else entry.ports:
             found, ok = cover(old_allow, host, port)
             if found is not None and ok:
                 slots[found.entry.pattern].note(entry, "covered", host, port)

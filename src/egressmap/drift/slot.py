@@ -11,11 +11,12 @@ from ..model import TIER_RANK, Entry
 from ..proxy.allow import Allowlist
 from .model import MATCH_RANK, Aspect, Change, Kind
 
-__all__ = ["MAX_SOURCES", "Placed", "Slot", "cover", "probes"]
+__all__ = ["DNS_ONLY", "MAX_SOURCES", "Placed", "Slot", "cover", "probes"]
 
 MAX_SOURCES = 3
 """Sources a change names (the new side's ``file:line``)."""
 NOT_SEEN = "not seen in the evidence"
+DNS_ONLY = "DNS only: no port seen, 443 assumed"
 _PROBE = "x."  # a label under a wildcard; only wildcard rules are asked about it, so its text does not matter
 
 Placed = Literal["covered", "port", "host"]
@@ -33,11 +34,16 @@ def probes(rule: Rule) -> list[tuple[str, bool]]:
     return below if rule.match == "subdomains" else [(rule.name, False), *below]
 
 
-def cover(allow: Allowlist, name: str, port: int, wildcards_only: bool = False) -> tuple[Rule | None, bool]:
-    """(The rule that allows ``name`` on ``port``, True), else (a rule that allows it on other ports, False)."""
+def cover(
+    allow: Allowlist, name: str, port: int | None, wildcards_only: bool = False
+) -> tuple[Rule | None, bool]:
+    """(The rule that allows ``name`` on ``port``, True), else (a rule that allows it on other ports, False).
+
+    A ``port`` of None (DNS evidence names none) is allowed by any rule that reaches the name.
+    """
     rules = allow.covering(name, wildcards_only=wildcards_only)
     for rule in rules:
-        if port in rule.ports:
+        if port is None or port in rule.ports:
             return rule, True
     return (rules[0] if rules else None), False
 
@@ -59,6 +65,8 @@ class Slot:
     seen: list[Entry] = field(default_factory=list)
     """New entries (the pair among them) that reach names this entry allows or sits over."""
     seen_ports: set[int] = field(default_factory=set)
+    any_port: bool = False
+    """True when DNS evidence (which names no port) was seen under the entry."""
     wider_ports: dict[int, set[str]] = field(default_factory=dict)
     wider_hosts: dict[str, set[int]] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)
@@ -70,17 +78,23 @@ class Slot:
     sources: set[str] = field(default_factory=set)
     """Where the new side went beyond this entry."""
 
-    def note(self, new: Entry, placed: Placed, name: str, port: int) -> None:
-        """Record that ``new`` reaches ``name:port`` under this entry: allowed, on another port, or beyond it."""
+    def note(self, new: Entry, placed: Placed, name: str, port: int | None) -> None:
+        """Record that ``new`` reaches ``name:port`` under this entry: allowed, on another port, or beyond it.
+
+        ``port`` is None for DNS evidence (no port seen): it is then never a port widened or narrowed.
+        """
         if not any(e is new for e in self.seen):
             self.seen.append(new)
-        if placed == "port":
+        if port is None:
+            self.any_port = True
+        elif placed == "port":
             self.wider_ports.setdefault(port, set()).add(name)
             self.sources.update(new.sources[:MAX_SOURCES])
             return
-        self.seen_ports.add(port)
+        else:
+            self.seen_ports.add(port)
         if placed == "host":
-            self.wider_hosts.setdefault(name, set()).add(port)
+            self.wider_hosts.setdefault(name, set()).update([port] if port is not None else [])
             self.sources.update(new.sources[:MAX_SOURCES])
             return
         self.kept.add(name)
@@ -90,7 +104,7 @@ class Slot:
             and (new is not self.pair or name not in self.own)
         ):
             self.covered.add(name)
-            self.covered_ports.add(port)
+            self.covered_ports.update([port] if port is not None else [])
             self.covered_sources.update(new.sources[:MAX_SOURCES])
 
     def report(self, evidence: bool, regions: Sequence[str], new_allow: Allowlist) -> list[Change]:
@@ -138,7 +152,7 @@ class Slot:
         if not self.seen:
             return [self._change("removed", "entry", o.match, hosts=o.hosts, ports=o.ports, note=NOT_SEEN)]
         out = []
-        unseen = set(o.ports) - self.seen_ports
+        unseen = set() if self.any_port else set(o.ports) - self.seen_ports
         if unseen:
             after = _ports(set(o.ports) - unseen)
             out.append(self._change("narrowed", "ports", _ports(o.ports), after, ports=unseen, note=NOT_SEEN))
