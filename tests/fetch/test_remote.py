@@ -29,7 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_way_out: list[str]) -> Iterator[dict[str, str]]:
     """moto in-process with the standard log bucket and a Resolver log group; the bucket's keys."""
     fake_credentials(monkeypatch, tmp_path)
     with mock_aws():

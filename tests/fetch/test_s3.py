@@ -37,7 +37,7 @@ DAY = re.compile(r".*(?:\d{4}/\d{2}/\d{2}|year=\d{4}/month=\d{2}/day=\d{2})/")
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_way_out: list[str]) -> Iterator[Any]:
     """An S3 client answered by moto in-process, with fake credentials."""
     fake_credentials(monkeypatch, tmp_path)
     with mock_aws():

@@ -19,7 +19,7 @@ from tests.fetch.s3_world import BUCKET, fake_credentials
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_way_out: list[str]) -> Iterator[Any]:
     """An S3 client answered by moto in-process, with the test bucket."""
     fake_credentials(monkeypatch, tmp_path)
     with mock_aws():

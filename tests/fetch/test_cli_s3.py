@@ -35,7 +35,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def bucket(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+def bucket(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_way_out: list[str]
+) -> Iterator[dict[str, str]]:
     """The standard log bucket in moto in-process; its keys."""
     fake_credentials(monkeypatch, tmp_path)
     with mock_aws():
@@ -126,7 +128,7 @@ def test_errors_are_one_line(
 
 
 def test_no_credentials_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], no_way_out: list[str]
 ) -> None:
     """No credentials in the chain: exit 1, one line (the instance metadata is switched off: nothing leaves)."""
     fake_credentials(monkeypatch, tmp_path)
@@ -137,7 +139,7 @@ def test_no_credentials_is_one_line(
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+def server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, no_way_out: list[str]) -> Iterator[str]:
     """moto's server on 127.0.0.1 (a free port), holding the standard bucket; its URL."""
     fake_credentials(monkeypatch, tmp_path)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
