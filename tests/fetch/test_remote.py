@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from egressmap.cli import main
 from egressmap.fetch.aws import FetchError
-from egressmap.fetch.remote import CLOUDWATCH_KEYS, S3_KEYS, split_query
+from egressmap.fetch.remote_aws import CLOUDWATCH_KEYS, S3_KEYS, split_query
 from tests.fetch.s3_world import BUCKET, TODAY, YESTERDAY, fake_credentials, flow_key, put, world
 from tests.fetch.test_cloudwatch import GROUP, fill, names
 from tests.sources.test_route53_resolver import record

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..fetch.s3_layout import KINDS
+from ..fetch import S3_KINDS as KINDS
 from .common import EXIT_OK
 
 SOURCE_PLACEHOLDER = "{source}"

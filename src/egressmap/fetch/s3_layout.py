@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
+from . import S3_KINDS
 from .aws import FetchError
 
 ROOT = "AWSLogs"
-KINDS: tuple[str, ...] = ("route53-resolver", "vpc-flow", "aws-network-firewall")
+KINDS = S3_KINDS
 """The kinds of logs ``fetch s3`` finds, named as ``--format`` names their readers."""
 _VALUES = {"{account}": r"(\d{12})", "{region}": r"([a-z]{2}(?:-[a-z0-9]+)+-\d+)", "*": r"([^/]+)"}
 

@@ -50,9 +50,12 @@ def json_record(line: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-_TIME = re.compile(
-    r"\[?\d{4}-\d{2}-\d{2}(?:[T ]?\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?"
-)
+@lru_cache(maxsize=1)
+def _time() -> re.Pattern[str]:
+    """A time as CloudWatch exports write it (compiled on first use: most inputs have no prefix)."""
+    return re.compile(
+        r"\[?\d{4}-\d{2}-\d{2}(?:[T ]?\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?"
+    )
 
 
 def line_source(origin: str, lineno: int, line: str) -> str:
@@ -61,7 +64,8 @@ def line_source(origin: str, lineno: int, line: str) -> str:
     For a CloudWatch Logs export those are the log group and stream (``fetch cloudwatch``, ``awslogs get``) or
     the stream (``aws logs tail``). Readers call this only for lines that do not start with ``{``.
     """
-    words = [w for w in line[: line.find("{")].split() if not _TIME.fullmatch(w)]
+    time = _time()
+    words = [w for w in line[: line.find("{")].split() if not time.fullmatch(w)]
     return f"{origin}:{lineno} ({' '.join(words)})" if words else f"{origin}:{lineno}"
 
 

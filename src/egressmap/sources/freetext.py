@@ -132,7 +132,7 @@ class FreeText(Source):
                         urls.append(found)
                     else:
                         yield Skipped(origin, lineno, f"{found.reason}: {found.token}", kind=found.kind)  # type: ignore[arg-type]
-            where = awslogs_source(origin, lineno, line) if line[:1] == "/" else f"{origin}:{lineno}"
+            where = awslogs_source(origin, lineno, line) if line[0] == "/" else f"{origin}:{lineno}"
             hints = [] if is_comment(line) else [*find_connections(line), *find_failures(line)]
             targets = _targets(hints, urls, context, lineno) if hints else {}
             if hints and not targets and not urls:

@@ -56,7 +56,6 @@ _PREFIXES: tuple[re.Pattern[str], ...] = (
 )
 # awslogs: "GROUP STREAM " at the very start, the group rooted at "/" (``/aws/...``, ``/var/log/...``).
 _AWSLOGS = re.compile(r"/[\w.#/-]*/[\w.#-]+ [^\s/:][^\s:]* +")
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:")
 _MAX_PREFIXES = 8
 # All prefixes in one pattern: one match attempt per prefix stripped (the order above is the priority).
 _ANY_PREFIX = re.compile("|".join(f"(?:{p.pattern})" for p in _PREFIXES))
@@ -72,7 +71,11 @@ def awslogs_source(origin: str, lineno: int, line: str) -> str:
     'image.log:7 (/aws/imagebuilder/Img 3.5.0/1)'
     """
     match = _AWSLOGS.match(line) if line.startswith("/") else None
-    if match is None or "://" in match.group() or not _STAMP.match(line, match.end()):
+    if (
+        match is None
+        or "://" in match.group()
+        or not re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:", line[match.end() :])
+    ):
         return f"{origin}:{lineno}"
     return f"{origin}:{lineno} ({' '.join(match.group().split())})"
 
