@@ -101,7 +101,7 @@ ROUTE53_RESOLVER = LogTable(
         ("port", "CAST(NULL AS integer)"),
         ("kind", "'dns'"),
         ("outcome", _R53_OUTCOME),
-        ("seen", "from_iso8601_timestamp(query_timestamp)"),
+        ("seen", "TRY(from_iso8601_timestamp(query_timestamp))"),
         ("client", "srcaddr"),
         ("keep", r"NOT regexp_like(query_name, '(?i)\.(in-addr|ip6)\.arpa\.?$')"),
     ),
