@@ -105,20 +105,32 @@ class AnswerBook:
 
     def add(self, answer: DnsAnswer) -> None:
         """Remember one answer."""
-        key = (answer.client, answer.address)
+        self.merge(answer.client, answer.address, answer.name, answer.time, answer.time, answer.origin)
+
+    def merge(
+        self, client: str, address: str, name: str, first: float | None, last: float | None, origin: str
+    ) -> None:
+        """Remember that ``name`` was answered with ``address`` to ``client`` from ``first`` to ``last``.
+
+        The origin kept is the first by name, so the book does not depend on the order of its inputs.
+        """
+        key = (client, address)
         names = self.pairs.get(key)
         if names is None:
             if len(self.pairs) >= MAX_PAIRS:
                 self.dropped += 1
                 return
             names = self.pairs[key] = {}
-        seen = names.get(answer.name)
-        t = answer.time
+        seen = names.get(name)
         if seen is None:
-            names[answer.name] = _Seen(t, t, answer.origin)
-        elif t is not None:
-            seen.first = t if seen.first is None else min(seen.first, t)
-            seen.last = t if seen.last is None else max(seen.last, t)
+            names[name] = _Seen(first, last, origin)
+            return
+        if first is not None:
+            seen.first = first if seen.first is None else min(seen.first, first)
+        if last is not None:
+            seen.last = last if seen.last is None else max(seen.last, last)
+        if origin < seen.origin:
+            seen.origin = origin
 
     def names(
         self, client: str, address: str, start: float | None, end: float | None

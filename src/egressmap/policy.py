@@ -32,6 +32,8 @@ from .model import (
 )
 
 SCHEMA = "egressmap.policy/1"
+SCHEMA_FAMILY = "egressmap.policy/"
+"""What every version of the policy schema starts with (a file naming another version is a policy, not read)."""
 UNATTRIBUTED = (
     "unattributed IP: the evidence recorded this connection by address and no DNS answer to the same client "
     "named it; find the name (a Resolver log, a capture) before allowing an address that may change"
@@ -324,7 +326,12 @@ def load_policy(path: str) -> Policy:
 
 def policy_from_dict(data: object, origin: str = "policy") -> Policy:
     """Validate a parsed policy document."""
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, str) and schema.startswith(SCHEMA_FAMILY) and schema != SCHEMA:
+        raise ConfigError(
+            f"{origin}: policy schema {schema!r} is not the one this egressmap reads ({SCHEMA!r})"
+        )
+    if not isinstance(data, dict) or schema != SCHEMA:
         raise ConfigError(f"{origin}: not an egressmap policy (expected 'schema: {SCHEMA}')")
     raw_entries = data.get("entries") or []
     if not isinstance(raw_entries, list):

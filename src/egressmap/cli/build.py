@@ -10,7 +10,17 @@ from ..bypass import summary_lines, with_warnings
 from ..ingest import split_configs
 from ..policy import build_policy, dump_yaml, expand_regions
 from ..review import excluded_note, without_flagged
-from .common import EXIT_OK, EXIT_PARTIAL, add_export, add_sources, export_text, ingest, predictions, write
+from .common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    add_export,
+    add_sources,
+    export_text,
+    ingest,
+    policy_inputs,
+    predictions,
+    write,
+)
 
 NAME = "build"
 
@@ -53,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         regions=regions,
         wildcards=args.wildcard,
         label_wildcards=args.wildcard_label,
-        inputs=args.sources,
+        inputs=policy_inputs(configs, report),
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )

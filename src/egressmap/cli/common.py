@@ -156,15 +156,22 @@ def predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
 
 
 def ingest(
-    args: argparse.Namespace, sources: Sequence[str] | None = None
+    args: argparse.Namespace, sources: Sequence[str] | None = None, summary: str | None = None
 ) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
+    """Read the inputs (summaries among them folded in); with ``summary``, also write the summary there."""
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources
     if not sources:
         return {}, report
-    with _progress(sources) as progress:
-        destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
+    from ..summary import is_summary
+
+    summaries = [p for p in sources if is_summary(p)]
+    if summaries or summary is not None:
+        destinations, report = _from_evidence(args, sources, summaries, options, summary)
+    else:
+        with _progress(sources) as progress:
+            destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
@@ -186,6 +193,36 @@ def ingest(
     if failed and len(failed) == len(report.inputs) and not any(r.recognised for r in failed):
         raise EgressmapError("no input could be read")  # (a recognised input not read is a partial result)
     return destinations, report
+
+
+def _from_evidence(
+    args: argparse.Namespace,
+    sources: Sequence[str],
+    summaries: Sequence[str],
+    options: SourceOptions,
+    summary: str | None,
+) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
+    from ..evidence import finish, gather, merge
+    from ..summary import read_summary, write_summary
+
+    logs = [p for p in sources if p not in summaries]
+    parts = [gather(logs, args.format, options, warm_up=_warm_up)] if logs else []
+    parts += [read_summary(p) for p in summaries]
+    evidence = merge(parts)
+    if summary is not None:
+        records = write_summary(evidence, summary)
+        print(
+            f"egressmap: summary of {len(evidence.report.inputs)} input(s), {len(evidence.table)} destination(s) "
+            f"({records} records) -> {summary}",
+            file=sys.stderr,
+        )
+        return evidence.table, evidence.report  # (what is held for the end stays in the summary)
+    return finish(evidence)
+
+
+def policy_inputs(configs: Sequence[str], report: IngestReport) -> list[str]:
+    """The inputs a policy names: cluster configs and evidence (a summary's own inputs), sorted."""
+    return sorted({*configs, *(r.origin for r in report.inputs)})
 
 
 def _warm_up() -> None:

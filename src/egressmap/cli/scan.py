@@ -31,14 +31,22 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("scan", parents=[common], help="show what the inputs contain, as a table")
     add_sources(s)
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="write a summary of the inputs to FILE (for egressmap merge, or as a source of build and scan) "
+        "instead of the table",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit code."""
     configs, logs = split_configs(args.sources)
     prediction = predictions(args, configs)
-    destinations, report = ingest(args, logs)
+    destinations, report = ingest(args, logs, summary=args.summary)
     status = EXIT_PARTIAL if (report.failed_inputs or report.unread_inputs) and logs else EXIT_OK
+    if args.summary:
+        return status
     if args.json and not prediction:  # rows written as they are made: a big scan never holds them all
         lazy: dict[str, Any] = {"destinations": iter_scan_rows(destinations), "inputs": report_dict(report)}
         if report.bypass is not None:
