@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from egressmap import policy
@@ -71,3 +71,22 @@ def test_a_list_may_have_its_own_item_encoder() -> None:
     write_json(data, out, {"rows": lambda v: json.dumps(v, separators=(",", ":"))})
     assert out.getvalue() == text.replace('{"a": ', '{"a":')
     assert json.loads(out.getvalue()) == json.loads(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.floats(),
+            lambda inner: (
+                st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+            ),
+            max_leaves=30,
+        ),
+        max_size=5,
+    )
+)
+def test_pretty_json_is_the_standard_library_s_text(data: dict[str, object]) -> None:
+    """The orjson path (when installed) writes exactly what json.dumps(indent=2, ensure_ascii=True) writes."""
+    assert dump_json(data) == json.dumps(data, indent=2, ensure_ascii=True) + "\n"
