@@ -53,26 +53,54 @@ def entries_from(
         by_host.setdefault(dest.host, []).append(dest)
     entries = []
     for host, dests in by_host.items():
-        reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
-        sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
-        entries.append(
-            Entry(
-                pattern=host,
-                hosts=(host,),
-                ports=tuple(sorted({d.port for d in dests})),
-                classification=classify(host),
-                tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
-                count=sum(d.count for d in dests),
-                denied=sum(d.denied for d in dests),
-                failed=sum(d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0) for d in dests),
-                allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
-                nxdomain=sum(d.outcomes.get(NXDOMAIN, 0) for d in dests),
-                reasons=reasons,
-                sources=tuple(sources[:MAX_SOURCES]),
-                warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
-            )
-        )
+        if len(dests) == 1 and len(dests[0].reasons) == 1:  # most hosts: one port, one reason (same result)
+            entries.append(_single(dests[0], classify(host)))
+        else:
+            entries.append(_general(host, dests, classify(host)))
     return entries
+
+
+def _general(host: str, dests: Sequence[Destination], classification: Classification) -> Entry:
+    """The entry of a host from its destinations (one per port)."""
+    reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
+    sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
+    return Entry(
+        pattern=host,
+        hosts=(host,),
+        ports=tuple(sorted({d.port for d in dests})),
+        classification=classification,
+        tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
+        count=sum(d.count for d in dests),
+        denied=sum(d.denied for d in dests),
+        failed=sum(d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0) for d in dests),
+        allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
+        nxdomain=sum(d.outcomes.get(NXDOMAIN, 0) for d in dests),
+        reasons=reasons,
+        sources=tuple(sources[:MAX_SOURCES]),
+        warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
+    )
+
+
+def _single(d: Destination, classification: Classification) -> Entry:
+    """The entry of a host seen on one port with one reason (what the general case gives, with less work)."""
+    (reason,) = d.reasons
+    outcomes = d.outcomes
+    nx = outcomes.get(NXDOMAIN, 0)
+    return Entry(
+        pattern=d.host,
+        hosts=(d.host,),
+        ports=(d.port,),
+        classification=classification,
+        tier=d.tier,
+        count=d.count,
+        denied=outcomes.get("denied", 0),
+        failed=outcomes.get("failed", 0) + nx,
+        allowed=outcomes.get("allowed", 0),
+        nxdomain=nx,
+        reasons=(reason,),
+        sources=tuple(sorted(d.sources, key=_source_key)[:MAX_SOURCES]),
+        warnings=(UNATTRIBUTED,) if "unattributed IP" in reason else (),
+    )
 
 
 def _source_key(source: str) -> tuple[str, int]:
