@@ -30,7 +30,12 @@ log = logging.getLogger("egressmap")
 
 
 def add_sources(p: argparse.ArgumentParser) -> None:
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="log files, .gz files, lists, or - for stdin")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="log files, .gz files, lists, - for stdin, s3://BUCKET[/PREFIX] or cloudwatch://GROUP (see docs/fetch.md)",
+    )
     p.add_argument(
         "--format",
         default="auto",
