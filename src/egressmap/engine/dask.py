@@ -15,7 +15,9 @@ are closed, which ends their worker processes (or Slurm jobs).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any, ClassVar
@@ -31,6 +33,8 @@ from .tasks import Collect, run_task
 
 log = logging.getLogger("egressmap")
 INSTALL = "pip install 'egressmap[dask]'"
+WORKER_SETUP = "egressmap.engine.worker"
+"""The module each local worker process runs as it starts (:mod:`.worker`)."""
 
 
 class DaskEngine(Engine):
@@ -100,20 +104,42 @@ def connect(settings: EngineSettings) -> Iterator[Any]:
                 settings.tell(f"dask: {settings.slurm.jobs} Slurm job(s) submitted; tasks start as they run")
             client = Client(cluster)
         else:
-            cluster = LocalCluster(
-                n_workers=settings.workers or usable_cpus(),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=level,  # in the workers (a heartbeat that meets the closing scheduler logs an error)
-            )
-            client = Client(cluster)
+            with _ctrl_c_deferred():
+                cluster = LocalCluster(
+                    n_workers=settings.workers or usable_cpus(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=level,  # in the workers (a heartbeat meeting the closing scheduler logs an error)
+                    preload=[WORKER_SETUP],  # Ctrl-C at the terminal: left to this process
+                )
+                client = Client(cluster)
         yield client
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """A Ctrl-C while the local cluster starts stops the run once it has, so that there is a cluster to close.
+
+    (A worker process still starting then may print its own traceback; once started, workers leave Ctrl-C to
+    this process: :mod:`.worker`.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+        if pressed:
+            raise KeyboardInterrupt
 
 
 def _quiet_dask() -> int:

@@ -195,7 +195,8 @@ def _big_plain(
         return None
     finally:
         stream.close()
-    return (size, source) if source.name.split(":")[0] in RANGE_FORMATS else None
+    kind = source.name.split(" ")[0].split(":")[0]  # (squid-custom:NAME, squid-auto (inferred layout: ...))
+    return (size, source) if kind in RANGE_FORMATS else None
 
 
 __all__ = ["DEFAULT_CHUNK", "RANGE_FORMATS", "Task", "expand", "object_uri", "parse_size", "plan"]

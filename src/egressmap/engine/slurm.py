@@ -87,16 +87,19 @@ def slurm_cluster(options: SlurmOptions, **extra: Any) -> Any:
         from dask_jobqueue import SLURMCluster
     except ImportError as exc:
         raise ConfigError("--slurm needs dask-jobqueue: pip install 'egressmap[dask]'") from exc
+    import dask
+
     kwargs = options.cluster_kwargs()
     if "cores" not in kwargs:
-        import dask
-
         cores = dask.config.get("jobqueue.slurm.cores", None)
         kwargs.update(cores=cores or 1, processes=cores or 1)
+    if "memory" not in kwargs and not dask.config.get("jobqueue.slurm.memory", None):
+        raise ConfigError("--slurm: how much memory each job gets: give --slurm-memory (e.g. 16GB), or set "
+                          "jobqueue.slurm.memory in dask's configuration")  # fmt: skip
     try:
         return SLURMCluster(**kwargs, **extra)
-    except ValueError as exc:  # e.g. no memory given here or in the jobqueue configuration
-        raise ConfigError(f"--slurm: {exc} (give --slurm-memory, or set it in dask's jobqueue config)") from exc
+    except ValueError as exc:  # a value dask-jobqueue refuses
+        raise ConfigError(f"--slurm: {exc}") from exc
 
 
 __all__ = ["SlurmOptions", "slurm_cluster"]
