@@ -18,6 +18,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing, contextmanager
 from typing import Any, ClassVar
@@ -33,6 +34,8 @@ from .tasks import Collect, run_task
 
 log = logging.getLogger("egressmap")
 INSTALL = "pip install 'egressmap[dask]'"
+POLL_SECONDS = 0.1
+"""How often the wait for finished tasks looks for a Ctrl-C that was swallowed."""
 WORKER_SETUP = "egressmap.engine.worker"
 """The module each local worker process runs as it starts (:mod:`.worker`)."""
 
@@ -175,24 +178,53 @@ def _run(
     futures = [client.submit(run_task, task, wanted, options, pure=False) for task in tasks]
     by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
     try:
-        if warm_up is not None:
-            warm_up()  # classification data for the end of the run, loaded while the workers read
-        with _bar(len(tasks), progress) as advance:
-            for future in as_completed(futures):
-                task = by_key[future.key]
-                try:
-                    part = future.result()
-                except Exception as exc:
-                    raise EgressmapError(f"the task reading {task.describe()} failed: {_why(exc)}") from None
-                future.release()
-                yield task, part
-                advance()
+        with _ctrl_c_noted() as pressed, _bar(len(tasks), progress) as advance:
+            if warm_up is not None:
+                warm_up()  # classification data for the end of the run, loaded while the workers read
+            finished = as_completed(futures)
+            while not finished.is_empty():
+                if pressed:
+                    raise KeyboardInterrupt
+                batch = finished.next_batch(block=False)
+                if not batch:
+                    time.sleep(POLL_SECONDS)
+                for future in batch:
+                    task = by_key[future.key]
+                    try:
+                        part = future.result()
+                    except Exception as exc:
+                        raise EgressmapError(f"the task reading {task.describe()} failed: {_why(exc)}") from None
+                    future.release()
+                    yield task, part
+                    advance()
     except BaseException:  # a failed task, Ctrl-C: nothing more is to run
         try:
             client.cancel(futures, force=True)
         except Exception:  # the cluster may be gone already; closing it follows anyway
             log.debug("cancelling the tasks failed", exc_info=True)
         raise
+
+
+@contextmanager
+def _ctrl_c_noted() -> Iterator[list[int]]:
+    """While the tasks run, Ctrl-C is noted in the list yielded, and the waiting loop raises KeyboardInterrupt.
+
+    Python's own handler raises it wherever the main thread is, and code run from a garbage-collector callback
+    (Dask has one) swallows it with a traceback: the run would go on.
+    """
+    pressed: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def noted(signum: int, frame: object) -> None:
+        pressed.append(signum)
+
+    before = signal.signal(signal.SIGINT, noted)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _why(exc: BaseException) -> str:
