@@ -76,14 +76,17 @@ class Collect:
 
 
 def renamed(evidence: Evidence, old: str, new: str) -> Evidence:
-    """The evidence of input ``old`` as if it had been read under the name ``new`` (in place; returned)."""
+    """The evidence of input ``old`` as if it had been read under the name ``new`` (in place; returned).
+
+    The name is in sources (``old:LINE``), in the input's report and in some reasons (``listed in old``).
+    """
     head = f"{old}:"
 
     def source(text: str) -> str:
         return new + text[len(old) :] if text.startswith(head) else text
 
     def obs(o: Observation) -> Observation:
-        return replace(o, source=source(o.source)) if o.source.startswith(head) else o
+        return replace(o, source=source(o.source), reason=o.reason.replace(old, new))
 
     def words(text: str | None) -> str | None:
         return None if text is None else text.replace(old, new)
@@ -92,6 +95,7 @@ def renamed(evidence: Evidence, old: str, new: str) -> Evidence:
     for key in evidence.table:
         dest = evidence.table[key]
         dest.sources = [source(s) for s in dest.sources]
+        dest.reasons = {r.replace(old, new) for r in dest.reasons}  # ("listed in FILE")
         table.absorb(dest)
     evidence.table = table
     for rep in evidence.report.inputs:
