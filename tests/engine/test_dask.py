@@ -132,7 +132,9 @@ def _boom(task: Task, wanted: str, options: SourceOptions | None) -> Evidence:
     raise RuntimeError("disk on fire\nsecond line")
 
 
-def test_a_failed_task_names_its_input_and_byte_range(logs: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_task_names_its_input_and_byte_range(
+    logs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from distributed import LocalCluster
 
     monkeypatch.setattr(dask_engine, "run_task", _boom)
@@ -172,7 +174,18 @@ def test_ctrl_c_cancels_and_leaves_no_worker_behind(tmp_path: Path, logs: list[P
     os.mkfifo(fifo)
     env = dict(os.environ, PYTHONPATH=SRC)
     run = subprocess.Popen(
-        [sys.executable, "-m", "egressmap", "build", "--engine", "dask", "--workers", "2", str(fifo), str(logs[0])],
+        [
+            sys.executable,
+            "-m",
+            "egressmap",
+            "build",
+            "--engine",
+            "dask",
+            "--workers",
+            "2",
+            str(fifo),
+            str(logs[0]),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

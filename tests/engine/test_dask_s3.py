@@ -92,7 +92,9 @@ def test_listing_prefixes_and_patterns(objects: Path) -> None:
     base = f"s3://{BUCKET}/AWSLogs/444455556666"
     assert list_objects(f"{base}/gz") == [f"{base}/gz/access.log.gz", f"{base}/gz/hosts.txt.gz",
                                           f"{base}/gz/zeek-conn.log.gz"]  # fmt: skip
-    assert list_objects(f"{base}/*.log") == [f"{base}/{n}" for n in ("flow.log", "nfw.log", "r53.log", "zeek-dns.log")]
+    assert list_objects(f"{base}/*.log") == [
+        f"{base}/{n}" for n in ("flow.log", "nfw.log", "r53.log", "zeek-dns.log")
+    ]
     assert len(expand([f"s3://{BUCKET}"])) == 9  # every object in the bucket, not the folder marker
 
 

@@ -73,7 +73,9 @@ def test_tasks_in_any_order_build_what_the_local_engine_builds(logs: list[Path],
     Sequential.seed = seed
     code, local, local_err = _run("build", "--to", "json", *map(str, logs))
     assert code == 0
-    code, dask, dask_err = _run("build", "--to", "json", "--engine", "dask", "--chunk-size", "4k", str(logs[0].parent))
+    code, dask, dask_err = _run(
+        "build", "--to", "json", "--engine", "dask", "--chunk-size", "4k", str(logs[0].parent)
+    )
     assert code == 0 and dask == local
     assert _without_engine_lines(dask_err) == local_err
     assert "byte ranges of big files" in dask_err
@@ -156,4 +158,8 @@ def test_a_failed_listing_keeps_its_place(logs: list[Path]) -> None:
     entries: Sequence[str | InputReport] = [str(logs[1]), InputReport("s3://gone", error="x"), str(logs[0])]
     for task in reversed(plan([str(logs[1]), str(logs[0])], 1 << 30, "auto", None)):
         collect.add(task, run_task(task))
-    assert [r.origin for r in collect.result(entries).report.inputs] == [str(logs[1]), "s3://gone", str(logs[0])]
+    assert [r.origin for r in collect.result(entries).report.inputs] == [
+        str(logs[1]),
+        "s3://gone",
+        str(logs[0]),
+    ]

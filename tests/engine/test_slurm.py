@@ -25,9 +25,25 @@ def _args(*flags: str) -> argparse.Namespace:
 def test_the_job_script_carries_the_flags_as_given() -> None:
     """Queue, account, walltime, memory, cores and extra directives, from the command line to #SBATCH lines."""
     settings = engine_settings(
-        _args("--slurm", "--slurm-queue", "compute", "--slurm-account", "proj42", "--slurm-walltime", "02:30:00",
-              "--slurm-memory", "8GB", "--slurm-cores", "4", "--jobs", "3", "--slurm-directive=--qos=low",
-              "--slurm-directive=#SBATCH --constraint=skylake", "--slurm-interface", "lo")  # fmt: skip
+        _args(
+            "--slurm",
+            "--slurm-queue",
+            "compute",
+            "--slurm-account",
+            "proj42",
+            "--slurm-walltime",
+            "02:30:00",
+            "--slurm-memory",
+            "8GB",
+            "--slurm-cores",
+            "4",
+            "--jobs",
+            "3",
+            "--slurm-directive=--qos=low",
+            "--slurm-directive=#SBATCH --constraint=skylake",
+            "--slurm-interface",
+            "lo",
+        )  # fmt: skip
     )
     assert settings.slurm is not None and settings.slurm.jobs == 3
     cluster = slurm_cluster(settings.slurm)  # a scheduler on loopback; no job is submitted
@@ -70,7 +86,10 @@ def test_bad_slurm_values_exit_1_with_one_line(flags: list[str], message: str, t
     [
         (["--slurm-queue", "q"], "--slurm-queue is an option of --engine dask"),
         (["--engine", "dask", "--slurm-queue", "q"], "--slurm-queue is an option of --slurm"),
-        (["--engine", "dask", "--slurm", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler and --slurm: give one"),
+        (
+            ["--engine", "dask", "--slurm", "--scheduler", "tcp://127.0.0.1:1"],
+            "--scheduler and --slurm: give one",
+        ),
         (["--engine", "dask", "--slurm", "--workers", "2"], "not with --scheduler or --slurm"),
         (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler is an option of --engine dask"),
     ],

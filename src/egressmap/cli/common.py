@@ -162,7 +162,7 @@ def ingest(
     args: argparse.Namespace, sources: Sequence[str] | None = None, summary: str | None = None
 ) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
     """Read the inputs (summaries among them folded in); with ``summary``, also write the summary there."""
-    settings = engine_settings(args, None if args.quiet else lambda line: print(f"egressmap: {line}", file=sys.stderr))
+    settings = engine_settings(args)
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources

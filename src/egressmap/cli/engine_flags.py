@@ -33,16 +33,27 @@ def add_engine(p: argparse.ArgumentParser) -> None:
         help="dask: read plain files of at least SIZE in byte ranges of about SIZE (default 64MiB)",
     )
     g.add_argument(
-        "--workers", type=int, metavar="N", help="dask: worker processes of the local cluster (default: one per CPU)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="dask: worker processes of the local cluster (default: one per CPU)",
     )
-    g.add_argument("--scheduler", metavar="ADDRESS", help="dask: use this running scheduler (tcp://HOST:8786)")
-    g.add_argument("--slurm", action="store_true", help="dask: start the workers as Slurm jobs (dask-jobqueue)")
+    g.add_argument(
+        "--scheduler", metavar="ADDRESS", help="dask: use this running scheduler (tcp://HOST:8786)"
+    )
+    g.add_argument(
+        "--slurm", action="store_true", help="dask: start the workers as Slurm jobs (dask-jobqueue)"
+    )
     g.add_argument("--slurm-queue", metavar="PARTITION", help="slurm: the partition (#SBATCH -p)")
     g.add_argument("--slurm-account", metavar="ACCOUNT", help="slurm: the account to charge (#SBATCH -A)")
     g.add_argument("--slurm-walltime", metavar="HH:MM:SS", help="slurm: each job's time limit (#SBATCH -t)")
-    g.add_argument("--slurm-memory", metavar="SIZE", help="slurm: each job's memory, e.g. 16GB (#SBATCH --mem)")
+    g.add_argument(
+        "--slurm-memory", metavar="SIZE", help="slurm: each job's memory, e.g. 16GB (#SBATCH --mem)"
+    )
     g.add_argument("--slurm-cores", type=int, metavar="N", help="slurm: CPUs per job, a worker process each")
-    g.add_argument("--slurm-interface", metavar="NAME", help="slurm: network interface to the scheduler (ib0)")
+    g.add_argument(
+        "--slurm-interface", metavar="NAME", help="slurm: network interface to the scheduler (ib0)"
+    )
     g.add_argument("--jobs", type=int, metavar="N", help="slurm: how many jobs to start (default 1)")
     g.add_argument(
         "--slurm-directive",
@@ -52,7 +63,7 @@ def add_engine(p: argparse.ArgumentParser) -> None:
     )
 
 
-def engine_settings(args: argparse.Namespace, tell: Callable[[str], None] | None = None) -> EngineSettings:
+def engine_settings(args: argparse.Namespace) -> EngineSettings:
     """The settings the flags give; ConfigError for flags that do not go together."""
     engine = getattr(args, "engine", "local")
     given = [name for name in (*DASK_ONLY, *SLURM_ONLY) if getattr(args, name, None) not in (None, False)]
@@ -64,9 +75,13 @@ def engine_settings(args: argparse.Namespace, tell: Callable[[str], None] | None
     if slurm_given and not args.slurm:
         raise ConfigError(f"--{slurm_given[0].replace('_', '-')} is an option of --slurm")
     if args.scheduler and args.slurm:
-        raise ConfigError("--scheduler and --slurm: give one (a running scheduler, or Slurm jobs to start one)")
+        raise ConfigError(
+            "--scheduler and --slurm: give one (a running scheduler, or Slurm jobs to start one)"
+        )
     if args.workers is not None and (args.scheduler or args.slurm or args.workers < 1):
-        raise ConfigError("--workers N (1 or more) sets the local cluster's size: not with --scheduler or --slurm")
+        raise ConfigError(
+            "--workers N (1 or more) sets the local cluster's size: not with --scheduler or --slurm"
+        )
     slurm = None
     if args.slurm:
         slurm = SlurmOptions(
@@ -86,8 +101,12 @@ def engine_settings(args: argparse.Namespace, tell: Callable[[str], None] | None
         slurm=slurm,
         chunk=DEFAULT_CHUNK if args.chunk_size is None else parse_size(args.chunk_size),
         progress=sys.stderr.isatty() and not args.quiet,
-        tell=tell,
+        tell=None if args.quiet else _say,
     )
+
+
+def _say(line: str) -> None:
+    print(f"egressmap: {line}", file=sys.stderr)
 
 
 def engine_evidence(

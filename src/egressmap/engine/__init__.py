@@ -20,4 +20,12 @@ from .slurm import SlurmOptions
 ENGINES: Mapping[str, type[Engine]] = MappingProxyType({cls.name: cls for cls in (LocalEngine, DaskEngine)})
 """Engine name -> class (``--engine``)."""
 
-__all__ = ["CONNECT_TIMEOUT", "ENGINES", "Engine", "EngineSettings", "SlurmOptions"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "ENGINES",
+    "DaskEngine",
+    "Engine",
+    "EngineSettings",
+    "LocalEngine",
+    "SlurmOptions",
+]

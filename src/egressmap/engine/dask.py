@@ -193,7 +193,9 @@ def _run(
                     try:
                         part = future.result()
                     except Exception as exc:
-                        raise EgressmapError(f"the task reading {task.describe()} failed: {_why(exc)}") from None
+                        raise EgressmapError(
+                            f"the task reading {task.describe()} failed: {_why(exc)}"
+                        ) from None
                     future.release()
                     yield task, part
                     advance()

@@ -25,9 +25,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..correlate import plan as bypass_plan
 from ..errors import ConfigError, InputError
 from ..ingest import InputReport
-from ..correlate import plan as bypass_plan
 from ..sources import SourceOptions, build_sources, choose
 from ..sources.interface import Source
 from ..sources.reader import InputStream
@@ -98,7 +98,9 @@ def expand(sources: Sequence[str]) -> list[str | InputReport]:
     paths: list[str | InputReport] = []
     for source in sources:
         if source == "-":
-            raise ConfigError("--engine dask cannot read stdin ('-'): give files, directories or s3:// prefixes")
+            raise ConfigError(
+                "--engine dask cannot read stdin ('-'): give files, directories or s3:// prefixes"
+            )
         if source.startswith("s3://"):
             try:
                 paths.extend(list_objects(source))
@@ -158,10 +160,15 @@ def plan(paths: Sequence[str], chunk: int, wanted: str, options: SourceOptions |
     counting a file by parts would cut those spans differently.
     """
     sources = build_sources(options)
-    big = {n: found for n, path in enumerate(paths) if (found := _big_plain(path, chunk, wanted, options, sources))}
-    if any(source.role == "network" for _, source in big.values()) and bypass_plan(
-        paths, sources, wanted, options
-    ).bypass:
+    big = {
+        n: found
+        for n, path in enumerate(paths)
+        if (found := _big_plain(path, chunk, wanted, options, sources))
+    }
+    if (
+        any(source.role == "network" for _, source in big.values())
+        and bypass_plan(paths, sources, wanted, options).bypass
+    ):
         big = {n: (size, source) for n, (size, source) in big.items() if source.role != "network"}
     tasks: list[Task] = []
     for index, path in enumerate(paths):
