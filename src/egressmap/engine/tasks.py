@@ -23,10 +23,21 @@ from .inputs import Task
 
 def run_task(task: Task, wanted: str = "auto", options: SourceOptions | None = None) -> Evidence:
     """The evidence of one task's input (failures to read it are in its report, as in a local run)."""
-    parallel.ONE_PROCESS = True  # a worker is one CPU's share: the big-file fork would take another's
+    if _on_a_worker():
+        parallel.ONE_PROCESS = True  # a worker is one CPU's share: the big-file fork would take another's
     if task.path.startswith("s3://"):
         return _s3_object(task.path, wanted, options)
     return gather([task.path], wanted, options, byte_range=task.byte_range)
+
+
+def _on_a_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):  # (called in-process, as the tests do)
+        return False
+    return True
 
 
 def _s3_object(uri: str, wanted: str, options: SourceOptions | None) -> Evidence:
