@@ -173,7 +173,10 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
     kinds: dict[tuple[bytes, bytes], tuple[str, Outcome]] = {}  # (status, method) -> (method, outcome): few
     name = _Clients().__getitem__
     take = rows.pop
-    for key in list(rows):
+    keys = list(rows)
+    keys.reverse()
+    while keys:  # each key is let go too, once taken
+        key = keys.pop()
         count, lineno, first, last, clients, sample = take(key)
         raw_url, raw_code, raw_method = key
         try:

@@ -93,8 +93,11 @@ class Tally:
         reasons: dict[tuple[str, str], str] = {}  # one string per (method, outcome), shared by observations
         rows = self.rows
         take = rows.pop
-        # each row is let go once used: its memory serves the destinations built meanwhile
-        for key in list(rows):
+        keys = list(rows)
+        keys.reverse()
+        # each row and key is let go once used: its memory serves the destinations built meanwhile
+        while keys:
+            key = keys.pop()
             method, scheme, authority, outcome = key
             count, lineno, first, last, url, clients = take(key)
             plain = plain_destination(authority, 443 if scheme is None else default_port(scheme))
