@@ -241,3 +241,20 @@ def test_scan_summary_and_merge_commands(tmp_path: Path, inputs: list[str], whol
     code, err = _run("merge", a, b, "-o", m)
     assert code == 0 and "merged 2 summaries" in err
     assert _build(m) == whole
+
+
+def test_byte_ranges_shift_sources_that_name_a_cloudwatch_group_and_stream(tmp_path: Path) -> None:
+    """Lines of a `fetch cloudwatch` file carry `(GROUP STREAM)` in their sources: ranges still join right."""
+    rng = random.Random(3)
+    lines = [f"/aws/vpc/dns vpc-1_vpcdnsquerylogs 2026-11-03T09:14:21.000Z {json.loads(json.dumps(x))}"
+             for x in _resolver(rng, 400).splitlines()]  # fmt: skip
+    path = tmp_path / "cw.log"
+    path.write_text("\n".join(lines) + "\n")
+    size = path.stat().st_size
+    bounds = [0, size // 3, 2 * size // 3, size]
+    ranges = [gather([str(path)], byte_range=(a, b)) for a, b in zip(bounds, bounds[1:], strict=False)]
+    joined, alone = join_ranges(ranges), gather([str(path)])
+    assert _state(joined) == _state(alone)
+    sources = {s for key in alone.table for s in alone.table[key].sources}
+    assert sources and all(s.endswith(" (/aws/vpc/dns vpc-1_vpcdnsquerylogs)") for s in sources)
+    assert all(len(alone.table[key].sources) == 1 for key in alone.table)  # one input: its first line

@@ -8,6 +8,7 @@ lists, and builds the Destination when it is read; a second observation of the s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
@@ -143,14 +144,24 @@ class DestinationTable(Mapping[Key, Destination]):
                     dest.last_seen = when
 
 
-def source_key(source: str) -> tuple[str, int]:
-    """``file:line`` as (file, line) for sorting (a source without a line number sorts as line 0).
+_SOURCE = re.compile(r"(.*):(\d+)( \(.*\))?", re.DOTALL)
 
-    >>> source_key("access.log:12"), source_key("s3://b/AWSLogs/x.log.gz:7"), source_key("catalog")
-    (('access.log', 12), ('s3://b/AWSLogs/x.log.gz', 7), ('catalog', 0))
+
+def split_source(source: str) -> tuple[str, int, str]:
+    """(input, line, tail) of ``file:line`` or ``file:line (GROUP STREAM)``; (source, 0, "") without a line.
+
+    >>> split_source("access.log:12"), split_source("f.log:3 (/aws/group stream-1)")
+    (('access.log', 12, ''), ('f.log', 3, ' (/aws/group stream-1)'))
+    >>> split_source("s3://b/AWSLogs/x.log.gz:7"), split_source("catalog")
+    (('s3://b/AWSLogs/x.log.gz', 7, ''), ('catalog', 0, ''))
     """
-    name, _, line = source.rpartition(":")
-    return (name, int(line)) if line.isdigit() else (source, 0)
+    found = _SOURCE.fullmatch(source)
+    return (found[1], int(found[2]), found[3] or "") if found else (source, 0, "")
+
+
+def source_key(source: str) -> tuple[str, int, str]:
+    """A source's sort key: by input, then line (a source without a line number sorts as line 0)."""
+    return split_source(source)
 
 
 def add_source(sources: list[str], source: str) -> None:
@@ -162,9 +173,9 @@ def add_source(sources: list[str], source: str) -> None:
     >>> kept
     ['a.log:4', 'b.log:3', 'c.log:1']
     """
-    name, line = source_key(source)
+    name, line, _ = split_source(source)
     for i, kept in enumerate(sources):
-        kept_name, kept_line = source_key(kept)
+        kept_name, kept_line, _ = split_source(kept)
         if kept_name == name:
             if line < kept_line:
                 sources[i] = source

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .aggregate import DestinationTable, aggregate
+from .aggregate import DestinationTable, aggregate, split_source
 from .bypass import BypassWatch
 from .correlate import Correlator
 from .ingest import MAX_LISTED, IngestReport, InputReport, Reading, finish_pending
@@ -101,8 +101,8 @@ def finish(evidence: Evidence) -> tuple[DestinationTable, IngestReport]:
 
 def _shifted(part: Evidence, offset: int) -> Evidence:
     def source(text: str) -> str:
-        name, _, line = text.rpartition(":")
-        return f"{name}:{int(line) + offset}" if line.isdigit() else text
+        name, line, tail = split_source(text)
+        return f"{name}:{line + offset}{tail}" if line else text
 
     def obs(o: Observation) -> Observation:
         return replace(o, source=source(o.source))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import classify as classify_mod
+from .aggregate import source_key
 from .errors import ConfigError
 from .generalize import add_listed_wildcards, apply_wildcards, check_pattern, fold_regions
 from .hostnames import normalize_host
@@ -63,7 +64,7 @@ def entries_from(
 def _general(host: str, dests: Sequence[Destination], classification: Classification) -> Entry:
     """The entry of a host from its destinations (one per port)."""
     reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
-    sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
+    sources = sorted({s for d in dests for s in d.sources}, key=source_key)
     return Entry(
         pattern=host,
         hosts=(host,),
@@ -98,14 +99,9 @@ def _single(d: Destination, classification: Classification) -> Entry:
         allowed=outcomes.get("allowed", 0),
         nxdomain=nx,
         reasons=(reason,),
-        sources=tuple(sorted(d.sources, key=_source_key)[:MAX_SOURCES]),
+        sources=tuple(sorted(d.sources, key=source_key)[:MAX_SOURCES]),
         warnings=(UNATTRIBUTED,) if "unattributed IP" in reason else (),
     )
-
-
-def _source_key(source: str) -> tuple[str, int]:
-    name, _, line = source.rpartition(":")
-    return (name, int(line)) if line.isdigit() else (source, 0)
 
 
 def build_policy(
