@@ -22,7 +22,6 @@ AZFWDnsQuery
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -31,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from . import checkpoint
 from .cloudwatch import FetchError
 
 TABLES = ("AZFWApplicationRule", "AZFWNetworkRule", "AZFWDnsQuery", "AzureDiagnostics")
@@ -228,39 +228,29 @@ def _jsonable(value: object) -> str:
 
 
 def _save_checkpoint(path: Path, query: LogsQuery, done_ms: int, size: int, result: FetchResult) -> None:
-    """Write the checkpoint atomically (a crash leaves the old one or the new one)."""
-    data = {
-        "version": CHECKPOINT_VERSION,
-        "query": asdict(query),
-        "done_ms": done_ms,
-        "bytes": size,
-        "rows": result.rows,
-        "queries": result.queries,
-    }
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    """Write the checkpoint (see :mod:`.checkpoint`)."""
+    checkpoint.save(
+        path,
+        {
+            "version": CHECKPOINT_VERSION,
+            "query": asdict(query),
+            "done_ms": done_ms,
+            "bytes": size,
+            "rows": result.rows,
+            "queries": result.queries,
+        },
+    )
 
 
 def _load_checkpoint(path: Path, query: LogsQuery, out: Path) -> dict[str, Any] | None:
     """The saved state when ``path`` exists and belongs to the same fetch; None when there is none."""
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        saved = data["query"]
-        size = int(data["bytes"])
-        int(data["done_ms"]), int(data["rows"]), int(data["queries"])
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        raise FetchError(f"checkpoint {path} is unreadable ({exc}): delete it to start over") from None
-    if data.get("version") != CHECKPOINT_VERSION or not isinstance(saved, dict) or "workspace" not in saved:
-        raise FetchError(f"checkpoint {path} is not an azure-logs checkpoint of this version: delete it")
-    # times given relative to now (--since 2d) move between runs: the checkpoint's own times are kept
-    differ = [k for k in ("workspace", "table") if saved.get(k) != getattr(query, k)]
-    if differ:
-        raise FetchError(
-            f"checkpoint {path} is for another fetch ({', '.join(differ)} differ): delete it or use another file"
-        )
-    if not out.exists() or out.stat().st_size < size:
-        raise FetchError(f"checkpoint {path} says {size} bytes were written but {out} is shorter or missing")
-    return dict(data)
+    return checkpoint.load(
+        path,
+        out,
+        version=CHECKPOINT_VERSION,
+        fields=(),
+        ints=("done_ms", "rows", "queries"),
+        same={k: getattr(query, k) for k in ("workspace", "table")},
+        ours=lambda saved: "workspace" in saved,
+        not_ours="is not an azure-logs checkpoint of this version: delete it",
+    )

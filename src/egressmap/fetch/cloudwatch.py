@@ -16,8 +16,6 @@ readers already take as a prefix (a message over several lines gives several lin
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import aws
+from . import aws, checkpoint
 from .aws import THROTTLED, FetchError, error_code, parse_time, rejected_line, transport_line
 
 __all__ = ["FetchError", "FetchResult", "Query", "event_lines", "fetch", "make_client", "pages", "parse_time"]
@@ -205,43 +203,29 @@ def _explain(code: str, detail: str, args: Mapping[str, Any]) -> str:
 
 
 def _save_checkpoint(path: Path, query: Query, token: str, size: int, result: FetchResult) -> None:
-    """Write the checkpoint atomically (a crash leaves the old one or the new one)."""
-    data = {
-        "version": CHECKPOINT_VERSION,
-        "query": asdict(query),
-        "next_token": token,
-        "bytes": size,
-        "events": result.events,
-        "pages": result.pages,
-    }
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    """Write the checkpoint (see :mod:`.checkpoint`)."""
+    checkpoint.save(
+        path,
+        {
+            "version": CHECKPOINT_VERSION,
+            "query": asdict(query),
+            "next_token": token,
+            "bytes": size,
+            "events": result.events,
+            "pages": result.pages,
+        },
+    )
 
 
 def _load_checkpoint(path: Path, query: Query, out: Path) -> dict[str, Any] | None:
     """The saved state when ``path`` exists and belongs to the same fetch; None when there is none."""
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        saved = data["query"]
-        fields = (data["next_token"], data["bytes"], data["events"], data["pages"])
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        raise FetchError(f"checkpoint {path} is unreadable ({exc}): delete it to start over") from None
-    if data.get("version") != CHECKPOINT_VERSION or not isinstance(saved, dict):
-        raise FetchError(f"checkpoint {path} is from another egressmap version: delete it to start over")
     mine = asdict(query)
-    # times given relative to now (--since 2d) move between runs: the checkpoint's own times are kept
-    differ = [
-        k for k in ("group", "identifier", "stream_prefix", "filter_pattern") if saved.get(k) != mine[k]
-    ]
-    if differ:
-        raise FetchError(
-            f"checkpoint {path} is for another fetch ({', '.join(differ)} differ): delete it or use another file"
-        )
-    if not out.exists() or out.stat().st_size < fields[1]:
-        raise FetchError(
-            f"checkpoint {path} says {fields[1]} bytes were written but {out} is shorter or missing"
-        )
-    return dict(data)
+    return checkpoint.load(
+        path,
+        out,
+        version=CHECKPOINT_VERSION,
+        fields=("next_token", "events", "pages"),
+        same={k: mine[k] for k in ("group", "identifier", "stream_prefix", "filter_pattern")},
+        ours=lambda saved: True,
+        not_ours="is from another egressmap version: delete it to start over",
+    )
