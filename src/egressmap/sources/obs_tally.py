@@ -20,34 +20,44 @@ _Key = tuple[str, int, str, str, str, str | None]
 
 
 @dataclass(slots=True)
-class _Row:
+class Row:
+    """One counted observation: its first line's observation, the count, a sample of clients, the time span."""
+
     first: Observation
     count: int
     clients: dict[str, None]
     start: float | None
     end: float | None
 
+    def again(self, clients: tuple[str, ...], time: float | None, count: int = 1) -> None:
+        """Count more lines of this observation, from these clients at this time."""
+        self.count += count
+        if len(self.clients) < MAX_CLIENTS:
+            for client in clients:
+                if len(self.clients) < MAX_CLIENTS:
+                    self.clients.setdefault(client)
+        if time is not None:
+            if self.start is None or time < self.start:
+                self.start = time
+            if self.end is None or time > self.end:
+                self.end = time
+
 
 class ObservationTally:
     """Identical observations (but for source, clients and time) counted together."""
 
     def __init__(self) -> None:
-        self.rows: dict[_Key, _Row] = {}
+        self.rows: dict[_Key, Row] = {}
 
-    def add(self, obs: Observation) -> None:
-        """Count one observation."""
+    def add(self, obs: Observation) -> Row:
+        """Count one observation; its row, for a reader that counts more lines of it (:meth:`Row.again`)."""
         key = (obs.host, obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = _Row(obs, obs.count, dict.fromkeys(obs.clients), obs.time, obs.time)
-            return
-        row.count += obs.count
-        for client in obs.clients:
-            if len(row.clients) < MAX_CLIENTS:
-                row.clients.setdefault(client)
-        if obs.time is not None:
-            row.start = obs.time if row.start is None else min(row.start, obs.time)
-            row.end = obs.time if row.end is None else max(row.end, obs.time)
+            row = self.rows[key] = Row(obs, obs.count, dict.fromkeys(obs.clients), obs.time, obs.time)
+        else:
+            row.again(obs.clients, obs.time, obs.count)
+        return row
 
     def observations(self) -> Iterator[Observation]:
         """The counted observations, in the order their first line came."""

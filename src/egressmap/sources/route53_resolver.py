@@ -11,25 +11,40 @@ connection. ``ALERT`` and ``ALLOW`` firewall actions keep the rcode's outcome an
 The clients are ``srcaddr`` and, when present, the instance id ``srcids.instance``. Only the major ``version``
 is compared (AWS bumps the minor version when it adds fields). The answers are kept by :func:`parse_query` for
 a later join with flow logs.
+
+A log asks the same few questions again and again, so :meth:`ResolverLog.read` works each distinct question
+out once: the first line with a given (``query_name``, ``query_type``, ``rcode``, firewall action, rule group,
+``version``) goes through :func:`parse_query` and :func:`_observation`; a later line whose fields are the same
+strings only adds its client, time and count to that observation (``bench/evidence`` measures it). So all an
+observation holds but its clients, time, count and first line must follow from that key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
 from ..model import Observation, Outcome, Skipped
-from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, text_field
+from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, quick_record, text_field
 from .interface import Item, Source, match_ratio
-from .obs_tally import ObservationTally
+from .obs_tally import ObservationTally, Row
 
 MAJOR_VERSION = "1"
 """The Resolver log major version this reader knows (the format doc's current version is 1.1)."""
 _KEYS = frozenset({"query_name", "srcaddr", "version"})
 _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 _REVERSE = (".in-addr.arpa", ".ip6.arpa")
+_Key = tuple[object, object, object, object, object, object]
+"""A record's query_name, query_type, rcode, firewall action, rule group and version, as logged."""
+
+
+class _Skip(NamedTuple):
+    """Why lines with a given key are skipped."""
+
+    reason: str
+    kind: Literal["malformed", "dropped", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,21 +141,66 @@ class ResolverLog(Source):
         return match_ratio(head, lambda line: has_keys(line, _KEYS))
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
+        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come.
+
+        Each distinct question is worked out once (see the module's docstring): ``known`` maps its key to the
+        tally row its observation went to, or to the reason its lines are skipped.
+        """
         tally = ObservationTally()
+        known: dict[_Key, Row | _Skip] = {}
+        stamp: object = None
+        when: float | None = None
         for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+            data = quick_record(line)
+            if data is None:
+                if not line.strip():
+                    continue
+                try:
+                    data = load_record(line)
+                except BadRecord as exc:
+                    yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
+                    continue
+            get = data.get
+            key = (
+                get("query_name"),
+                get("query_type"),
+                get("rcode"),
+                get("firewall_rule_action"),
+                get("firewall_rule_group_id"),
+                get("version"),
+            )
+            srcaddr, answers = get("srcaddr"), get("answers")
+            if type(srcaddr) is str and srcaddr.strip() and (not answers or type(answers) is list):
+                try:  # only keys of strings and None are kept, and a string equals only a string
+                    seen = known.get(key)
+                except TypeError:  # a list or an object where a string belongs (unhashable)
+                    seen = None
+                if isinstance(seen, Row):  # a question seen before: count this line
+                    ids = get("srcids")
+                    instance = ids.get("instance") if type(ids) is dict else None
+                    if get("query_timestamp") != stamp or type(stamp) is not str:
+                        stamp = get("query_timestamp")
+                        when = epoch_of(stamp)
+                    seen.again((srcaddr, str(instance)) if instance else (srcaddr,), when)
+                    continue
+                if seen is not None:
+                    yield Skipped(origin, lineno, seen.reason, seen.kind)
+                    continue
+            # the first line of its kind, or one with an odd field: the ordinary path
             try:
-                query = parse_query(load_record(line))
+                item = _observation(parse_query(data), origin, lineno)
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
                 continue
-            item = _observation(query, origin, lineno)
+            plain = all(part is None or type(part) is str for part in key)
             if isinstance(item, Skipped):
+                if plain:
+                    known[key] = _Skip(item.reason, item.kind)
                 yield item
             else:
-                tally.add(item)
+                row = tally.add(item)
+                if plain:
+                    known[key] = row
         yield from tally.observations()
 
 
