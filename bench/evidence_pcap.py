@@ -60,7 +60,8 @@ def _dns(name: str, ident: int, addresses: list[str] | None) -> bytes:
     """A question (``addresses`` None) or its answer (an empty list is NXDOMAIN)."""
     msg = dpkt.dns.DNS(id=ident, op=dpkt.dns.DNS_RD, qd=[dpkt.dns.DNS.Q(name=name, type=dpkt.dns.DNS_A)])
     if addresses is not None:
-        msg.qr, msg.op = dpkt.dns.DNS_R, dpkt.dns.DNS_RA | dpkt.dns.DNS_RD
+        msg.op = dpkt.dns.DNS_RA | dpkt.dns.DNS_RD
+        msg.qr = dpkt.dns.DNS_R  # after op: qr is a bit of the same field
         msg.rcode = dpkt.dns.DNS_RCODE_NOERR if addresses else dpkt.dns.DNS_RCODE_NXDOMAIN
         msg.an = []
         for address in addresses:
