@@ -25,15 +25,16 @@ def test_counts_outcomes_and_times_add_up_per_host_and_port() -> None:
     table = aggregate(
         [
             _obs(count=3, outcome="allowed", time=20.0, last_time=30.0),
-            _obs(count=2, outcome="denied", time=5.0, last_time=25.0, source="log:9"),
+            _obs(count=2, outcome="denied", time=5.0, last_time=25.0, source="other.log:9"),
+            _obs(count=1, outcome="allowed", source="log:4"),  # a later line of log: its first (1) stays
             _obs(port=80, count=1),
         ]
     )
     assert set(table) == {("pypi.org", 443), ("pypi.org", 80)}
     dest = table[("pypi.org", 443)]
-    assert (dest.count, dest.denied, dest.outcomes["allowed"]) == (5, 2, 3)
+    assert (dest.count, dest.denied, dest.outcomes["allowed"]) == (6, 2, 4)
     assert (dest.first_seen, dest.last_seen) == (5.0, 30.0)
-    assert dest.sources == ["log:1", "log:9"]
+    assert dest.sources == ["log:1", "other.log:9"]
 
 
 def test_the_strongest_tier_wins() -> None:
@@ -52,34 +53,48 @@ def test_clients_are_capped_with_a_deterministic_sample() -> None:
 
 
 def test_sources_are_a_bounded_sample() -> None:
-    table = aggregate([_obs(source=f"log:{i}") for i in range(MAX_SOURCES + 5)])
-    assert table[("pypi.org", 443)].sources == [f"log:{i}" for i in range(MAX_SOURCES)]
+    """Each input's first line, for the first inputs by name, whatever the order they come in."""
+    sources = [f"log{i % (MAX_SOURCES + 2)}:{100 - i}" for i in range(40)]
+    table = aggregate([_obs(source=s) for s in sources])
+    want = [
+        f"log{i}:{min(100 - j for j in range(40) if j % (MAX_SOURCES + 2) == i)}" for i in range(MAX_SOURCES)
+    ]
+    assert table[("pypi.org", 443)].sources == want
+    assert aggregate([_obs(source=s) for s in reversed(sources)])[("pypi.org", 443)].sources == want
 
 
 def _reference(observations: list[Observation]) -> dict[tuple[str, int], Destination]:
-    """The plain fold aggregate() did before its table kept single observations: one Destination per key."""
+    """The plain fold, written from the definition: everything collected, then the samples cut at the end.
+
+    Samples: each input's first line for the first MAX_SOURCES inputs by name; the first MAX_CLIENTS clients by
+    address; the first MAX_URLS URLs by name.
+    """
     table: dict[tuple[str, int], Destination] = {}
+    firsts: dict[tuple[str, int], dict[str, int]] = {}
     for obs in observations:
-        dest = table.setdefault((obs.host, obs.port), Destination(obs.host, obs.port, tier=obs.tier))
+        key = (obs.host, obs.port)
+        dest = table.setdefault(key, Destination(obs.host, obs.port, tier=obs.tier))
         if TIER_RANK[obs.tier] < TIER_RANK[dest.tier]:
             dest.tier = obs.tier
         dest.count += obs.count
         dest.outcomes[obs.outcome] = dest.outcomes.get(obs.outcome, 0) + obs.count
         dest.reasons.add(f"{obs.tier}: {obs.reason}")
-        if len(dest.sources) < MAX_SOURCES and obs.source not in dest.sources:
-            dest.sources.append(obs.source)
-        if obs.clients and len(dest.clients) < MAX_CLIENTS:
-            dest.clients.update(obs.clients)
-            if len(dest.clients) > MAX_CLIENTS:
-                dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
+        name, _, line = obs.source.rpartition(":")
+        seen = firsts.setdefault(key, {})
+        seen[name] = min(seen.get(name, int(line)), int(line))
+        dest.clients.update(obs.clients)
         if obs.scheme:
             dest.schemes.add(obs.scheme)
-        if obs.url and len(dest.urls) < MAX_URLS and obs.url not in dest.urls:
+        if obs.url and obs.url not in dest.urls:
             dest.urls.append(obs.url)
         for when in (obs.time, obs.last_time):
             if when is not None:
                 dest.first_seen = when if dest.first_seen is None else min(dest.first_seen, when)
                 dest.last_seen = when if dest.last_seen is None else max(dest.last_seen, when)
+    for key, dest in table.items():
+        dest.sources = [f"{n}:{line}" for n, line in sorted(firsts[key].items())[:MAX_SOURCES]]
+        dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
+        dest.urls = sorted(dest.urls)[:MAX_URLS]
     return table
 
 
@@ -148,14 +163,16 @@ def test_the_native_log_gives_what_folding_every_line_gives(tmp_path: Path) -> N
     assert set(fast) == set(slow)
     for key, want in slow.items():
         got = fast[key]
-        assert (got.count, got.tier, got.outcomes, got.reasons, got.schemes, got.urls[:1]) == (
+        assert (got.count, got.tier, got.outcomes, got.reasons, got.schemes, got.sources) == (
             want.count,
             want.tier,
             want.outcomes,
             want.reasons,
             want.schemes,
-            want.urls[:1],
+            want.sources,  # the first line naming it
         )
+        every_url = {o.url for o in per_line if (o.host, o.port) == key and o.url}
+        assert len(got.urls) <= 3 and set(got.urls) <= every_url  # sample URLs the fast path kept
         assert (got.first_seen, got.last_seen, got.sources[0]) == (
             want.first_seen,
             want.last_seen,

@@ -69,13 +69,13 @@ def test_scan_a_capture_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 
 def test_scan_a_capture_on_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """'-' reads a capture piped in (tcpdump -w - | egressmap scan -), failed lookups kept in scan."""
+    """'-' reads a capture piped in (tcpdump -w - | egressmap scan -), NXDOMAIN lookups kept in scan."""
     stdin = io.TextIOWrapper(io.BytesIO(pcap_bytes(_capture())))
     monkeypatch.setattr(sys, "stdin", stdin)
     code, doc, _ = _scan(capsys, "-")
     assert code == 0
     hosts = {d["host"]: d for d in doc["destinations"]}
-    assert hosts["nope.example.com"]["failed"] == 1 and hosts["nope.example.com"]["flag"] == "only failed"
+    assert hosts["nope.example.com"]["failed"] == 1 and hosts["nope.example.com"]["flag"] == "only NXDOMAIN"
     assert doc["inputs"][0]["format"] == "pcap"
 
 

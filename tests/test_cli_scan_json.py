@@ -2,7 +2,9 @@
 
 The expected documents in ``tests/data/scan_json/`` were written by ``egressmap scan NAME --json`` as it was
 before that work (with the standard library's JSON encoder), run in the log's folder; ``NAME.two`` with the
-log read by two processes, whose client samples differ from one process's. Every way of
+log read by two processes, whose client samples differ from one process's. When the samples kept per
+destination (sources, clients, URLs) were made independent of the order of the inputs (summaries, issue 16),
+the generated logs' documents were written again; only those three fields changed. Every way of
 writing the document must give the same one: one process or two, with or without orjson. Without orjson the
 text is the same byte for byte; with it each row's text is compact, so the rows are compared parsed, line by
 line.

@@ -15,8 +15,10 @@ from .gcpause import paused_gc
 from .model import TIER_RANK, Destination, Observation
 
 MAX_SOURCES = 5
-"""Sample sources kept per destination (the first seen)."""
+"""Sample sources kept per destination: each input's first line naming it, the first inputs by name. The sample
+does not depend on the order the inputs are read in, or on how they are split (see :mod:`.evidence`)."""
 MAX_URLS = 3
+"""Sample URLs kept per destination: the first by name."""
 MAX_CLIENTS = 50
 
 Key = tuple[str, int]
@@ -75,22 +77,108 @@ class DestinationTable(Mapping[Key, Destination]):
         dest.count += obs.count
         dest.outcomes[obs.outcome] = dest.outcomes.get(obs.outcome, 0) + obs.count
         dest.reasons.add(self._reason(obs))
-        if len(dest.sources) < MAX_SOURCES and obs.source not in dest.sources:
-            dest.sources.append(obs.source)
-        if obs.clients and len(dest.clients) < MAX_CLIENTS:
+        if obs.source not in dest.sources:
+            add_source(dest.sources, obs.source)
+        if obs.clients:
             dest.clients.update(obs.clients)
-            if len(dest.clients) > MAX_CLIENTS:  # keep a deterministic sample: the first names in order
+            if (
+                len(dest.clients) > MAX_CLIENTS
+            ):  # a sample that does not depend on the order: the first by name
                 dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
         if obs.scheme:
             dest.schemes.add(obs.scheme)
-        if obs.url and len(dest.urls) < MAX_URLS and obs.url not in dest.urls:
-            dest.urls.append(obs.url)
+        if obs.url and obs.url not in dest.urls:
+            add_url(dest.urls, obs.url)
         for when in (obs.time, obs.last_time):
             if when is not None:
                 if dest.first_seen is None or when < dest.first_seen:
                     dest.first_seen = when
                 if dest.last_seen is None or when > dest.last_seen:
                     dest.last_seen = when
+
+    def absorb(self, other: Destination) -> None:
+        """Fold in a destination aggregated elsewhere (another part of the inputs, a summary)."""
+        key = (other.host, other.port)
+        items = self._items
+        dest = items.get(key)
+        if dest is None:
+            items[key] = Destination(
+                other.host,
+                other.port,
+                count=other.count,
+                tier=other.tier,
+                outcomes=dict(other.outcomes),
+                reasons=set(other.reasons),
+                sources=list(other.sources),
+                clients=set(other.clients),
+                schemes=set(other.schemes),
+                urls=list(other.urls),
+                first_seen=other.first_seen,
+                last_seen=other.last_seen,
+            )
+            return
+        if not isinstance(dest, Destination):
+            dest = items[key] = _first(dest, self._reason(dest))
+        if TIER_RANK[other.tier] < TIER_RANK[dest.tier]:
+            dest.tier = other.tier
+        dest.count += other.count
+        for outcome, n in other.outcomes.items():
+            dest.outcomes[outcome] = dest.outcomes.get(outcome, 0) + n
+        dest.reasons |= other.reasons
+        for source in other.sources:
+            if source not in dest.sources:
+                add_source(dest.sources, source)
+        dest.clients |= other.clients
+        if len(dest.clients) > MAX_CLIENTS:
+            dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
+        dest.schemes |= other.schemes
+        for url in other.urls:
+            if url not in dest.urls:
+                add_url(dest.urls, url)
+        for when in (other.first_seen, other.last_seen):
+            if when is not None:
+                if dest.first_seen is None or when < dest.first_seen:
+                    dest.first_seen = when
+                if dest.last_seen is None or when > dest.last_seen:
+                    dest.last_seen = when
+
+
+def source_key(source: str) -> tuple[str, int]:
+    """``file:line`` as (file, line) for sorting (a source without a line number sorts as line 0).
+
+    >>> source_key("access.log:12"), source_key("s3://b/AWSLogs/x.log.gz:7"), source_key("catalog")
+    (('access.log', 12), ('s3://b/AWSLogs/x.log.gz', 7), ('catalog', 0))
+    """
+    name, _, line = source.rpartition(":")
+    return (name, int(line)) if line.isdigit() else (source, 0)
+
+
+def add_source(sources: list[str], source: str) -> None:
+    """Keep in ``sources`` (sorted) each input's first line, for the first :data:`MAX_SOURCES` inputs by name.
+
+    >>> kept = ["a.log:9"]
+    >>> for s in ("b.log:3", "a.log:4", "a.log:7", "c.log:1"):
+    ...     add_source(kept, s)
+    >>> kept
+    ['a.log:4', 'b.log:3', 'c.log:1']
+    """
+    name, line = source_key(source)
+    for i, kept in enumerate(sources):
+        kept_name, kept_line = source_key(kept)
+        if kept_name == name:
+            if line < kept_line:
+                sources[i] = source
+            return
+    sources.append(source)
+    sources.sort(key=source_key)
+    del sources[MAX_SOURCES:]
+
+
+def add_url(urls: list[str], url: str) -> None:
+    """Keep the first :data:`MAX_URLS` sample URLs by name (a sample that does not depend on the order)."""
+    urls.append(url)
+    urls.sort()
+    del urls[MAX_URLS:]
 
 
 def aggregate(observations: Iterable[Observation]) -> DestinationTable:
@@ -128,4 +216,12 @@ def _first(obs: Observation, reason: str) -> Destination:
     )
 
 
-__all__ = ["MAX_CLIENTS", "MAX_SOURCES", "MAX_URLS", "DestinationTable", "aggregate"]
+__all__ = [
+    "MAX_CLIENTS",
+    "MAX_SOURCES",
+    "MAX_URLS",
+    "DestinationTable",
+    "add_source",
+    "aggregate",
+    "source_key",
+]

@@ -97,6 +97,7 @@ def merge(pattern: str, group: Sequence[Entry], max_sources: int = 5) -> Entry:
         denied=sum(e.denied for e in group),
         failed=sum(e.failed for e in group),
         allowed=sum(e.allowed for e in group),
+        nxdomain=sum(e.nxdomain for e in group),
         reasons=tuple(sorted({r for e in group for r in e.reasons}, key=reason_key)),
         sources=tuple(sources),
         broad=any(e.broad for e in group),

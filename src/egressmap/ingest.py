@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bypass import BypassFinding, BypassWatch
+from .correlate import ANSWER_SOURCES, Correlator, plan
 from .errors import InputError
-from .model import Observation, Skipped
+from .model import DnsAnswer, Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.interface import BinaryReading, BinarySource, Source, choose_binary
 from .sources.reader import InputStream
@@ -63,6 +65,11 @@ class IngestReport:
     """Every input's report."""
 
     inputs: list[InputReport] = field(default_factory=list)
+    bypass: BypassFinding | None = None
+    """What went around the proxy (when the inputs held a proxy log and network evidence)."""
+    joined: tuple[int, int, int] | None = None
+    """Connections recorded by address: (named by a DNS answer, left unattributed, answers not kept), when
+    DNS answers were collected for them."""
 
     def count(self, kind: str) -> int:
         """Total lines of one kind over all inputs."""
@@ -94,7 +101,94 @@ def observe(
 
     ``warm_up`` may run while a parser waits on a helper process (the CLI loads classification data then).
     """
-    sources = build_sources(options)
+    reading = Reading(report, wanted, options, progress, warm_up)
+    reading.prepare(paths)
+    yield from reading.read(paths)
+    yield from reading.finish()
+
+
+class Reading:
+    """One run's reading of its inputs: what it holds back for the end (connections to name, the bypass watch).
+
+    :func:`observe` is the usual way; :mod:`egressmap.evidence` reads in parts (``prepare(None)`` collects
+    everything a later merge may need) and finishes after merging.
+    """
+
+    def __init__(
+        self,
+        report: IngestReport,
+        wanted: str = "auto",
+        options: SourceOptions | None = None,
+        progress: Progress | None = None,
+        warm_up: Callable[[], None] | None = None,
+    ) -> None:
+        self.report = report
+        self.wanted = wanted
+        self.options = options
+        self.progress = progress
+        self.warm_up = warm_up
+        self.sources = build_sources(options)
+        self.correlator: Correlator | None = None
+        self.watch: BypassWatch | None = None
+
+    def prepare(self, paths: Sequence[str] | None) -> None:
+        """Decide what to hold back from what the inputs are (None: everything, for a summary)."""
+        needs = plan(paths, self.sources, self.wanted, self.options) if paths is not None else None
+        if needs is None or needs.answers:
+            self.correlator = Correlator()
+            for name in ANSWER_SOURCES:
+                self.sources[name].answers = True
+        if needs is None or needs.bypass:
+            self.watch = BypassWatch()
+
+    def read(self, paths: Sequence[str], byte_range: tuple[int, int] | None = None) -> Iterator[Observation]:
+        """Every observation of ``paths`` but those held back (``byte_range``: of the one plain file given)."""
+        return _read(
+            paths,
+            self.report,
+            self.sources,
+            self.wanted,
+            self.options,
+            self.progress,
+            self.warm_up,
+            self.correlator,
+            self.watch,
+            byte_range,
+        )
+
+    def finish(self) -> Iterator[Observation]:
+        """The held-back connections, named where an answer names them; then the bypass finding."""
+        return finish_pending(self.correlator, self.watch, self.report)
+
+
+def finish_pending(
+    correlator: Correlator | None, watch: BypassWatch | None, report: IngestReport
+) -> Iterator[Observation]:
+    """Name the held connections (yielded), then set the report's join figures and bypass finding."""
+    if correlator is not None:
+        for obs, format_name in correlator.finish():
+            if watch is not None:
+                watch.see(obs, "network", format_name)
+            yield obs
+        report.joined = (correlator.named, correlator.unnamed, correlator.book.dropped)
+    if watch is not None:
+        from .classify import classify
+
+        report.bypass = watch.finding(classify)
+
+
+def _read(
+    paths: Sequence[str],
+    report: IngestReport,
+    sources: dict[str, Source],
+    wanted: str,
+    options: SourceOptions | None,
+    progress: Progress | None,
+    warm_up: Callable[[], None] | None,
+    correlator: Correlator | None,
+    watch: BypassWatch | None,
+    byte_range: tuple[int, int] | None = None,
+) -> Iterator[Observation]:
     for path in paths:
         rep = InputReport(path if path != "-" else "<stdin>")
         report.inputs.append(rep)
@@ -119,7 +213,11 @@ def observe(
             rep.format = source.name
             rep.blind_spots = source.blind_spots
             counted = 0
-            lines = stream.lines()
+            if byte_range is not None and not stream.plain_file:
+                raise InputError(
+                    f"{stream.origin}: only a plain (uncompressed) file can be read by byte range"
+                )
+            lines = stream.lines() if byte_range is None else stream.range_lines(*byte_range)
             proxy = ProxyLines() if source.name == "text" else None
             if proxy is not None:
                 lines = counting(lines, proxy, MAX_LISTED)
@@ -131,14 +229,21 @@ def observe(
                 iter(reading)
                 if reading is not None
                 else source.read_input(stream, warm_up)
-                if isinstance(source, SquidLog) and source.native
+                if isinstance(source, SquidLog) and source.native and byte_range is None
                 else source.read(lines, stream.origin)
             )
             for item in items:
                 if isinstance(item, Skipped):
                     rep.note(item)
+                elif isinstance(item, DnsAnswer):
+                    if correlator is not None:
+                        correlator.book.add(item)
                 else:
                     counted += item.count
+                    if correlator is not None and correlator.hold(item, source):
+                        continue
+                    if watch is not None:
+                        watch.see(item, source.role, source.name)
                     yield item
             rep.observations = counted
             rep.lines = stream.lines_read if reading is None else reading.records

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["connect", "dns", "mention"]
-Outcome = Literal["allowed", "denied", "failed", "unknown"]
+Outcome = Literal["allowed", "denied", "failed", "nxdomain", "unknown"]
 Tier = Literal["observed", "referenced", "predicted", "documentation"]
 Scope = Literal["internet", "cloud"]
 PrivateEndpoint = Literal["gateway", "interface", "none"]
@@ -27,8 +28,49 @@ REGION_TOKEN = "{region}"
 PREDICTED = "predicted: "
 """Reason prefix of a catalog or cluster-config prediction."""
 
+DNS_REASON = "DNS "
+"""How the reason of every ``dns`` observation begins (after its ``"tier: "``): DNS evidence names DNS."""
 
-OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "failed", "unknown")
+
+def is_dns_reason(reason: str) -> bool:
+    """True for the ``"tier: why"`` reason of a DNS observation (a question or an answer, no connection).
+
+    >>> is_dns_reason("observed: DNS query seen by Zeek (dns.log)"), is_dns_reason("observed: TLS SNI seen")
+    (True, False)
+    """
+    return reason.partition(": ")[2].startswith(DNS_REASON)
+
+
+def kept_reasons(reasons: Sequence[str], limit: int = 8) -> tuple[str, ...]:
+    """The first ``limit`` of sorted reasons; a DNS one and a connection one both stay when both exist.
+
+    A name seen in DNS and connected to says both (a lookup alone is weaker evidence): however many wordings
+    one kind has, they do not push the other kind's reason out.
+    """
+    kept = list(reasons[:limit])
+    if len(reasons) <= limit:
+        return tuple(kept)
+    spare = limit - 1  # the slot given up first
+    for wanted in (is_dns_reason, _is_connection):
+        extra = None if any(map(wanted, kept)) else next(filter(wanted, reasons[limit:]), None)
+        if extra is not None and spare >= 0:
+            kept[spare] = extra
+            spare -= 1
+    return tuple(sorted(kept, key=reason_key))
+
+
+def _is_connection(reason: str) -> bool:
+    return reason.startswith("observed: ") and not is_dns_reason(reason)
+
+
+OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "failed", "nxdomain", "unknown")
+
+NXDOMAIN: Outcome = "nxdomain"
+"""The outcome of a DNS question answered NXDOMAIN (the name does not exist), as every DNS reader sets it.
+
+A failure, counted with the ``failed`` ones everywhere counts are shown; kept apart so that a name with no
+other evidence can be left out of exports (:func:`nxdomain_only`). SERVFAIL and REFUSED are not NXDOMAIN:
+the name may exist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +93,8 @@ class Observation:
     scheme: str | None = None
     """``http``, ``https``, ``ftp``... when known."""
     outcome: Outcome = "unknown"
-    """What happened to the request: allowed, denied (by a proxy/firewall), failed, unknown."""
+    """What happened to the request: allowed, denied (by a proxy/firewall), failed, unknown; a DNS answer
+    NXDOMAIN is ``nxdomain`` (:data:`NXDOMAIN`)."""
     clients: tuple[str, ...] = ()
     """Client addresses the evidence names (a sample for a counted observation)."""
     time: float | None = None
@@ -73,6 +116,22 @@ class Skipped:
     reason: str
     kind: Literal["malformed", "dropped", "warning"] = "malformed"
     count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """A DNS answer seen in the evidence: ``address`` was given to ``client`` for ``name`` at ``time``.
+
+    Not a destination: :mod:`egressmap.correlate` uses answers to name connections that flow logs and firewall
+    logs record by address only. Readers yield answers only when asked (:attr:`.sources.interface.Source.answers`).
+    """
+
+    client: str
+    address: str
+    name: str
+    time: float | None
+    origin: str
+    """The input the answer came from (named in the reason of a connection it names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +200,9 @@ class Entry:
     """Requests the logs show allowed; with ``denied`` and ``failed`` it says whether the entry was ever seen
     getting through (see :mod:`egressmap.review`). Observations without an outcome (mentions, list lines) count
     in ``count`` only."""
+    nxdomain: int = 0
+    """DNS answers NXDOMAIN, counted in ``failed`` too. When they are all of ``count`` the entry is
+    :func:`nxdomain_only`."""
     match: Match = "exact"
     """What ``pattern`` covers: exact names (templates expand to exact names), ``*.suffix`` at any depth with
     or without the suffix itself, or ``*.suffix`` as exactly one more label (``one-label``)."""
@@ -183,6 +245,15 @@ def is_predicted(entry: Entry) -> bool:
 def is_evidenced(entry: Entry) -> bool:
     """True when logs showed this entry (a connection, a request or a download-like URL)."""
     return entry.tier in ("observed", "referenced")
+
+
+def nxdomain_only(entry: Entry) -> bool:
+    """True when every observation of the entry was a DNS answer NXDOMAIN and no prediction names it.
+
+    No connection, no request, no other answer, no mention: the name did not exist when it was looked up.
+    Exports leave such entries out unless asked (``--include-nxdomain``); ``scan`` and the policy keep them.
+    """
+    return 0 < entry.count <= entry.nxdomain and not is_predicted(entry)
 
 
 def pattern_covers(pattern: str, host: str) -> bool:

@@ -17,6 +17,7 @@ from .errors import ConfigError
 from .generalize import add_listed_wildcards, apply_wildcards, check_pattern, fold_regions
 from .hostnames import normalize_host
 from .model import (
+    NXDOMAIN,
     PREDICTED,
     REGION_TOKEN,
     TIER_RANK,
@@ -25,11 +26,18 @@ from .model import (
     Entry,
     Policy,
     entry_covers,
+    kept_reasons,
     pattern_covers,
     reason_key,
 )
 
 SCHEMA = "egressmap.policy/1"
+SCHEMA_FAMILY = "egressmap.policy/"
+"""What every version of the policy schema starts with (a file naming another version is a policy, not read)."""
+UNATTRIBUTED = (
+    "unattributed IP: the evidence recorded this connection by address and no DNS answer to the same client "
+    "named it; find the name (a Resolver log, a capture) before allowing an address that may change"
+)
 MAX_REASONS = 8
 MAX_SOURCES = 5
 _TIERS = set(TIER_RANK)
@@ -45,7 +53,7 @@ def entries_from(
         by_host.setdefault(dest.host, []).append(dest)
     entries = []
     for host, dests in by_host.items():
-        reasons = sorted({r for d in dests for r in d.reasons}, key=reason_key)
+        reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
         sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
         entries.append(
             Entry(
@@ -56,10 +64,12 @@ def entries_from(
                 tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
                 count=sum(d.count for d in dests),
                 denied=sum(d.denied for d in dests),
-                failed=sum(d.outcomes.get("failed", 0) for d in dests),
+                failed=sum(d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0) for d in dests),
                 allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
-                reasons=tuple(reasons[:MAX_REASONS]),
+                nxdomain=sum(d.outcomes.get(NXDOMAIN, 0) for d in dests),
+                reasons=reasons,
                 sources=tuple(sources[:MAX_SOURCES]),
+                warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
             )
         )
     return entries
@@ -150,7 +160,9 @@ def merge_predictions(observed: Sequence[Entry], predicted: Sequence[Entry]) -> 
             continue
         for i in hits or same:
             seen = out[i]
-            kept = [r for r in sorted(seen.reasons, key=reason_key) if not r.startswith(PREDICTED)][:8]
+            kept = list(
+                kept_reasons([r for r in sorted(seen.reasons, key=reason_key) if not r.startswith(PREDICTED)])
+            )
             added = sorted({r for r in (*seen.reasons, *pred.reasons) if r.startswith(PREDICTED)})[:4]
             out[i] = replace(
                 seen,
@@ -215,6 +227,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "denied": entry.denied,
         "failed": entry.failed,
         **({"allowed": entry.allowed} if entry.denied or entry.failed else {}),
+        **({"nxdomain": entry.nxdomain} if entry.nxdomain else {}),
         "broad": entry.broad,
         "reasons": list(entry.reasons),
         "sources": list(entry.sources),
@@ -313,7 +326,12 @@ def load_policy(path: str) -> Policy:
 
 def policy_from_dict(data: object, origin: str = "policy") -> Policy:
     """Validate a parsed policy document."""
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, str) and schema.startswith(SCHEMA_FAMILY) and schema != SCHEMA:
+        raise ConfigError(
+            f"{origin}: policy schema {schema!r} is not the one this egressmap reads ({SCHEMA!r})"
+        )
+    if not isinstance(data, dict) or schema != SCHEMA:
         raise ConfigError(f"{origin}: not an egressmap policy (expected 'schema: {SCHEMA}')")
     raw_entries = data.get("entries") or []
     if not isinstance(raw_entries, list):
@@ -361,6 +379,9 @@ def _entry_from(raw: object, where: str) -> Entry:
         count, denied, failed = int(raw.get("count", 0)), int(raw.get("denied", 0)), int(raw.get("failed", 0))
         # written only when denied or failed is not 0; a file without it counts every other request as allowed
         allowed = int(raw.get("allowed", max(count - denied - failed, 0)))
+        nxdomain = int(raw.get("nxdomain", 0))
+        if nxdomain < 0:
+            raise ValueError(f"bad nxdomain count {nxdomain}")
         return Entry(
             pattern=pattern,
             hosts=hosts,
@@ -372,6 +393,7 @@ def _entry_from(raw: object, where: str) -> Entry:
             denied=denied,
             failed=failed,
             allowed=allowed,
+            nxdomain=nxdomain,
             broad=bool(raw.get("broad", False)),
             reasons=tuple(str(r) for r in raw.get("reasons") or []),
             sources=tuple(str(s) for s in raw.get("sources") or []),

@@ -10,6 +10,7 @@ from .classify import classify
 from .gcpause import paused_gc
 from .ingest import IngestReport
 from .model import (
+    NXDOMAIN,
     TIER_RANK,
     Classification,
     Destination,
@@ -18,7 +19,14 @@ from .model import (
     pattern_covers,
     short_reason,
 )
-from .review import OTHER_HEADING, SCAN_HEADING, destination_flag, seen_only
+from .review import (
+    NXDOMAIN_HEADING,
+    ONLY_NXDOMAIN,
+    OTHER_HEADING,
+    SCAN_HEADING,
+    destination_flag,
+    seen_only,
+)
 
 SCAN_COLUMNS = ("host", "port", "tier", "scope", "category", "service", "count", "denied", "failed")
 
@@ -76,7 +84,7 @@ def _row(d: Destination, c: Classification) -> dict[str, Any]:
         "private_endpoint": c.private_endpoint,
         "count": d.count,
         "denied": d.denied,
-        "failed": d.outcomes.get("failed", 0),
+        "failed": d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0),
         "allowed": d.outcomes.get("allowed", 0),
         "flag": destination_flag(d),
         "clients": sorted(d.clients),
@@ -92,7 +100,7 @@ def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, A
     """``_row`` of the destination that only ``obs`` was folded into (``reason`` is its ``"tier: why"``)."""
     outcome, count = obs.outcome, obs.count
     denied = count if outcome == "denied" else 0
-    failed = count if outcome == "failed" else 0
+    failed = count if outcome == "failed" or outcome == NXDOMAIN else 0
     allowed = count if outcome == "allowed" else 0
     first, last = obs.time, obs.last_time
     if first is None or last is None:
@@ -113,7 +121,11 @@ def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, A
         "denied": denied,
         "failed": failed,
         "allowed": allowed,
-        "flag": seen_only(allowed, denied, failed) if denied or failed else None,
+        "flag": None
+        if not (denied or failed)
+        else ONLY_NXDOMAIN
+        if outcome == NXDOMAIN
+        else seen_only(allowed, denied, failed),
         "clients": sorted(set(obs.clients))[:MAX_CLIENTS],
         "reasons": [reason],
         "sources": [obs.source] if MAX_SOURCES else [],
@@ -198,17 +210,24 @@ def _service(row: dict[str, Any]) -> str:
 
 
 def scan_sections(rows: Sequence[dict[str, Any]]) -> list[tuple[str | None, list[dict[str, Any]]]]:
-    """Destinations seen only denied or failed first, under a heading, then the rest.
+    """Destinations seen only denied or failed first, under a heading, then the rest, then the NXDOMAIN ones.
 
-    One untitled section when no destination is flagged, so such a scan prints what it always did.
+    Destinations only ever answered NXDOMAIN come last under their own heading (shown here, left out of
+    exports). One untitled section when no destination is flagged, so such a scan prints what it always did.
     """
-    first = [r for r in rows if r["flag"]]
-    if not first:
+    if not any(r["flag"] for r in rows):
         return [(None, list(rows))]
+    first = [r for r in rows if r["flag"] and r["flag"] != ONLY_NXDOMAIN]
     rest = [r for r in rows if not r["flag"]]
+    last = [r for r in rows if r["flag"] == ONLY_NXDOMAIN]
     return [
-        (f"{SCAN_HEADING}: {len(first)}", first),
-        *([(f"{OTHER_HEADING}: {len(rest)}", rest)] if rest else []),
+        (heading, part)
+        for heading, part in (
+            (f"{SCAN_HEADING}: {len(first)}", first),
+            (f"{OTHER_HEADING}: {len(rest)}", rest),
+            (f"{NXDOMAIN_HEADING}: {len(last)}", last),
+        )
+        if part
     ]
 
 

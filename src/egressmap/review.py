@@ -10,6 +10,10 @@ and then in ``Connecting to ... failed: Connection refused.`` is flagged. A host
 Such entries stay in every export by default: the stack tried them, so they need a rule or a decision. Review
 outputs (``scan``, ``csv``, ``markdown``, ``html``, ``json``) flag them; rule exports name them on stderr, and
 ``--exclude-denied`` leaves them out.
+
+One kind is set apart: a name only ever answered NXDOMAIN (:func:`~egressmap.model.nxdomain_only`: no
+connection, no request, no other answer) did not exist when it was looked up. The review outputs flag it
+``only NXDOMAIN``; rule exports leave it out by default and count it on stderr; ``--include-nxdomain`` keeps it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .model import Destination, Entry, Policy
+from .model import NXDOMAIN, Destination, Entry, Policy, nxdomain_only
 
 if TYPE_CHECKING:
     from .exporters.interface import Exporter, ExportOptions
@@ -26,8 +30,12 @@ if TYPE_CHECKING:
 ONLY_DENIED = "only denied"
 ONLY_FAILED = "only failed"
 ONLY_DENIED_OR_FAILED = "only denied or failed"
+ONLY_NXDOMAIN = "only NXDOMAIN"
+"""The flag of a destination or entry whose every observation is a DNS answer NXDOMAIN."""
 SCAN_HEADING = "Only denied or failed in the logs (blocked, or probably blocked)"
 """The heading ``scan`` puts above the destinations it lists first."""
+NXDOMAIN_HEADING = "Answered NXDOMAIN only (left out of exports)"
+"""The heading ``scan`` puts above the destinations only ever answered NXDOMAIN (listed last)."""
 OTHER_HEADING = "Other destinations"
 MAX_NAMED = 10
 """Names a stderr note lists before it says how many more there are."""
@@ -47,15 +55,21 @@ def seen_only(allowed: int, denied: int, failed: int) -> str | None:
 
 
 def destination_flag(dest: Destination) -> str | None:
-    """A scan destination's flag (see :func:`seen_only`), judged on its own ``host:port``."""
+    """A scan destination's flag (see :func:`seen_only`, and ``only NXDOMAIN``), judged on its ``host:port``."""
     outcomes = dest.outcomes
-    if not (outcomes.get("denied") or outcomes.get("failed")):
+    if not (outcomes.get("denied") or outcomes.get("failed") or outcomes.get(NXDOMAIN)):
         return None  # most destinations: no call further
-    return seen_only(outcomes.get("allowed", 0), outcomes.get("denied", 0), outcomes.get("failed", 0))
+    nxdomain = outcomes.get(NXDOMAIN, 0)
+    if nxdomain and nxdomain >= dest.count:
+        return ONLY_NXDOMAIN
+    failed = outcomes.get("failed", 0) + nxdomain
+    return seen_only(outcomes.get("allowed", 0), outcomes.get("denied", 0), failed)
 
 
 def entry_flag(entry: Entry) -> str | None:
-    """The entry's flag (see :func:`seen_only`)."""
+    """The entry's flag (see :func:`seen_only`); ``only NXDOMAIN`` when :func:`~.model.nxdomain_only`."""
+    if entry.nxdomain and nxdomain_only(entry):
+        return ONLY_NXDOMAIN
     return seen_only(entry.allowed, entry.denied, entry.failed)
 
 
@@ -98,6 +112,22 @@ def excluded_note(entries: Sequence[Entry]) -> str:
     )
 
 
+def nxdomain_note(entries: Sequence[Entry]) -> str:
+    """What an export says about the entries only ever answered NXDOMAIN that it left out."""
+    one = len(entries) == 1
+    return (
+        f"{_plural(len(entries))} only ever answered NXDOMAIN (no connection or request seen) and left out: "
+        f"{named([e.pattern for e in entries])}; --include-nxdomain keeps {'it' if one else 'them'}"
+    )
+
+
+def nxdomain_left_out(exporter: Exporter, policy: Policy, options: ExportOptions) -> list[Entry]:
+    """The entries only ever answered NXDOMAIN that this export would show with ``--include-nxdomain`` only."""
+    if exporter.keeps_nxdomain(options) or not any(nxdomain_only(e) for e in policy.entries):
+        return []
+    return [e for e in exporter.select(policy, replace(options, include_nxdomain=True)) if nxdomain_only(e)]
+
+
 def without_flagged(policy: Policy) -> tuple[Policy, list[Entry]]:
     """The policy without its flagged entries, and those entries."""
     gone = flagged(policy.entries)
@@ -113,11 +143,15 @@ def for_export(
 
     With ``exclude`` the flagged entries are left out (the note says how many of those this export would have
     written, and names them). Without it they stay, and an export that writes rules names the ones it allows;
-    a review format (``shows_outcomes``) flags them in its own text instead.
+    a review format (``shows_outcomes``) flags them in its own text instead. Entries only ever answered
+    NXDOMAIN that the export leaves out (:meth:`~.exporters.interface.Exporter.keeps_nxdomain`) are counted
+    and named in a note first.
     """
+    gone = nxdomain_left_out(exporter, policy, options)
+    notes = [nxdomain_note(gone)] if gone else []
     if not exclude and (exporter.shows_outcomes or not any(entry_flag(e) for e in policy.entries)):
-        return policy, []
+        return policy, notes
     shown = flagged(exporter.select(policy, options))
     if exclude:
-        return without_flagged(policy)[0], [excluded_note(shown)]
-    return policy, [allowed_note(shown)] if shown else []
+        return without_flagged(policy)[0], [*notes, excluded_note(shown)]
+    return policy, [*notes, allowed_note(shown)] if shown else notes

@@ -15,7 +15,7 @@ import pytest
 
 from egressmap.aggregate import aggregate
 from egressmap.exporters import EXPORTERS, ExportOptions
-from egressmap.model import Classification, Entry, Match, Observation, Policy
+from egressmap.model import Classification, Entry, Match, Observation, Policy, Skipped
 from egressmap.policy import build_policy, dump_yaml, entry_to_dict, policy_from_dict
 from egressmap.sources import build_sources
 from egressmap.verify.targets import plan_targets
@@ -115,5 +115,5 @@ def test_a_bare_ipv6_line_ending_like_a_port_is_read_as_one_address_with_a_warni
     items = list(build_sources()["list"].read(iter(["2001:db8::10:443", "2001:db8::10"]), "old.txt"))
     hosts = [(i.host, i.port) for i in items if isinstance(i, Observation)]
     assert hosts == [("2001:db8::10:443", 443), ("2001:db8::10", 443)]
-    warnings = [i for i in items if not isinstance(i, Observation)]
+    warnings = [i for i in items if isinstance(i, Skipped)]
     assert len(warnings) == 1 and "[2001:db8::10]:443" in warnings[0].reason

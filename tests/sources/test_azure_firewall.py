@@ -116,7 +116,7 @@ def test_structured_storage_records_map_every_field() -> None:
     )
     assert dns.reason.startswith("DNS A IN query through the Azure Firewall DNS proxy (NOERROR")
     assert dns.time == pytest.approx(1795162499.9)
-    assert (nx.host, nx.outcome) == ("nosuch.example.org", "failed") and "NXDOMAIN" in nx.reason
+    assert (nx.host, nx.outcome) == ("nosuch.example.org", "nxdomain") and "NXDOMAIN" in nx.reason
 
 
 def test_dns_servfail_and_errors_are_failed() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from egressmap.model import Observation, Skipped
 from egressmap.sources import FORMAT_NAMES, build_sources, choose
+from egressmap.sources.interface import Item
 from egressmap.sources.network_firewall import NetworkFirewallLog
 
 STAMP = 1793697261
@@ -78,7 +79,7 @@ def tls_log(sni: str = "-", **extra: Any) -> str:
     return wrap(event)
 
 
-def read(*lines: str) -> list[Observation | Skipped]:
+def read(*lines: str) -> list[Item]:
     """Everything the reader yields for these lines."""
     return list(NetworkFirewallLog().read(lines, "nfw.log"))
 

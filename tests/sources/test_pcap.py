@@ -100,7 +100,7 @@ def test_dns_sni_split_across_segments_and_the_dns_join() -> None:
 
 
 def test_failed_lookups_are_failed_and_unanswered_ones_kept() -> None:
-    """NXDOMAIN and SERVFAIL answers are failed; a question without an answer is kept, outcome unknown."""
+    """NXDOMAIN is nxdomain, SERVFAIL failed; a question without an answer is kept, outcome unknown."""
     packets = [
         *lookup("nope.example.com", 3, [], 1.0, rcode=3),
         *lookup("broken.example.org", 4, [], 1.1, rcode=2),
@@ -110,7 +110,7 @@ def test_failed_lookups_are_failed_and_unanswered_ones_kept() -> None:
     obs, problems, _ = read(pcap_bytes(packets))
     assert problems == []
     assert [(o.host, o.outcome) for o in obs] == [
-        ("nope.example.com", "failed"),
+        ("nope.example.com", "nxdomain"),
         ("broken.example.org", "failed"),
         ("silent.example.net", "unknown"),
     ]
@@ -208,7 +208,7 @@ def test_non_ip_link_type_is_reported_once_with_its_count() -> None:
 def test_text_input_given_as_pcap_says_so() -> None:
     """``--format pcap`` on a text input is one clear problem, never a crash."""
     items = list(PcapCapture().read(["pypi.org", "github.com"], "list.txt"))
-    assert items == [Skipped("list.txt", 1, items[0].reason)]
+    assert isinstance(items[0], Skipped) and items == [Skipped("list.txt", 1, items[0].reason)]
     assert "not a pcap or pcapng capture" in items[0].reason
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from egressmap.model import Observation, Skipped
 from egressmap.sources import FORMAT_NAMES, build_sources, choose
 from egressmap.sources.aws_json import load_record
+from egressmap.sources.interface import Item
 from egressmap.sources.route53_resolver import Answer, ResolverLog, parse_query
 
 STREAM = "vpc-0b7d2e4f6a8c13579_vpcdnsquerylogs_444455556666_7e1a9c3d"
@@ -38,7 +39,7 @@ def record(name: str = "files.pythonhosted.org.", **changes: Any) -> str:
     return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":"))
 
 
-def read(*lines: str) -> list[Observation | Skipped]:
+def read(*lines: str) -> list[Item]:
     """Everything the reader yields for these lines."""
     return list(ResolverLog().read(lines, "r53.log"))
 
@@ -65,11 +66,11 @@ def test_the_answers_are_kept_for_a_flow_join() -> None:
     assert (query.vpc_id, query.query_type, query.rcode) == ("vpc-0b7d2e4f6a8c13579", "A", "NOERROR")
 
 
-def test_nxdomain_and_servfail_are_failed() -> None:
-    """A name answered NXDOMAIN or SERVFAIL is kept, with outcome failed and the rcode in the reason."""
+def test_nxdomain_is_marked_and_servfail_is_failed() -> None:
+    """A name answered NXDOMAIN is kept with outcome nxdomain, SERVFAIL with failed; the rcode in the reason."""
     nx, fail = read(record("nope.example.org.", rcode="NXDOMAIN", answers=[]), record(rcode="SERVFAIL"))
     assert isinstance(nx, Observation) and isinstance(fail, Observation)
-    assert (nx.host, nx.outcome) == ("nope.example.org", "failed") and "answered NXDOMAIN" in nx.reason
+    assert (nx.host, nx.outcome) == ("nope.example.org", "nxdomain") and "answered NXDOMAIN" in nx.reason
     assert fail.outcome == "failed" and "answered SERVFAIL" in fail.reason
 
 

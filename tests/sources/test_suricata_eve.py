@@ -7,6 +7,7 @@ from typing import Any
 
 from egressmap.model import Observation, Skipped
 from egressmap.sources import build_sources, choose
+from egressmap.sources.interface import Item
 from egressmap.sources.suricata_eve import SuricataEve
 
 
@@ -27,7 +28,7 @@ def event(event_type: str, **fields: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def read(*lines: str) -> list[Observation | Skipped]:
+def read(*lines: str) -> list[Item]:
     """Everything the reader yields for these lines."""
     return list(SuricataEve().read(lines, "eve.json"))
 
@@ -59,14 +60,14 @@ def test_tls_http_dns_and_flow_events() -> None:
     assert flow.reason == "connection to an IP address seen by Suricata EVE (flow record; no name seen)"
 
 
-def test_nxdomain_is_failed_and_stats_are_passed_over() -> None:
-    """A DNS answer NXDOMAIN is failed; stats events yield nothing."""
+def test_nxdomain_is_marked_and_stats_are_passed_over() -> None:
+    """A DNS answer NXDOMAIN has outcome nxdomain; stats events yield nothing."""
     nx = event("dns", dns={"type": "answer", "rrname": "nope.example.org", "rcode": "NXDOMAIN"})
     stats = json.dumps(
         {"timestamp": "2026-11-03T09:14:21.0+0000", "event_type": "stats", "stats": {"uptime": 9}}
     )
     (obs,) = read(stats, nx)
-    assert isinstance(obs, Observation) and obs.outcome == "failed" and "answered NXDOMAIN" in obs.reason
+    assert isinstance(obs, Observation) and obs.outcome == "nxdomain" and "answered NXDOMAIN" in obs.reason
     assert obs.source == "eve.json:2"
 
 

@@ -50,7 +50,7 @@ def test_dns_log_maps_every_field() -> None:
     assert outcomes == {
         "ssm.us-east-1.amazonaws.com": "allowed",
         "pypi.org": "allowed",
-        "no-such-mirror.example.org": "failed",
+        "no-such-mirror.example.org": "nxdomain",
         "repo.internal.example.com": "failed",
         "github.com": "allowed",
     }
@@ -129,7 +129,7 @@ def test_fields_are_taken_from_the_header_not_by_position() -> None:
         "pypi.org",
         ("10.0.3.3",),
         1793696060.5,
-        "failed",
+        "nxdomain",
     )
 
 

@@ -6,10 +6,21 @@ import argparse
 import sys
 from typing import Any
 
+from ..bypass import summary_lines, with_warnings
 from ..ingest import split_configs
 from ..policy import build_policy, dump_yaml, expand_regions
 from ..review import excluded_note, without_flagged
-from .common import EXIT_OK, EXIT_PARTIAL, add_export, add_sources, export_text, ingest, predictions, write
+from .common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    add_export,
+    add_sources,
+    export_text,
+    ingest,
+    policy_inputs,
+    predictions,
+    write,
+)
 
 NAME = "build"
 
@@ -52,10 +63,15 @@ def run(args: argparse.Namespace) -> int:
         regions=regions,
         wildcards=args.wildcard,
         label_wildcards=args.wildcard_label,
-        inputs=args.sources,
+        inputs=policy_inputs(configs, report),
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )
+    if report.bypass is not None:
+        policy = with_warnings(policy, report.bypass)
+        if not args.quiet:
+            for line in summary_lines(report.bypass):
+                print(f"egressmap: {line}", file=sys.stderr)
     if args.exclude_denied and not args.to:
         policy, gone = without_flagged(policy)
         print(f"egressmap: build: {excluded_note(gone)}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..aggregate import aggregate
 from ..classify import warm_up
+from ..correlate import joined_line
 from ..errors import ConfigError, EgressmapError, StrictModeError
 from ..exporters import EXPORTERS, ExportOptions
 from ..ingest import IngestReport, observe
@@ -77,6 +78,11 @@ def add_export(p: argparse.ArgumentParser, *, required: bool) -> None:
         "--include-documentation",
         action="store_true",
         help="also export entries only seen as documentation links",
+    )
+    p.add_argument(
+        "--include-nxdomain",
+        action="store_true",
+        help="also write rules for names only ever answered NXDOMAIN (left out by default, counted on stderr)",
     )
     p.add_argument(
         "--region",
@@ -150,18 +156,27 @@ def predictions(args: argparse.Namespace, configs: Sequence[str]) -> Any:
 
 
 def ingest(
-    args: argparse.Namespace, sources: Sequence[str] | None = None
+    args: argparse.Namespace, sources: Sequence[str] | None = None, summary: str | None = None
 ) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
+    """Read the inputs (summaries among them folded in); with ``summary``, also write the summary there."""
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources
     if not sources:
         return {}, report
-    with _progress(sources) as progress:
-        destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
+    from ..summary import is_summary
+
+    summaries = [p for p in sources if is_summary(p)]
+    if summaries or summary is not None:
+        destinations, report = _from_evidence(args, sources, summaries, options, summary)
+    else:
+        with _progress(sources) as progress:
+            destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
     if not args.quiet:
         for line in problem_lines(report, verbose=args.verbose > 0):
             print(f"egressmap: {line}", file=sys.stderr)
+        if report.joined is not None and any(report.joined):
+            print(f"egressmap: {joined_line(*report.joined)}", file=sys.stderr)
     for r in report.inputs:  # even with -q: an input that gave nothing must never pass in silence
         if r.nothing:
             print(f"egressmap: {r.origin}: {r.nothing}", file=sys.stderr)
@@ -178,6 +193,36 @@ def ingest(
     if failed and len(failed) == len(report.inputs) and not any(r.recognised for r in failed):
         raise EgressmapError("no input could be read")  # (a recognised input not read is a partial result)
     return destinations, report
+
+
+def _from_evidence(
+    args: argparse.Namespace,
+    sources: Sequence[str],
+    summaries: Sequence[str],
+    options: SourceOptions,
+    summary: str | None,
+) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
+    from ..evidence import finish, gather, merge
+    from ..summary import read_summary, write_summary
+
+    logs = [p for p in sources if p not in summaries]
+    parts = [gather(logs, args.format, options, warm_up=_warm_up)] if logs else []
+    parts += [read_summary(p) for p in summaries]
+    evidence = merge(parts)
+    if summary is not None:
+        records = write_summary(evidence, summary)
+        print(
+            f"egressmap: summary of {len(evidence.report.inputs)} input(s), {len(evidence.table)} destination(s) "
+            f"({records} records) -> {summary}",
+            file=sys.stderr,
+        )
+        return evidence.table, evidence.report  # (what is held for the end stays in the summary)
+    return finish(evidence)
+
+
+def policy_inputs(configs: Sequence[str], report: IngestReport) -> list[str]:
+    """The inputs a policy names: cluster configs and evidence (a summary's own inputs), sorted."""
+    return sorted({*configs, *(r.origin for r in report.inputs)})
 
 
 def _warm_up() -> None:
@@ -241,6 +286,7 @@ def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
     options = ExportOptions(
         scope=args.scope,
         include_documentation=args.include_documentation,
+        include_nxdomain=args.include_nxdomain,
         regions=regions,
         full=args.full,
         mode=args.mode,

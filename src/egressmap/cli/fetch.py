@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from . import fetch_azure
 from .common import EXIT_OK
 
 NAME = "fetch"
@@ -43,10 +44,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="save progress here after each page; resume from it when it exists",
     )
+    fetch_azure.add_parser(actions, common)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit code."""
+    if args.fetch_action == "azure-logs":
+        return fetch_azure.run(args)
     from ..fetch.cloudwatch import Query, fetch, make_client, parse_time
 
     if bool(args.log_group) == bool(args.log_group_identifier):

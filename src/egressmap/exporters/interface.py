@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from ..errors import ConfigError
-from ..model import REGION_TOKEN, Entry, Policy
+from ..model import REGION_TOKEN, Entry, Policy, nxdomain_only
 from .rules import RuleSet, invalid_reason, rules_for
 
 ScopeFilter = Literal["internet", "cloud", "all"]
@@ -16,11 +16,14 @@ ScopeFilter = Literal["internet", "cloud", "all"]
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """What to include: scope, documentation-only entries, regions to expand templates for."""
+    """What to include: scope, documentation-only and NXDOMAIN-only entries, regions to expand templates for."""
 
     scope: ScopeFilter | None = None
     """None means the exporter's own default."""
     include_documentation: bool = False
+    include_nxdomain: bool = False
+    """Also write rules for entries only ever answered NXDOMAIN (:func:`~egressmap.model.nxdomain_only`); the
+    review formats and json show them anyway."""
     regions: Sequence[str] = ()
     full: bool = False
     """A complete configuration rather than an include-able fragment (squid)."""
@@ -96,13 +99,20 @@ class Exporter(ABC):
         """A message for each entry in scope that ``select`` leaves out because it fails validation."""
         return self.checked(policy, options)[1]
 
+    def keeps_nxdomain(self, options: ExportOptions) -> bool:
+        """True when this export shows entries only ever answered NXDOMAIN: asked to, or a review format."""
+        return options.include_nxdomain or self.every_tier or self.shows_outcomes
+
     def _scoped(self, policy: Policy, options: ExportOptions) -> list[Entry]:
         scope = options.scope or self.default_scope
         keep_docs = options.include_documentation or self.every_tier
+        keep_nx = self.keeps_nxdomain(options)
         return [
             e
             for e in policy.entries
-            if (scope == "all" or e.scope == scope) and (keep_docs or e.tier != "documentation")
+            if (scope == "all" or e.scope == scope)
+            and (keep_docs or e.tier != "documentation")
+            and (keep_nx or not nxdomain_only(e))
         ]
 
     def rules(self, policy: Policy, options: ExportOptions) -> RuleSet:

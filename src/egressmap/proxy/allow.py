@@ -57,9 +57,11 @@ class Allowlist:
         self.rules = rules
         self._exact: dict[str, frozenset[int]] = {}
         self._wild: dict[str, list[Rule]] = {}
+        self._exact_rules: dict[str, Rule] = {}
         for rule in rules.rules:
             if rule.match == "exact":
                 self._exact[rule.name] = self._exact.get(rule.name, frozenset()) | frozenset(rule.ports)
+                self._exact_rules[rule.name] = rule
             else:
                 self._wild.setdefault(rule.name, []).append(rule)
 
@@ -72,6 +74,23 @@ class Allowlist:
     def rejected(self) -> tuple[str, ...]:
         """Messages for policy entries that could not become rules (they allow nothing)."""
         return self.rules.rejected
+
+    def covering(self, host: str, *, wildcards_only: bool = False) -> list[Rule]:
+        """The rules whose names reach the normalised ``host``, on any port.
+
+        Its exact rule first, then wildcard rules from the longest suffix to the shortest (``wildcards_only``
+        leaves the exact rule out). The one matcher ``proxy --enforce`` decides with and ``diff`` compares policies with.
+        """
+        exact = self._exact_rules.get(host) if not wildcards_only else None
+        out = [exact] if exact is not None else []
+        if is_ip(host):
+            return out
+        labels = host.split(".")
+        for i in range(len(labels)):
+            for rule in self._wild.get(".".join(labels[i:]), ()):
+                if entry_covers("*." + rule.name, rule.match, host):
+                    out.append(rule)
+        return out
 
     def check(self, raw_host: str, port: int) -> Verdict:
         """Allowed or denied, with the reason; ``raw_host`` is anything a client sent."""
@@ -93,14 +112,10 @@ class Allowlist:
         if is_ip(host):
             return Verdict(False, host, f"IP address {host} is not in the policy")
         wrong_port: set[int] = set()
-        labels = host.split(".")
-        for i in range(len(labels)):
-            suffix = ".".join(labels[i:])
-            for rule in self._wild.get(suffix, ()):
-                if entry_covers("*." + rule.name, rule.match, host):
-                    if port in rule.ports:
-                        return Verdict(True, host, f"allowed by *.{rule.name} ({rule.match})")
-                    wrong_port.update(rule.ports)
+        for rule in self.covering(host, wildcards_only=True):
+            if port in rule.ports:
+                return Verdict(True, host, f"allowed by *.{rule.name} ({rule.match})")
+            wrong_port.update(rule.ports)
         if wrong_port:
             return Verdict(False, host, f"port {port} not allowed for {host} (allowed: {_ports(wrong_port)})")
         return Verdict(False, host, f"{host} is not in the policy")

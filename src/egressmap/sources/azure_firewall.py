@@ -10,7 +10,8 @@ told apart by their category, else by their columns (``Fqdn``, ``DestinationIp``
 Mapping: the application rule's ``Fqdn`` and ``DestinationPort`` are the destination, ``Protocol`` the scheme,
 ``TargetUrl`` the URL (present only for HTTP or TLS-inspected traffic); a network rule's ``DestinationIp`` is an IP
 destination ("unattributed IP"); a DNS query's ``QueryName`` (without its trailing dot) is DNS evidence. Action
-``Deny`` is denied; DNS ``NXDOMAIN``/``SERVFAIL``/``REFUSED`` or an error is failed; the client is ``SourceIp``.
+``Deny`` is denied; DNS ``NXDOMAIN`` is nxdomain; ``SERVFAIL``/``REFUSED`` or an error is failed; the client is
+``SourceIp``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from itertools import chain
 from typing import Any, ClassVar
 
 from ..hostnames import drop_reason, is_ip, normalize_host
-from ..model import Observation, Outcome, Skipped
+from ..model import NXDOMAIN, Observation, Outcome, Skipped
 from . import azure_msg
 from .azure_json import records
 from .interface import Item, Source, match_ratio
@@ -46,6 +47,7 @@ class AzureFirewall(Source):
     """Azure Firewall application, network and DNS proxy logs."""
 
     name = "azure-firewall"
+    role = "network"
     description = "Azure Firewall logs (AZFW* records, AzureDiagnostics msg lines; JSON lines or documents)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only traffic routed through the firewall",
@@ -248,7 +250,7 @@ def _resolved(
         tier="observed",
         reason=f"DNS {query}query through the Azure Firewall DNS proxy ({answer}; DNS only, port {DNS_PORT} assumed)",
         source=where,
-        outcome="failed" if rcode in _FAILED_RCODES else "unknown",
+        outcome=NXDOMAIN if rcode == "NXDOMAIN" else "failed" if rcode in _FAILED_RCODES else "unknown",
         clients=(str(client),) if client else (),
         time=when,
     )

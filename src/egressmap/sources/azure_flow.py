@@ -30,6 +30,7 @@ class AzureFlow(Source):
     """NSG and VNet flow logs from Network Watcher."""
 
     name = "azure-flow"
+    role = "network"
     description = "Azure NSG flow logs (v1, v2) and VNet flow logs (JSON flow tuples)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "flow logs name IP addresses only: names come from DNS evidence",

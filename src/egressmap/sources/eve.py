@@ -7,7 +7,7 @@ naming DNS, port 443 as every name seen without a port). ``"-"`` is no name. An 
 netflow or flow record) is an observation of ``dest_ip``, whose reason says no name was seen; an event going from
 a public address to a private one is the return half of a flow (Network Firewall logs each direction apart) and
 is dropped. Outcomes: an alert whose action is blocked/drop/reject is ``denied``, ``allowed`` is allowed; a TLS
-error is ``failed``; DNS ``NXDOMAIN``/``SERVFAIL`` is ``failed``; anything else ``unknown``.
+error is ``failed``; DNS ``NXDOMAIN`` is ``nxdomain`` and ``SERVFAIL`` ``failed``; anything else ``unknown``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..hostnames import default_port, is_private_ip, normalize_host
-from ..model import Kind, Observation, Outcome, Skipped
+from ..model import NXDOMAIN, Kind, Observation, Outcome, Skipped
 from .aws_json import NO_NAME, BadRecord, epoch_of, name_or_skip, port_of
-from .interface import Item
+from .interface import Seen
 
 DENY_ACTIONS = frozenset({"blocked", "drop", "dropped", "reject", "rejected"})
 """Alert actions that mean the packet or flow was stopped (Suricata writes ``blocked``; NFW names drop/reject)."""
@@ -27,7 +27,7 @@ _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 
 def observations(
     event: Mapping[str, Any], seen_by: str, where: tuple[str, int], time: float | None
-) -> Iterator[Item]:
+) -> Iterator[Seen]:
     """The observations of one EVE event; ``seen_by`` names the log in reasons (``AWS Network Firewall``)."""
     origin, lineno = where
     kind = str(event.get("event_type") or ("tls" if "tls_error" in event else "event"))
@@ -71,7 +71,7 @@ def _address(
     what: tuple[int | None, str, str, str],
     where: tuple[str, int],
     common: dict[str, Any],
-) -> Item:
+) -> Seen:
     """The ``dest_ip`` of an event without a name; ``what`` is its port, event type, log name and outcome note."""
     port, kind, seen_by, note = what
     origin, lineno = where
@@ -160,7 +160,7 @@ def _outcome(event: Mapping[str, Any]) -> tuple[Outcome, str]:
         return "failed", f", TLS error: {message}"
     rcode = str(_object(event, "dns").get("rcode") or "").upper()
     if rcode in _FAILED_RCODES:
-        return "failed", f", answered {rcode}"
+        return NXDOMAIN if rcode == "NXDOMAIN" else "failed", f", answered {rcode}"
     if action == "allowed":
         return "allowed", ", alert action allowed"
     return "unknown", f", alert action {action}" if action else ""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import BinaryIO, ClassVar, Protocol
+from typing import BinaryIO, ClassVar, Literal, Protocol
 
 from ..errors import InputError
-from ..model import Observation, Skipped
+from ..model import DnsAnswer, Observation, Skipped
 
-Item = Observation | Skipped
+Item = Observation | Skipped | DnsAnswer
+Seen = Observation | Skipped
+"""What one record gives: an observation, or why it gives none."""
 
 
 class Source(ABC):
@@ -24,6 +26,12 @@ class Source(ABC):
     blind_spots: ClassVar[tuple[str, ...]] = ()
     """What this kind of evidence cannot see, stated by ``scan`` under its inputs (none for proxy logs: what
     went around a proxy is the bypass finding's to say)."""
+    role: ClassVar[Literal["proxy", "network", "other"]] = "other"
+    """``proxy`` for a proxy's access log, ``network`` for evidence that sees traffic whether or not it used the
+    proxy (DNS, firewall and flow logs, captures): the two sides of the bypass finding (:mod:`egressmap.bypass`)."""
+    answers: bool = False
+    """Set on an instance when another input needs DNS answers (a flow log to name): a source that sees answers
+    then yields them as :class:`~egressmap.model.DnsAnswer` items beside its observations."""
 
     @abstractmethod
     def sniff(self, head: Sequence[str]) -> float:

@@ -25,6 +25,7 @@ class NetworkFirewallLog(Source):
     """AWS Network Firewall logs."""
 
     name = "aws-network-firewall"
+    role = "network"
     description = "AWS Network Firewall alert, flow and TLS logs (JSON lines, or CloudWatch Logs exports)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only traffic routed through the firewall endpoints: not traffic inside the VPC, to gateway "

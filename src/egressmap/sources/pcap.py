@@ -4,8 +4,8 @@ A capture is binary: :class:`~.reader.InputStream` recognises its magic bytes an
 :meth:`PcapCapture.read_binary` instead of splitting it into lines. Reports count packets where text sources
 count lines. The client of every observation is the packet's source address.
 
-- DNS over UDP and TCP (port 53): one ``dns`` observation per answered question (NXDOMAIN and SERVFAIL are
-  ``failed``), one per question left unanswered; tier ``observed``, with a reason naming DNS. A/AAAA answers
+- DNS over UDP and TCP (port 53): one ``dns`` observation per answered question (NXDOMAIN is ``nxdomain``,
+  SERVFAIL ``failed``), one per question left unanswered; tier ``observed``, with a reason naming DNS. A/AAAA answers
   are kept to name later connections to those addresses.
 - TCP connections (see :mod:`.pcap_flows`): named by SNI, HTTP ``Host``, or an earlier DNS answer; else
   "unattributed IP". QUIC (UDP 443) and TLS without SNI are counted as "name not visible".
@@ -24,6 +24,7 @@ class PcapCapture(BinarySource):
     """pcap and pcapng captures, read from their bytes."""
 
     name = "pcap"
+    role = "network"
     description = "packet captures (pcap, pcapng, .gz of either): DNS, TLS SNI, HTTP Host, connections"
     blind_spots = (
         "a capture sees only the traffic of the interface it ran on (one host, or what a mirror port copies)",
@@ -48,4 +49,4 @@ class PcapCapture(BinarySource):
         """The observations of a capture stream; the returned reading counts its packets."""
         from .pcap_reading import CaptureReading  # dpkt is imported only when a capture is read
 
-        return CaptureReading(binary, origin)
+        return CaptureReading(binary, origin, answers=self.answers)

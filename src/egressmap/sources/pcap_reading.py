@@ -11,7 +11,7 @@ from typing import BinaryIO
 import dpkt
 
 from ..hostnames import drop_reason, normalize_host
-from ..model import Observation, Outcome, Skipped
+from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .capture_file import CaptureFile, Frame
 from .interface import Item
 from .pcap_decode import LINK_NAMES, IpPacket, ip_layer
@@ -24,7 +24,7 @@ MAX_QUESTIONS = 65536
 RCODES: dict[int, tuple[str, Outcome]] = {
     0: ("NOERROR", "allowed"),
     2: ("SERVFAIL", "failed"),
-    3: ("NXDOMAIN", "failed"),
+    3: ("NXDOMAIN", NXDOMAIN),
     5: ("REFUSED", "denied"),
 }
 
@@ -32,9 +32,11 @@ RCODES: dict[int, tuple[str, Outcome]] = {
 class CaptureReading:
     """One pass over a capture: iterate it for items, then ``packets`` says how many were read."""
 
-    def __init__(self, binary: BinaryIO, origin: str) -> None:
+    def __init__(self, binary: BinaryIO, origin: str, answers: bool = False) -> None:
         self.file = CaptureFile(binary, origin)
         self.origin = origin
+        self.answers = answers
+        """Yield each A/AAAA answer too (another input's connections may need it for a name)."""
         self.names: dict[tuple[str, str], str] = {}
         self.flows = Flows(origin, self.names)
         self.questions: dict[tuple[str, str, int], tuple[str, float | None, int]] = {}
@@ -154,6 +156,7 @@ class CaptureReading:
         )
         if not isinstance(item, Observation):
             return [item]
+        out: list[Item] = [item]
         for answer in msg.an:
             if answer.type in (dpkt.dns.DNS_A, dpkt.dns.DNS_AAAA):
                 family = socket.AF_INET if answer.type == dpkt.dns.DNS_A else socket.AF_INET6
@@ -161,7 +164,9 @@ class CaptureReading:
                     self.names.pop(next(iter(self.names)))
                 address = socket.inet_ntop(family, answer.rdata)
                 self.names[dst, address] = self.names["", address] = item.host
-        return [item]
+                if self.answers:
+                    out.append(DnsAnswer(dst, address, item.host, frame.time, self.origin))
+        return out
 
     def _dns(
         self, name: str, client: str, time: float | None, number: int, outcome: Outcome, reason: str

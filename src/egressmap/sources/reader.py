@@ -264,6 +264,20 @@ class InputStream:
             self.lines_read = count
             yield raw
 
+    def range_lines(self, start: int, end: int) -> Iterator[str]:
+        """The lines of a plain file that begin at a byte offset in [start, end), numbered from the first.
+
+        The head read for sniffing is set aside: problems and ``lines_read`` count this range only.
+        """
+        self.problems.clear()
+        self.lines_read = 0
+        count = 0
+        for raw in read_range(self.path, self.origin, start, end, self.problems):
+            first = count + 1
+            count += raw.count(b"\n") + 1
+            self.lines_read = count
+            yield from decode_block(raw, self.origin, first, self.problems)
+
     def position(self) -> int:
         """Bytes of the (compressed) input consumed so far, for a progress bar."""
         try:

@@ -26,6 +26,7 @@ class ProxyRecord(Source):
     """Records written by ``egressmap proxy``."""
 
     name = "record"
+    role = "proxy"
     description = "egressmap proxy records (JSON Lines, egressmap.record/1)"
 
     def sniff(self, head: Sequence[str]) -> float:

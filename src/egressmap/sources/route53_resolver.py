@@ -5,8 +5,9 @@ Each record is one DNS question a VPC asked the Resolver. It becomes a ``dns`` o
 was wanted, not that a connection followed. A query has no port, so the port is the one egressmap gives every
 name seen without one (443, :func:`egressmap.hostnames.default_port`).
 
-Outcomes: a DNS Firewall ``BLOCK`` is ``denied``; ``NXDOMAIN`` and ``SERVFAIL`` are ``failed`` (a name only ever
-answered NXDOMAIN stays in ``scan``); any other answer is ``unknown``, since a resolved name says nothing of the
+Outcomes: a DNS Firewall ``BLOCK`` is ``denied``; ``NXDOMAIN`` is ``nxdomain`` (a failure; a name only ever
+answered NXDOMAIN stays in ``scan`` and is left out of exports), ``SERVFAIL`` is ``failed``; any other answer is
+``unknown``, since a resolved name says nothing of the
 connection. ``ALERT`` and ``ALLOW`` firewall actions keep the rcode's outcome and are named in the reason.
 The clients are ``srcaddr`` and, when present, the instance id ``srcids.instance``. Only the major ``version``
 is compared (AWS bumps the minor version when it adds fields). The answers are kept by :func:`parse_query` for
@@ -26,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
-from ..model import Observation, Outcome, Skipped
+from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, quick_record, text_field
-from .interface import Item, Source, match_ratio
+from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally, Row
 
 MAJOR_VERSION = "1"
@@ -75,10 +76,12 @@ class ResolverQuery:
 
     @property
     def outcome(self) -> Outcome:
-        """The outcome: denied (DNS Firewall BLOCK), failed (NXDOMAIN, SERVFAIL) or unknown."""
+        """The outcome: denied (DNS Firewall BLOCK), nxdomain (NXDOMAIN), failed (SERVFAIL) or unknown."""
         if self.firewall_action == "BLOCK":
             return "denied"
-        return "failed" if self.rcode in _FAILED_RCODES else "unknown"
+        if self.rcode in _FAILED_RCODES:
+            return NXDOMAIN if self.rcode == "NXDOMAIN" else "failed"
+        return "unknown"
 
     @property
     def answers(self) -> tuple[Answer, ...]:
@@ -92,7 +95,16 @@ class ResolverQuery:
     @property
     def addresses(self) -> tuple[str, ...]:
         """The A and AAAA answers (what a flow to this name would be addressed to)."""
-        return tuple(a.rdata for a in self.answers if a.type in ("A", "AAAA"))
+        return addresses_of(self.raw_answers)
+
+
+def addresses_of(raw_answers: Iterable[Any]) -> tuple[str, ...]:
+    """The ``Rdata`` of the A and AAAA records among ``answers`` as logged (as :attr:`ResolverQuery.answers`)."""
+    return tuple(
+        str(a.get("Rdata", ""))
+        for a in raw_answers
+        if isinstance(a, dict) and a.get("Rdata") and str(a.get("Type", "")) in ("A", "AAAA")
+    )
 
 
 def parse_query(data: dict[str, Any]) -> ResolverQuery:
@@ -129,6 +141,7 @@ class ResolverLog(Source):
     """Route 53 Resolver query logs."""
 
     name = "route53-resolver"
+    role = "network"
     description = "Route 53 Resolver query logs (JSON lines from S3/Firehose, or CloudWatch Logs exports)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only questions sent to the VPC's Route 53 Resolver: not lookups to other DNS servers, over "
@@ -182,29 +195,37 @@ class ResolverLog(Source):
                         stamp = get("query_timestamp")
                         when = epoch_of(stamp)
                     seen.again((srcaddr, str(instance)) if instance else (srcaddr,), when)
+                    if self.answers and answers:
+                        host = seen.first.host
+                        for address in addresses_of(answers):
+                            yield DnsAnswer(srcaddr, address, host, when, origin)
                     continue
                 if seen is not None:
                     yield Skipped(origin, lineno, seen.reason, seen.kind)
                     continue
             # the first line of its kind, or one with an odd field: the ordinary path
             try:
-                item = _observation(parse_query(data), origin, lineno)
+                query = parse_query(data)
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
                 continue
+            item = _observation(query, origin, lineno)
             plain = all(part is None or type(part) is str for part in key)
             if isinstance(item, Skipped):
                 if plain:
                     known[key] = _Skip(item.reason, item.kind)
                 yield item
-            else:
-                row = tally.add(item)
-                if plain:
-                    known[key] = row
+                continue
+            row = tally.add(item)
+            if plain:
+                known[key] = row
+            if self.answers:
+                for address in query.addresses:
+                    yield DnsAnswer(query.srcaddr, address, item.host, query.time, origin)
         yield from tally.observations()
 
 
-def _observation(query: ResolverQuery, origin: str, lineno: int) -> Item:
+def _observation(query: ResolverQuery, origin: str, lineno: int) -> Seen:
     if query.name.lower().endswith(_REVERSE):
         return Skipped(origin, lineno, f"reverse lookup ({query.query_type}): {query.name}", kind="dropped")
     host = name_or_skip(query.name, origin, lineno)

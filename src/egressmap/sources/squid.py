@@ -49,6 +49,8 @@ def _tl_seconds(value: str) -> float | None:
 class SquidLog(Source):
     """A Squid access log in one logformat."""
 
+    role = "proxy"
+
     def __init__(self, fmt: LogFormat, name: str) -> None:
         self.fmt = fmt
         self.name = name  # type: ignore[misc]

@@ -322,6 +322,7 @@ class SquidAuto(Source):
     """A Squid access log in a layout no flag named: the logformat is inferred from its first lines."""
 
     name = "squid-auto"
+    role = "proxy"
     description = "Squid access.log in any layout: the logformat is inferred from the first lines"
 
     def __init__(self) -> None:

@@ -26,6 +26,7 @@ class SuricataEve(Source):
     """Suricata EVE JSON lines."""
 
     name = "suricata-eve"
+    role = "network"
     description = "Suricata EVE JSON (dns, tls, http, alert and flow events)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only the traffic of the interface the sensor inspects; TLS shows the server name, not the URL",

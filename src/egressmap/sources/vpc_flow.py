@@ -35,7 +35,7 @@ from typing import ClassVar
 
 from ..model import Observation, Outcome, Skipped
 from .aws_json import epoch_of, name_or_skip
-from .interface import Item, Source, match_ratio
+from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally
 
 DEFAULT_FIELDS: tuple[str, ...] = (
@@ -116,6 +116,7 @@ class VpcFlowLog(Source):
     """VPC Flow Logs text (S3 delivery with its header line, or CloudWatch Logs lines in the default format)."""
 
     name = "vpc-flow"
+    role = "network"
     description = "AWS VPC Flow Logs (text with its header line; CloudWatch lines in the default v2 format)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "flow logs name IP addresses only: names come from DNS evidence (Route 53 Resolver logs, captures, Zeek)",
@@ -178,7 +179,7 @@ def _count(dropped: dict[str, list[int]], reason: str, lineno: int) -> None:
     entry[1] += 1
 
 
-def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Item:
+def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Seen:
     """One record's observation, or why it is not one (``dropped`` reasons are counted by the caller)."""
     width = len(layout.fields)
     if len(tokens) != width:

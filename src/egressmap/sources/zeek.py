@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
-from ..model import Skipped
+from ..model import Observation, Skipped
 from .interface import Item, Source
 
 LOGS = ("dns", "ssl", "http", "conn")
@@ -264,6 +264,7 @@ class ZeekLog(Source):
     """Zeek's dns, ssl, http and conn logs (TSV with ``#fields``, or JSON lines)."""
 
     name = "zeek"
+    role = "network"
     description = "Zeek dns.log, ssl.log, http.log, conn.log (TSV with #fields, or JSON lines)"
     blind_spots: ClassVar[tuple[str, ...]] = (
         "sees only the traffic of the interface the sensor inspects; TLS shows the server name, not the URL",
@@ -285,10 +286,13 @@ class ZeekLog(Source):
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Observations of each record (see :mod:`.zeek_logs`) and the skipped lines."""
-        from .zeek_logs import observations
+        from .zeek_logs import dns_answers, observations
 
         for item in parse(lines, origin):
             if isinstance(item, Skipped):
                 yield item
-            else:
-                yield observations(item, origin)
+                continue
+            seen = observations(item, origin)
+            yield seen
+            if self.answers and item.log == "dns" and isinstance(seen, Observation):
+                yield from dns_answers(item, seen, origin)

@@ -2,7 +2,7 @@
 
 - ``dns.log``: the query name (no trailing dot), kind ``dns``. DNS names no port: the observation takes 443,
   the port egressmap assumes wherever evidence names none (:func:`~egressmap.hostnames.default_port`), and its
-  reason says so. ``NXDOMAIN``/``SERVFAIL`` are ``failed``, ``REFUSED`` ``denied``, ``NOERROR`` ``allowed``.
+  reason says so. ``NXDOMAIN`` is ``nxdomain``, ``SERVFAIL`` ``failed``, ``REFUSED`` ``denied``, ``NOERROR`` ``allowed``.
 - ``ssl.log``: the SNI (``server_name``) on ``id.resp_p``; ``established`` F is ``failed``. Without SNI, the
   server's address, "name not visible".
 - ``http.log``: the ``Host`` header on ``id.resp_p`` (a ``CONNECT`` names its own port); without one, the
@@ -15,12 +15,12 @@ Every observation is tier ``observed`` with the client ``id.orig_h`` and the tim
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from ..hostnames import drop_reason, normalize_host, split_host_port
-from ..model import Observation, Outcome, Skipped
+from ..hostnames import drop_reason, is_ip, normalize_host, split_host_port
+from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .interface import Item
 from .zeek import ZeekRecord
 
@@ -28,7 +28,7 @@ DNS_PORT_NOTE = "DNS names no port, 443 assumed"
 
 _DNS_OUTCOMES: dict[str, Outcome] = {
     "NOERROR": "allowed",
-    "NXDOMAIN": "failed",
+    "NXDOMAIN": NXDOMAIN,
     "SERVFAIL": "failed",
     "REFUSED": "denied",
 }
@@ -66,6 +66,17 @@ def _dns(rec: ZeekRecord, origin: str) -> Item:
         reason=f"{what} seen by Zeek (dns.log){answer}; {DNS_PORT_NOTE}",
         outcome=_DNS_OUTCOMES.get(rcode, "unknown"),
     )
+
+
+def dns_answers(rec: ZeekRecord, seen: Observation, origin: str) -> Iterator[DnsAnswer]:
+    """The addresses a dns.log record's ``answers`` gave its client (CNAME targets and TXT are not addresses)."""
+    client = rec.text("id.orig_h")
+    raw = rec.value("answers")
+    if not client or not raw:
+        return
+    for answer in (raw,) if isinstance(raw, str) else raw:
+        if isinstance(answer, str) and is_ip(answer):
+            yield DnsAnswer(client, answer, seen.host, seen.time, origin)
 
 
 def _ssl(rec: ZeekRecord, origin: str) -> Item:
