@@ -191,9 +191,9 @@ class ResolverLog(Source):
                 if isinstance(seen, Row):  # a question seen before: count this line
                     ids = get("srcids")
                     instance = ids.get("instance") if type(ids) is dict else None
-                    if get("query_timestamp") != stamp or type(stamp) is not str:
-                        stamp = get("query_timestamp")
-                        when = epoch_of(stamp)
+                    now = get("query_timestamp")
+                    if now != stamp or type(now) is not str:  # lines share their second: parse it once
+                        stamp, when = now, epoch_of(now)
                     seen.again((srcaddr, str(instance)) if instance else (srcaddr,), when)
                     if self.answers and answers:
                         host = seen.first.host
