@@ -6,7 +6,7 @@ import io
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from egressmap import policy
@@ -71,3 +71,49 @@ def test_a_list_may_have_its_own_item_encoder() -> None:
     write_json(data, out, {"rows": lambda v: json.dumps(v, separators=(",", ":"))})
     assert out.getvalue() == text.replace('{"a": ', '{"a":')
     assert json.loads(out.getvalue()) == json.loads(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | st.floats(),
+            lambda inner: (
+                st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+            ),
+            max_leaves=30,
+        ),
+        max_size=5,
+    )
+)
+def test_pretty_json_is_the_standard_library_s_text(data: dict[str, object]) -> None:
+    """The orjson path (when installed) writes exactly what json.dumps(indent=2, ensure_ascii=True) writes."""
+    assert dump_json(data) == json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.sampled_from(["pypi.org", "10.1.2.3", "52.94.5.10"]),
+    port=st.integers(1, 65535),
+    tier=st.sampled_from(["observed", "referenced", "documentation"]),
+    outcomes=st.dictionaries(
+        st.sampled_from(["allowed", "denied", "failed", "nxdomain", "unknown"]), st.integers(1, 9)
+    ),
+    reason=st.sampled_from(
+        ["observed: CONNECT tunnel seen", "observed: flow (unattributed IP)", "referenced: URL"]
+    ),
+    sources=st.lists(
+        st.sampled_from(["b.log:3", "a.log:10", "a.log:9", "r53.log:1", "x"]), max_size=5, unique=True
+    ),
+)
+def test_the_single_destination_entry_is_the_general_one(
+    host: str, port: int, tier: str, outcomes: dict[str, int], reason: str, sources: list[str]
+) -> None:
+    """The short way for a host seen on one port with one reason gives what the general way gives."""
+    from egressmap.classify import classify
+    from egressmap.model import Destination
+
+    d = Destination(host, port, sum(outcomes.values()), tier, outcomes, {reason}, sources)  # type: ignore[arg-type]
+    c = classify(host)
+    assert policy._single(d, c) == policy._general(host, [d], c)

@@ -53,26 +53,54 @@ def entries_from(
         by_host.setdefault(dest.host, []).append(dest)
     entries = []
     for host, dests in by_host.items():
-        reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
-        sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
-        entries.append(
-            Entry(
-                pattern=host,
-                hosts=(host,),
-                ports=tuple(sorted({d.port for d in dests})),
-                classification=classify(host),
-                tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
-                count=sum(d.count for d in dests),
-                denied=sum(d.denied for d in dests),
-                failed=sum(d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0) for d in dests),
-                allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
-                nxdomain=sum(d.outcomes.get(NXDOMAIN, 0) for d in dests),
-                reasons=reasons,
-                sources=tuple(sources[:MAX_SOURCES]),
-                warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
-            )
-        )
+        if len(dests) == 1 and len(dests[0].reasons) == 1:  # most hosts: one port, one reason (same result)
+            entries.append(_single(dests[0], classify(host)))
+        else:
+            entries.append(_general(host, dests, classify(host)))
     return entries
+
+
+def _general(host: str, dests: Sequence[Destination], classification: Classification) -> Entry:
+    """The entry of a host from its destinations (one per port)."""
+    reasons = kept_reasons(sorted({r for d in dests for r in d.reasons}, key=reason_key))
+    sources = sorted({s for d in dests for s in d.sources}, key=_source_key)
+    return Entry(
+        pattern=host,
+        hosts=(host,),
+        ports=tuple(sorted({d.port for d in dests})),
+        classification=classification,
+        tier=min((d.tier for d in dests), key=TIER_RANK.__getitem__),
+        count=sum(d.count for d in dests),
+        denied=sum(d.denied for d in dests),
+        failed=sum(d.outcomes.get("failed", 0) + d.outcomes.get(NXDOMAIN, 0) for d in dests),
+        allowed=sum(d.outcomes.get("allowed", 0) for d in dests),
+        nxdomain=sum(d.outcomes.get(NXDOMAIN, 0) for d in dests),
+        reasons=reasons,
+        sources=tuple(sources[:MAX_SOURCES]),
+        warnings=(UNATTRIBUTED,) if any("unattributed IP" in r for r in reasons) else (),
+    )
+
+
+def _single(d: Destination, classification: Classification) -> Entry:
+    """The entry of a host seen on one port with one reason (what the general case gives, with less work)."""
+    (reason,) = d.reasons
+    outcomes = d.outcomes
+    nx = outcomes.get(NXDOMAIN, 0)
+    return Entry(
+        pattern=d.host,
+        hosts=(d.host,),
+        ports=(d.port,),
+        classification=classification,
+        tier=d.tier,
+        count=d.count,
+        denied=outcomes.get("denied", 0),
+        failed=outcomes.get("failed", 0) + nx,
+        allowed=outcomes.get("allowed", 0),
+        nxdomain=nx,
+        reasons=(reason,),
+        sources=tuple(sorted(d.sources, key=_source_key)[:MAX_SOURCES]),
+        warnings=(UNATTRIBUTED,) if "unattributed IP" in reason else (),
+    )
 
 
 def _source_key(source: str) -> tuple[str, int]:
@@ -257,8 +285,39 @@ def dump_yaml(policy: Policy) -> str:
 def dump_json(data: Mapping[str, Any], compact: bool = False) -> str:
     """Stable JSON text; ``compact`` puts each top-level list item on one line (much faster for big outputs)."""
     if not compact:
-        return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+        return _pretty(data)
     return "".join(iter_compact_json(data))
+
+
+def _pretty(data: Mapping[str, Any]) -> str:
+    """``json.dumps(data, indent=2, ensure_ascii=True)`` and a newline, quicker with orjson.
+
+    orjson (the ``[fast]`` extra) writes the same text for ASCII strings, integers, booleans and None; floats
+    (``repr`` and orjson may write them differently) and non-ASCII text go the standard library's way. About 10x
+    quicker for a big policy.
+    """
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    if data.get("schema") == SCHEMA or not _has_float(data):  # (a policy has no float)
+        try:
+            text: bytes = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+        except TypeError:  # a type orjson does not write: the standard library says what it is
+            text = b"\x80"
+        if text.isascii():
+            return text.decode("ascii") + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 JSON_BATCH = 512

@@ -19,13 +19,25 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import EgressmapError
-from . import build, catalog, diff, export, fetch, merge, plan, proxy, scan, verify
+from . import athena, build, catalog, diff, export, fetch, merge, plan, proxy, scan, verify
 from .catalog import PHASES
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, log
 
 __all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "PHASES", "main", "parser"]
 
-COMMANDS: tuple[ModuleType, ...] = (build, scan, merge, plan, catalog, export, diff, verify, proxy, fetch)
+COMMANDS: tuple[ModuleType, ...] = (
+    build,
+    scan,
+    merge,
+    plan,
+    catalog,
+    export,
+    diff,
+    verify,
+    proxy,
+    fetch,
+    athena,
+)
 """Each command's module: ``NAME``, ``add_parser(sub, common)`` and ``run(args) -> int``."""
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UnknownFormat
+from .athena_csv import AthenaCsv
 from .azure_firewall import AzureFirewall
 from .azure_flow import AzureFlow
 from .freetext import FreeText
@@ -45,6 +46,7 @@ FORMAT_NAMES: tuple[str, ...] = (
     "suricata-eve",
     "pcap",
     "vpc-flow",
+    "athena-csv",
 )
 """What ``--format`` accepts besides ``auto``."""
 
@@ -97,6 +99,7 @@ def build_sources(options: SourceOptions | None = None) -> dict[str, Source]:
     sources["azure-flow"] = AzureFlow()
     sources["pcap"] = PcapCapture()
     sources["vpc-flow"] = VpcFlowLog()
+    sources["athena-csv"] = AthenaCsv()
     sources["list"] = PlainList()
     sources["text"] = FreeText()
     return sources
