@@ -4,6 +4,9 @@ DNS and firewall logs repeat a few names very many times; the readers add each l
 the counted ones at the end, as the Squid reader does (:mod:`.squid_tally`). Memory grows with the distinct
 (host, port, kind, outcome, reason, scheme) keys, not with the lines. The source of a counted observation is its
 first line; its clients are a sample; ``time`` and ``last_time`` span its lines.
+
+A log read in parts (:mod:`.resolver_parts`) counts each part in a tally of its own, and
+:meth:`ObservationTally.absorb` joins them in file order: the result is what one pass over the file gives.
 """
 
 from __future__ import annotations
@@ -58,6 +61,26 @@ class ObservationTally:
         else:
             row.again(obs.clients, obs.time, obs.count)
         return row
+
+    def absorb(self, later: ObservationTally, offset: int) -> None:
+        """Join the tally of the next part of the same log, whose line numbers count from ``offset`` + 1.
+
+        Counts and times add up. The client sample is the whole's too: when this part has fewer than
+        :data:`MAX_CLIENTS` clients, the later part's sample holds at most that many of them, so it holds the
+        first new ones the whole needs.
+        """
+        for key, row in later.rows.items():
+            mine = self.rows.get(key)
+            if mine is None:
+                first = row.first
+                name, _, line = first.source.rpartition(":")
+                if line.isdigit():
+                    first = replace(first, source=f"{name}:{int(line) + offset}")
+                self.rows[key] = Row(first, row.count, row.clients, row.start, row.end)
+                continue
+            mine.again(tuple(row.clients), row.start, row.count)
+            if row.end is not None:
+                mine.again((), row.end, 0)
 
     def observations(self) -> Iterator[Observation]:
         """The counted observations, in the order their first line came."""

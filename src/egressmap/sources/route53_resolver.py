@@ -22,15 +22,18 @@ observation holds but its clients, time, count and first line must follow from t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
 from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
 from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, quick_record, text_field
 from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally, Row
+
+if TYPE_CHECKING:
+    from .reader import InputStream
 
 MAJOR_VERSION = "1"
 """The Resolver log major version this reader knows (the format doc's current version is 1.1)."""
@@ -154,12 +157,25 @@ class ResolverLog(Source):
         return match_ratio(head, lambda line: has_keys(line, _KEYS))
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
-        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come.
+        """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
+        tally = ObservationTally()
+        yield from self.count(lines, origin, tally)
+        yield from tally.observations()
+
+    def read_whole(
+        self, stream: InputStream, meanwhile: Callable[[], None] | None = None
+    ) -> Iterator[Item] | None:
+        """A big plain file read in two processes (:mod:`.resolver_parts`); None when it is read line by line."""
+        from .resolver_parts import read_in_parts
+
+        return read_in_parts(self, stream, meanwhile)
+
+    def count(self, lines: Iterable[str], origin: str, tally: ObservationTally) -> Iterator[Item]:
+        """Count the lines' queries into ``tally``; yield bad records, dropped lines and (when asked) answers.
 
         Each distinct question is worked out once (see the module's docstring): ``known`` maps its key to the
         tally row its observation went to, or to the reason its lines are skipped.
         """
-        tally = ObservationTally()
         known: dict[_Key, Row | _Skip] = {}
         stamp: object = None
         when: float | None = None
@@ -222,7 +238,6 @@ class ResolverLog(Source):
             if self.answers:
                 for address in query.addresses:
                     yield DnsAnswer(query.srcaddr, address, item.host, query.time, origin)
-        yield from tally.observations()
 
 
 def _observation(query: ResolverQuery, origin: str, lineno: int) -> Seen:
