@@ -11,6 +11,7 @@ A log read in parts (:mod:`.resolver_parts`) counts each part in a tally of its 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -37,8 +38,8 @@ class Row:
         self.count += count
         if len(self.clients) < MAX_CLIENTS:
             for client in clients:
-                if len(self.clients) < MAX_CLIENTS:
-                    self.clients.setdefault(client)
+                if len(self.clients) < MAX_CLIENTS and client not in self.clients:
+                    self.clients[sys.intern(client)] = None  # the same few clients in many rows: kept once
         if time is not None:
             if self.start is None or time < self.start:
                 self.start = time

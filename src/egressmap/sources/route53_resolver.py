@@ -22,6 +22,7 @@ observation holds but its clients, time, count and first line must follow from t
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
@@ -42,6 +43,11 @@ _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 _REVERSE = (".in-addr.arpa", ".ip6.arpa")
 _Key = tuple[object, object, object, object, object, object]
 """A record's query_name, query_type, rcode, firewall action, rule group and version, as logged."""
+
+
+def _interned(key: _Key) -> _Key:
+    a, b, c, d, e, f = (sys.intern(part) if isinstance(part, str) else part for part in key)
+    return (a, b, c, d, e, f)
 
 
 class _Skip(NamedTuple):
@@ -227,6 +233,8 @@ class ResolverLog(Source):
                 continue
             item = _observation(query, origin, lineno)
             plain = all(part is None or type(part) is str for part in key)
+            if plain:  # kept for the whole read: equal strings (rcodes, versions) kept once
+                key = _interned(key)
             if isinstance(item, Skipped):
                 if plain:
                     known[key] = _Skip(item.reason, item.kind)
