@@ -94,12 +94,16 @@ def _session(
     addresses = names.addresses.get(name, ["198.51.100.7"])
     roll = rng.random()
     if lookup or roll < 0.3:
-        nx = rng.random() < 0.05  # a search-domain guess: NXDOMAIN, nothing follows
-        asked = f"{name}.ec2.internal" if nx else name
-        ident, port = rng.randrange(65536), rng.randrange(32768, 61000)
-        yield _udp(client, RESOLVER, port, 53, _dns(asked, ident, None))
-        yield _udp(RESOLVER, client, 53, port, _dns(asked, ident, [] if nx else addresses))
-        if nx or roll < 0.3:  # looked up, not connected to (yet)
+        asked = [name]
+        if rng.random() < 0.05:  # the resolver's search domain first (NXDOMAIN), then the name itself
+            asked.insert(0, f"{name}.ec2.internal")
+        for question in asked:
+            ident, port = rng.randrange(65536), rng.randrange(32768, 61000)
+            yield _udp(client, RESOLVER, port, 53, _dns(question, ident, None))
+            yield _udp(
+                RESOLVER, client, 53, port, _dns(question, ident, addresses if question == name else [])
+            )
+        if roll < 0.3:  # looked up, not connected to (yet)
             return
     server, sport = rng.choice(addresses), rng.randrange(32768, 61000)
     roll = rng.random()
