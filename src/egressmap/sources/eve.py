@@ -26,9 +26,16 @@ _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 
 
 def observations(
-    event: Mapping[str, Any], seen_by: str, where: tuple[str, int], time: float | None
+    event: Mapping[str, Any],
+    seen_by: str,
+    where: tuple[str, int],
+    time: float | None,
+    source: str | None = None,
 ) -> Iterator[Seen]:
-    """The observations of one EVE event; ``seen_by`` names the log in reasons (``AWS Network Firewall``)."""
+    """The observations of one EVE event; ``seen_by`` names the log in reasons (``AWS Network Firewall``).
+
+    ``source`` is what observations name as their source (``origin:lineno`` when None).
+    """
     origin, lineno = where
     kind = str(event.get("event_type") or ("tls" if "tls_error" in event else "event"))
     port = port_of(event.get("dest_port"))
@@ -36,7 +43,7 @@ def observations(
     clients = (str(event["src_ip"]),) if event.get("src_ip") else ()
     common: dict[str, Any] = {
         "tier": "observed",
-        "source": f"{origin}:{lineno}",
+        "source": source or f"{origin}:{lineno}",
         "outcome": outcome,
         "clients": clients,
         "time": time if time is not None else epoch_of(event.get("timestamp")),

@@ -15,7 +15,8 @@ says more about it:
 A failure line that names no host (``curl: (28) Operation timed out``, pip's ``Retrying ... : /simple/x/``)
 takes it from an earlier line: the last ``curl``/``wget`` command within :data:`CONTEXT_LINES` lines, or pip's
 index (``Looking in indexes:``; pip's default index otherwise). Log prefixes (BuildKit ``#6 0.858``, awslogs
-group and stream, timestamps, levels) are not comments (see :mod:`.text_prefix`).
+group and stream, timestamps, levels) are not comments (see :mod:`.text_prefix`); the group and stream of a
+CloudWatch Logs export line (``fetch cloudwatch``, ``awslogs get``) are named in its observations' source.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .interface import Item, Source
 from .text_connect import find_connections
 from .text_hint import Hint
 from .text_outcomes import find_failures
-from .text_prefix import is_comment
+from .text_prefix import awslogs_source, is_comment
 from .urls import FoundUrl, find_urls
 
 CONTEXT_LINES = 50
@@ -131,7 +132,7 @@ class FreeText(Source):
                         urls.append(found)
                     else:
                         yield Skipped(origin, lineno, f"{found.reason}: {found.token}", kind=found.kind)  # type: ignore[arg-type]
-            where = f"{origin}:{lineno}"
+            where = awslogs_source(origin, lineno, line) if line[0] == "/" else f"{origin}:{lineno}"
             hints = [] if is_comment(line) else [*find_connections(line), *find_failures(line)]
             targets = _targets(hints, urls, context, lineno) if hints else {}
             if hints and not targets and not urls:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar
 
 from ..model import Skipped
-from .aws_json import BadRecord, epoch_of, has_keys, load_record
+from .aws_json import BadRecord, epoch_of, has_keys, line_source, load_record
 from .eve import observations
 from .interface import Item, Source, match_ratio
 from .obs_tally import ObservationTally
@@ -47,9 +47,9 @@ class NetworkFirewallLog(Source):
                 event = data.get("event")
                 if not isinstance(event, dict) or not event:
                     raise BadRecord("missing field 'event'")
-                items = list(
-                    observations(event, SEEN_BY, (origin, lineno), epoch_of(data.get("event_timestamp")))
-                )
+                where = None if line[0] == "{" else line_source(origin, lineno, line)
+                time = epoch_of(data.get("event_timestamp"))
+                items = list(observations(event, SEEN_BY, (origin, lineno), time, where))
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad {SEEN_BY} record: {exc}")
                 continue

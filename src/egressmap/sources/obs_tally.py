@@ -11,6 +11,7 @@ A log read in parts (:mod:`.resolver_parts`) counts each part in a tally of its 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -21,6 +22,17 @@ MAX_CLIENTS = 50
 """Clients kept per counted observation (a sample, as for Squid logs)."""
 
 _Key = tuple[str, int, str, str, str, str | None]
+_SOURCE = re.compile(r"(.*):(\d+)((?: \(.*\))?)", re.DOTALL)
+
+
+def shifted(source: str, offset: int) -> str:
+    """A source ``offset`` lines on: ``file:line``, or ``file:line (group stream)`` (a CloudWatch export's line).
+
+    >>> shifted("r53.log:7", 100), shifted("f.log:3 (/aws/r vpc-1_i-2)", 10), shifted("catalog", 5)
+    ('r53.log:107', 'f.log:13 (/aws/r vpc-1_i-2)', 'catalog')
+    """
+    match = _SOURCE.fullmatch(source)
+    return f"{match[1]}:{int(match[2]) + offset}{match[3]}" if match else source
 
 
 @dataclass(slots=True)
@@ -73,10 +85,7 @@ class ObservationTally:
         for key, row in later.rows.items():
             mine = self.rows.get(key)
             if mine is None:
-                first = row.first
-                name, _, line = first.source.rpartition(":")
-                if line.isdigit():
-                    first = replace(first, source=f"{name}:{int(line) + offset}")
+                first = replace(row.first, source=shifted(row.first.source, offset))
                 self.rows[key] = Row(first, row.count, row.clients, row.start, row.end)
                 continue
             mine.again(tuple(row.clients), row.start, row.count)

@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Files smaller than this are read in one process: forking and passing the result back would cost more."""
+ONE_PROCESS = False
+"""True in a process that must not fork for this (a ``--engine dask`` worker: the cluster has one per CPU)."""
 TO_THE_END = sys.maxsize
 """The end of the child's part: it reads to the end of the data, whatever ``size`` said (it may be an estimate)."""
 
@@ -50,7 +52,7 @@ def split_work(
     """
     if size is None:
         size = os.path.getsize(path)
-    if size < PARALLEL_MIN_BYTES or usable_cpus() < 2 or not hasattr(os, "fork"):
+    if ONE_PROCESS or size < PARALLEL_MIN_BYTES or usable_cpus() < 2 or not hasattr(os, "fork"):
         return None
     mid = int(size * (1 - child_share))
     if before_fork is not None:

@@ -6,6 +6,10 @@ handed over raw to the source that reads it (``capture``, :meth:`InputStream.bin
 input a line that is too long, has a NUL byte or is not UTF-8 is skipped and reported with its line number,
 and a truncated gzip stream keeps every whole line read before the damage. Reading is done in blocks of about 1 MiB: the checks run
 once per block and only look at single lines when the block needs it, so clean input costs little.
+
+A stream already open (an ``s3://`` or ``cloudwatch://`` source, see :mod:`egressmap.fetch.remote`) is read the
+same way. An input whose first line is an object marker holds several objects one after another; see
+:mod:`.segments`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..model import Skipped
 from .binary import SAMPLE, binary_reason, utf16_reason
 from .capture_file import capture_kind
 from .gzip_feed import GzipFeed
+from .segments import MARKER, Segments
 
 MAX_LINE = 256 * 1024
 """Longest line accepted (CloudWatch's largest event is 256 KiB); longer lines are skipped and reported."""
@@ -172,7 +177,8 @@ def decode_block(block: bytes, origin: str, first: int, problems: list[Skipped])
 class InputStream:
     """An opened input: ``head`` for sniffing, ``lines()`` for parsing, ``problems`` for the report."""
 
-    def __init__(self, path: str, progress: Progress | None = None) -> None:
+    def __init__(self, path: str, progress: Progress | None = None, opened: BinaryIO | None = None) -> None:
+        """Open ``path`` (``-`` for stdin); with ``opened``, read that stream instead, ``path`` naming it."""
         self.origin = "<stdin>" if path == "-" else path
         self.path = path
         self.problems: list[Skipped] = []
@@ -180,9 +186,13 @@ class InputStream:
         self.lines_read = 0
         self.progress = progress
         """Told the bytes consumed so far (for a progress bar), when the caller asked."""
+        self.segments: Segments | None = None
+        """Set when the input is several objects one after another (see :mod:`.segments`)."""
         raw: BinaryIO
         try:
-            if path == "-":
+            if opened is not None:
+                raw = opened
+            elif path == "-":
                 raw = sys.stdin.buffer
             else:
                 raw = open(path, "rb")  # noqa: SIM115 - closed in close()
@@ -217,12 +227,17 @@ class InputStream:
             self._binary, self.origin, self.problems, progress=None if progress is None else self._tick
         )
         self._first_raw = None if self.capture else next(self._raw_blocks, None)
+        if self._first_raw is not None and self._first_raw.startswith(MARKER):
+            self.segments = Segments()
+            self._first_raw = self.segments.blank(self._first_raw, 1)
+            self._raw_blocks = self.segments.blocks(self._raw_blocks, self._first_raw.count(b"\n") + 2)
         self._first: list[str] = (
             [] if self._first_raw is None else decode_block(self._first_raw, self.origin, 1, self.problems)
         )
         self.head: list[str] = self._first[:HEAD_LINES]
-        self.plain_file = path != "-" and not self.compressed
-        self.gzip_file = path != "-" and self.compressed
+        local = opened is None and path != "-" and self.segments is None  # can be read again by parts
+        self.plain_file = local and not self.compressed
+        self.gzip_file = local and self.compressed
         self.released = False
         """True once :meth:`release` stopped the reading: the input is then read again by parts, from its path."""
         self._block_first = 1

@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
 from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
-from .aws_json import BadRecord, epoch_of, has_keys, load_record, name_or_skip, quick_record, text_field
+from .aws_json import (
+    BadRecord,
+    epoch_of,
+    has_keys,
+    line_source,
+    load_record,
+    name_or_skip,
+    quick_record,
+    text_field,
+)
 from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally, Row
 
@@ -231,7 +240,8 @@ class ResolverLog(Source):
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
                 continue
-            item = _observation(query, origin, lineno)
+            where = f"{origin}:{lineno}" if line[0] == "{" else line_source(origin, lineno, line)
+            item = _observation(query, where, origin, lineno)
             plain = all(part is None or type(part) is str for part in key)
             if plain:  # kept for the whole read: equal strings (rcodes, versions) kept once
                 key = _interned(key)
@@ -248,7 +258,7 @@ class ResolverLog(Source):
                     yield DnsAnswer(query.srcaddr, address, item.host, query.time, origin)
 
 
-def _observation(query: ResolverQuery, origin: str, lineno: int) -> Seen:
+def _observation(query: ResolverQuery, where: str, origin: str, lineno: int) -> Seen:
     if query.name.lower().endswith(_REVERSE):
         return Skipped(origin, lineno, f"reverse lookup ({query.query_type}): {query.name}", kind="dropped")
     host = name_or_skip(query.name, origin, lineno)
@@ -260,7 +270,7 @@ def _observation(query: ResolverQuery, origin: str, lineno: int) -> Seen:
         kind="dns",
         tier="observed",
         reason=_reason(query),
-        source=f"{origin}:{lineno}",
+        source=where,
         outcome=query.outcome,
         clients=(query.srcaddr, query.instance) if query.instance else (query.srcaddr,),
         time=query.time,

@@ -12,13 +12,13 @@ parent joins the two results (measured in ``bench/ingest``).
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import chain
 from typing import Any
 
-from ..model import Skipped
+from ..model import Outcome, Skipped
 from .gzip_range import RangeReader, range_reader
 from .interface import Item
 from .parallel import TO_THE_END, split_work
@@ -91,31 +91,11 @@ def tally_range(
     return rows, [*skipped, *problems], count
 
 
-def rows_in_order(rows: Rows) -> Iterator[tuple[tuple[bytes, bytes, bytes], list[Any]]]:
-    """Rows by first line number, so output order follows the log; ``rows`` is emptied as they are taken."""
-    ordered = deque(sorted(rows.items(), key=_first_line))
-    rows.clear()
-    while ordered:  # each row is let go once the caller is done with it
-        yield ordered.popleft()
-
-
-def _first_line(item: tuple[tuple[bytes, bytes, bytes], list[Any]]) -> int:
-    first: int = item[1][1]
-    return first
-
-
-def _method_and_outcome(raw_code: bytes, raw_method: bytes) -> tuple[str, str]:
+def _method_and_outcome(raw_code: bytes, raw_method: bytes) -> tuple[str, Outcome]:
     """The method and the outcome of a ``result/status`` code; UnicodeDecodeError when not UTF-8."""
     method = raw_method.decode("utf-8")
     result, _, status = raw_code.decode("utf-8").partition("/")
     return method, outcome_of(result, status, method)
-
-
-def _seconds(raw: bytes) -> float | None:
-    try:
-        return float(raw)
-    except ValueError:
-        return None
 
 
 CHILD_SHARE = 0.52
@@ -169,16 +149,36 @@ def _native_part(
     return _convert(*tally_range(path, origin, start, end, scaled, read), origin)
 
 
+class _Clients(dict[bytes, str]):
+    """Client addresses decoded once each (equal names become one object, also in the child's pickle)."""
+
+    def __missing__(self, raw: bytes) -> str:
+        name = self[raw] = raw.decode("utf-8", "replace")
+        return name
+
+
+_NO_DESTINATION = ("error:", "cache_object:", "-")
+"""URL prefixes that name no destination (as :func:`.squid_tally.split_url` reads them)."""
+
+
 def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Part:
-    """Decode and classify the tallied rows of a native log (each distinct request once)."""
+    """Decode and classify the tallied rows of a native log (each distinct request once).
+
+    The rows come in order of their first line (a row is made at its first request), and ``rows`` is emptied
+    as they are taken: each row is let go once converted, so its memory serves the rows made meanwhile.
+    """
     tally = Tally(origin)
     counted = tally.rows
     unusable: dict[tuple[bytes, bytes, bytes], Skipped] = {}
-    kinds: dict[tuple[bytes, bytes], tuple[str, str]] = {}  # (status, method) -> (method, outcome): few
-    hosts: dict[bytes, str] = {}  # clients, decoded once each (and equal names become one object to pickle)
-    for key, row in rows_in_order(rows):
+    kinds: dict[tuple[bytes, bytes], tuple[str, Outcome]] = {}  # (status, method) -> (method, outcome): few
+    name = _Clients().__getitem__
+    take = rows.pop
+    keys = list(rows)
+    keys.reverse()
+    while keys:  # each key is let go too, once taken
+        key = keys.pop()
+        count, lineno, first, last, clients, sample = take(key)
         raw_url, raw_code, raw_method = key
-        count, lineno, first, last, clients, sample = row
         try:
             url = raw_url.decode("utf-8")
             known = kinds.get((raw_code, raw_method))
@@ -190,21 +190,33 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
             )
             continue
         method, outcome = known
-        where = split_url(method, url)
-        if where is None:
-            unusable[key] = Skipped(
-                origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
-            )
-            continue
-        sample_url = (
-            where[2]
-            if sample == raw_url
-            else (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
-        )
-        names = {hosts.get(c) or hosts.setdefault(c, c.decode("utf-8", "replace")) for c in clients}
-        start = _seconds(first)
-        end = start if last is first else _seconds(last)  # one request: the same timestamp
-        kind = (method, where[0], where[1], outcome)
+        if method == "CONNECT" and "://" not in url and not url.startswith(_NO_DESTINATION):
+            scheme, authority, sample_url = None, url, ""  # what split_url gives a tunnel's host:port
+            if sample != raw_url:
+                sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+        else:
+            where = split_url(method, url)
+            if where is None:
+                unusable[key] = Skipped(
+                    origin, lineno, f"no destination in URL {url[:80]!r}", kind="dropped", count=count
+                )
+                continue
+            scheme, authority, sample_url = where
+            if sample != raw_url:
+                sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
+        names = set(map(name, clients))
+        try:
+            start: float | None = float(first)
+        except ValueError:
+            start = None
+        if last is not first:  # one request has the same timestamp object twice
+            try:
+                end: float | None = float(last)
+            except ValueError:
+                end = None
+        else:
+            end = start
+        kind = (method, scheme, authority, outcome)
         if kind in counted:  # the same request with another status or credentials: Tally.add merges them
             tally.add(lineno, *kind, names, start, end, sample_url, count)
         else:  # most rows: what Tally.add does with a new request, without the call
@@ -248,6 +260,4 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
 
 
 def _items(part: _Part) -> Iterator[Item]:
-    yield from part.skipped
-    yield from part.unusable.values()
-    yield from part.tally.flush()
+    return chain(part.skipped, part.unusable.values(), part.tally.flush())

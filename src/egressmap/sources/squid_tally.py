@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 from ..hostnames import default_port, drop_reason, normalize_host, plain_destination, split_host_port
 from ..model import Observation, Outcome, Skipped
@@ -52,7 +52,7 @@ class Tally:
     def __init__(self, origin: str) -> None:
         self.origin = origin
         # (method, scheme, authority, outcome) -> [count, first lineno, first time, last time, url, clients]
-        self.rows: dict[tuple[str, str | None, str, str], list[Any]] = {}
+        self.rows: dict[tuple[str, str | None, str, Outcome], list[Any]] = {}
 
     def add(
         self,
@@ -60,7 +60,7 @@ class Tally:
         method: str,
         scheme: str | None,
         authority: str,
-        outcome: str,
+        outcome: Outcome,
         clients: Iterable[str],
         first: float | None,
         last: float | None,
@@ -92,12 +92,15 @@ class Tally:
         origin = self.origin
         reasons: dict[tuple[str, str], str] = {}  # one string per (method, outcome), shared by observations
         rows = self.rows
-        for key in list(
-            rows
-        ):  # each row is let go once used: its memory serves the destinations built meanwhile
+        take = rows.pop
+        keys = list(rows)
+        keys.reverse()
+        # each row and key is let go once used: its memory serves the destinations built meanwhile
+        while keys:
+            key = keys.pop()
             method, scheme, authority, outcome = key
-            count, lineno, first, last, url, clients = rows.pop(key)
-            plain = plain_destination(authority, default_port(scheme))
+            count, lineno, first, last, url, clients = take(key)
+            plain = plain_destination(authority, 443 if scheme is None else default_port(scheme))
             if plain is not None:  # most authorities: canonical and usable, checked at once
                 host, port = plain
             else:
@@ -114,6 +117,9 @@ class Tally:
             reason = reasons.get((method, outcome))
             if reason is None:
                 reason = reasons[(method, outcome)] = _reason(method, outcome)
+            if "-" in clients or "" in clients:
+                clients = clients - _NO_CLIENT
+            names = tuple(clients) if len(clients) < 2 else tuple(sorted(clients))
             yield Observation(  # positional (the fields' order): a third quicker than by keyword
                 host,
                 port,
@@ -122,8 +128,8 @@ class Tally:
                 reason,
                 f"{origin}:{lineno}",
                 scheme or ("https" if port == 443 else None),
-                cast(Outcome, outcome),
-                tuple(sorted(clients - _NO_CLIENT))[:MAX_CLIENTS],
+                outcome,
+                names if len(names) <= MAX_CLIENTS else names[:MAX_CLIENTS],
                 first,
                 last,
                 url or None,

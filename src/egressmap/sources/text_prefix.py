@@ -61,6 +61,25 @@ _MAX_PREFIXES = 8
 _ANY_PREFIX = re.compile("|".join(f"(?:{p.pattern})" for p in _PREFIXES))
 
 
+def awslogs_source(origin: str, lineno: int, line: str) -> str:
+    """``origin:lineno``, then the log group and stream of a ``GROUP STREAM TIME`` prefix when the line has one.
+
+    That is what ``fetch cloudwatch`` and ``awslogs get --timestamp`` write; without the time after them two
+    words could as well be a command (``/usr/bin/curl -O``), which names nothing.
+
+    >>> awslogs_source("image.log", 7, "/aws/imagebuilder/Img 3.5.0/1 2026-11-03T09:14:21.000Z Stdout: x")
+    'image.log:7 (/aws/imagebuilder/Img 3.5.0/1)'
+    """
+    match = _AWSLOGS.match(line) if line.startswith("/") else None
+    if (
+        match is None
+        or "://" in match.group()
+        or not re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:", line[match.end() :])
+    ):
+        return f"{origin}:{lineno}"
+    return f"{origin}:{lineno} ({' '.join(match.group().split())})"
+
+
 def content_start(line: str) -> int:
     """Index in ``line`` where its content starts, after the log's own prefixes (0 when it has none)."""
     pos = len(line) - len(line.lstrip())
