@@ -17,7 +17,8 @@ A log asks the same few questions again and again, so :meth:`ResolverLog.read` w
 out once: the first line with a given (``query_name``, ``query_type``, ``rcode``, firewall action, rule group,
 ``version``) goes through :func:`parse_query` and :func:`_observation`; a later line whose fields are the same
 strings only adds its client, time and count to that observation (``bench/evidence`` measures it). So all an
-observation holds but its clients, time, count and first line must follow from that key.
+observation holds but its clients, time, count and first line must follow from that key. A big plain file is
+read in two processes (:meth:`ResolverLog.read_whole`, :mod:`.resolver_parts`).
 """
 
 from __future__ import annotations
