@@ -226,9 +226,12 @@ def _read(
             if stream.capture:  # read from its bytes: a capture has no lines
                 assert isinstance(source, BinarySource)
                 reading = source.read_binary(stream.binary_input(), stream.origin)
+            whole = source.read_whole(stream, warm_up) if reading is None and byte_range is None else None
             items = (
                 iter(reading)
                 if reading is not None
+                else whole
+                if whole is not None
                 else source.read_input(stream, warm_up)
                 if isinstance(source, SquidLog) and source.native and byte_range is None
                 else source.read(lines, stream.origin)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -29,6 +29,13 @@ MAX_PREFIX = 200
 
 NO_NAME = frozenset({"", "-"})
 """What a log writes where it has no name (Network Firewall writes ``"-"`` for a missing SNI)."""
+
+
+_loads: Callable[[str], Any]
+try:
+    from orjson import loads as _loads
+except ImportError:  # the optional extra is not installed
+    _loads = json.loads
 
 
 class BadRecord(ValueError):
@@ -85,6 +92,23 @@ def load_record(line: str) -> dict[str, Any]:
     return data
 
 
+def quick_record(line: str) -> dict[str, Any] | None:
+    """The object :func:`load_record` reads from a line, by orjson when installed; None when it cannot say.
+
+    orjson parses a Resolver record in about a third of the standard library's time. What it refuses (besides
+    damaged JSON: integers past 64 bits, lone surrogates, NaN) gives None, and :func:`load_record` then reads
+    the line or says what is wrong with it, so either way a line reads the same.
+    """
+    start = line.find("{")
+    if start < 0 or start > MAX_PREFIX:
+        return None
+    try:
+        data = _loads(line[start:] if start else line)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError, like json's
+        return None
+    return data if type(data) is dict else None
+
+
 def has_keys(line: str, keys: frozenset[str]) -> bool:
     """The line holds a JSON object with all these top-level keys (for sniffing)."""
     data = json_record(line)
@@ -114,7 +138,20 @@ def epoch_of(value: object) -> float | None:
 
 @lru_cache(maxsize=4096)
 def _epoch_text(text: str) -> float | None:
-    """:func:`epoch_of` for text (log lines share their seconds, so this is cached)."""
+    """:func:`epoch_of` for text (log lines share their seconds, so this is cached).
+
+    A time in the Resolver's form, ``2026-11-03T09:14:21Z``, is its hour's (worked out once) plus its minutes
+    and seconds: what ``datetime`` gives, without parsing each second of a long log again.
+
+    >>> _epoch_text("2026-11-03T09:14:21Z") == datetime.fromisoformat("2026-11-03T09:14:21+00:00").timestamp()
+    True
+    """
+    if len(text) == 20 and text[13] == text[16] == ":" and text[19] == "Z" and text[10] == "T":
+        minutes, seconds = text[14:16], text[17:19]
+        if minutes.isascii() and minutes.isdigit() and seconds.isascii() and seconds.isdigit():
+            hour = _epoch_text(text[:13] + ":00:00Z") if minutes + seconds != "0000" else None
+            if hour is not None and minutes < "60" and seconds < "60":
+                return hour + int(minutes) * 60 + int(seconds)
     try:
         return float(text)
     except ValueError:

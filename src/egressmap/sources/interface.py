@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import BinaryIO, ClassVar, Literal, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, Literal, Protocol
 
 from ..errors import InputError
 from ..model import DnsAnswer, Observation, Skipped
+
+if TYPE_CHECKING:
+    from .reader import InputStream
 
 Item = Observation | Skipped | DnsAnswer
 Seen = Observation | Skipped
@@ -40,6 +43,16 @@ class Source(ABC):
     @abstractmethod
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """Yield observations and skipped lines; line numbers count from 1 over ``lines``."""
+
+    def read_whole(
+        self, stream: InputStream, meanwhile: Callable[[], None] | None = None
+    ) -> Iterator[Item] | None:
+        """Read a whole input another way than :meth:`read` (a big file in parts); None: read its lines.
+
+        ``meanwhile`` may run while another process reads part of the input. What is yielded is what
+        :meth:`read` would yield for the input's lines; the stream's ``lines_read`` and ``problems`` are set.
+        """
+        return None
 
 
 class BinaryReading(Protocol):

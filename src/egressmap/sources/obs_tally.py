@@ -4,10 +4,15 @@ DNS and firewall logs repeat a few names very many times; the readers add each l
 the counted ones at the end, as the Squid reader does (:mod:`.squid_tally`). Memory grows with the distinct
 (host, port, kind, outcome, reason, scheme) keys, not with the lines. The source of a counted observation is its
 first line; its clients are a sample; ``time`` and ``last_time`` span its lines.
+
+A log read in parts (:mod:`.resolver_parts`) counts each part in a tally of its own, and
+:meth:`ObservationTally.absorb` joins them in file order: the result is what one pass over the file gives.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -17,37 +22,75 @@ MAX_CLIENTS = 50
 """Clients kept per counted observation (a sample, as for Squid logs)."""
 
 _Key = tuple[str, int, str, str, str, str | None]
+_SOURCE = re.compile(r"(.*):(\d+)((?: \(.*\))?)", re.DOTALL)
+
+
+def shifted(source: str, offset: int) -> str:
+    """A source ``offset`` lines on: ``file:line``, or ``file:line (group stream)`` (a CloudWatch export's line).
+
+    >>> shifted("r53.log:7", 100), shifted("f.log:3 (/aws/r vpc-1_i-2)", 10), shifted("catalog", 5)
+    ('r53.log:107', 'f.log:13 (/aws/r vpc-1_i-2)', 'catalog')
+    """
+    match = _SOURCE.fullmatch(source)
+    return f"{match[1]}:{int(match[2]) + offset}{match[3]}" if match else source
 
 
 @dataclass(slots=True)
-class _Row:
+class Row:
+    """One counted observation: its first line's observation, the count, a sample of clients, the time span."""
+
     first: Observation
     count: int
     clients: dict[str, None]
     start: float | None
     end: float | None
 
+    def again(self, clients: tuple[str, ...], time: float | None, count: int = 1) -> None:
+        """Count more lines of this observation, from these clients at this time."""
+        self.count += count
+        if len(self.clients) < MAX_CLIENTS:
+            for client in clients:
+                if len(self.clients) < MAX_CLIENTS and client not in self.clients:
+                    self.clients[sys.intern(client)] = None  # the same few clients in many rows: kept once
+        if time is not None:
+            if self.start is None or time < self.start:
+                self.start = time
+            if self.end is None or time > self.end:
+                self.end = time
+
 
 class ObservationTally:
     """Identical observations (but for source, clients and time) counted together."""
 
     def __init__(self) -> None:
-        self.rows: dict[_Key, _Row] = {}
+        self.rows: dict[_Key, Row] = {}
 
-    def add(self, obs: Observation) -> None:
-        """Count one observation."""
+    def add(self, obs: Observation) -> Row:
+        """Count one observation; its row, for a reader that counts more lines of it (:meth:`Row.again`)."""
         key = (obs.host, obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = _Row(obs, obs.count, dict.fromkeys(obs.clients), obs.time, obs.time)
-            return
-        row.count += obs.count
-        for client in obs.clients:
-            if len(row.clients) < MAX_CLIENTS:
-                row.clients.setdefault(client)
-        if obs.time is not None:
-            row.start = obs.time if row.start is None else min(row.start, obs.time)
-            row.end = obs.time if row.end is None else max(row.end, obs.time)
+            row = self.rows[key] = Row(obs, obs.count, dict.fromkeys(obs.clients), obs.time, obs.time)
+        else:
+            row.again(obs.clients, obs.time, obs.count)
+        return row
+
+    def absorb(self, later: ObservationTally, offset: int) -> None:
+        """Join the tally of the next part of the same log, whose line numbers count from ``offset`` + 1.
+
+        Counts and times add up. The client sample is the whole's too: when this part has fewer than
+        :data:`MAX_CLIENTS` clients, the later part's sample holds at most that many of them, so it holds the
+        first new ones the whole needs.
+        """
+        for key, row in later.rows.items():
+            mine = self.rows.get(key)
+            if mine is None:
+                first = replace(row.first, source=shifted(row.first.source, offset))
+                self.rows[key] = Row(first, row.count, row.clients, row.start, row.end)
+                continue
+            mine.again(tuple(row.clients), row.start, row.count)
+            if row.end is not None:
+                mine.again((), row.end, 0)
 
     def observations(self) -> Iterator[Observation]:
         """The counted observations, in the order their first line came."""

@@ -12,25 +12,59 @@ connection. ``ALERT`` and ``ALLOW`` firewall actions keep the rcode's outcome an
 The clients are ``srcaddr`` and, when present, the instance id ``srcids.instance``. Only the major ``version``
 is compared (AWS bumps the minor version when it adds fields). The answers are kept by :func:`parse_query` for
 a later join with flow logs.
+
+A log asks the same few questions again and again, so :meth:`ResolverLog.read` works each distinct question
+out once: the first line with a given (``query_name``, ``query_type``, ``rcode``, firewall action, rule group,
+``version``) goes through :func:`parse_query` and :func:`_observation`; a later line whose fields are the same
+strings only adds its client, time and count to that observation (``bench/evidence`` measures it). So all an
+observation holds but its clients, time, count and first line must follow from that key. A big plain file is
+read in two processes (:meth:`ResolverLog.read_whole`, :mod:`.resolver_parts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
 from ..model import NXDOMAIN, DnsAnswer, Observation, Outcome, Skipped
-from .aws_json import BadRecord, epoch_of, has_keys, line_source, load_record, name_or_skip, text_field
+from .aws_json import (
+    BadRecord,
+    epoch_of,
+    has_keys,
+    line_source,
+    load_record,
+    name_or_skip,
+    quick_record,
+    text_field,
+)
 from .interface import Item, Seen, Source, match_ratio
-from .obs_tally import ObservationTally
+from .obs_tally import ObservationTally, Row
+
+if TYPE_CHECKING:
+    from .reader import InputStream
 
 MAJOR_VERSION = "1"
 """The Resolver log major version this reader knows (the format doc's current version is 1.1)."""
 _KEYS = frozenset({"query_name", "srcaddr", "version"})
 _FAILED_RCODES = frozenset({"NXDOMAIN", "SERVFAIL"})
 _REVERSE = (".in-addr.arpa", ".ip6.arpa")
+_Key = tuple[object, object, object, object, object, object]
+"""A record's query_name, query_type, rcode, firewall action, rule group and version, as logged."""
+
+
+def _interned(key: _Key) -> _Key:
+    a, b, c, d, e, f = (sys.intern(part) if isinstance(part, str) else part for part in key)
+    return (a, b, c, d, e, f)
+
+
+class _Skip(NamedTuple):
+    """Why lines with a given key are skipped."""
+
+    reason: str
+    kind: Literal["malformed", "dropped", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +114,16 @@ class ResolverQuery:
     @property
     def addresses(self) -> tuple[str, ...]:
         """The A and AAAA answers (what a flow to this name would be addressed to)."""
-        return tuple(a.rdata for a in self.answers if a.type in ("A", "AAAA"))
+        return addresses_of(self.raw_answers)
+
+
+def addresses_of(raw_answers: Iterable[Any]) -> tuple[str, ...]:
+    """The ``Rdata`` of the A and AAAA records among ``answers`` as logged (as :attr:`ResolverQuery.answers`)."""
+    return tuple(
+        str(a.get("Rdata", ""))
+        for a in raw_answers
+        if isinstance(a, dict) and a.get("Rdata") and str(a.get("Type", "")) in ("A", "AAAA")
+    )
 
 
 def parse_query(data: dict[str, Any]) -> ResolverQuery:
@@ -132,24 +175,88 @@ class ResolverLog(Source):
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
         tally = ObservationTally()
+        yield from self.count(lines, origin, tally)
+        yield from tally.observations()
+
+    def read_whole(
+        self, stream: InputStream, meanwhile: Callable[[], None] | None = None
+    ) -> Iterator[Item] | None:
+        """A big plain file read in two processes (:mod:`.resolver_parts`); None when it is read line by line."""
+        from .resolver_parts import read_in_parts
+
+        return read_in_parts(self, stream, meanwhile)
+
+    def count(self, lines: Iterable[str], origin: str, tally: ObservationTally) -> Iterator[Item]:
+        """Count the lines' queries into ``tally``; yield bad records, dropped lines and (when asked) answers.
+
+        Each distinct question is worked out once (see the module's docstring): ``known`` maps its key to the
+        tally row its observation went to, or to the reason its lines are skipped.
+        """
+        known: dict[_Key, Row | _Skip] = {}
+        stamp: object = None
+        when: float | None = None
         for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+            data = quick_record(line)
+            if data is None:
+                if not line.strip():
+                    continue
+                try:
+                    data = load_record(line)
+                except BadRecord as exc:
+                    yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
+                    continue
+            get = data.get
+            key = (
+                get("query_name"),
+                get("query_type"),
+                get("rcode"),
+                get("firewall_rule_action"),
+                get("firewall_rule_group_id"),
+                get("version"),
+            )
+            srcaddr, answers = get("srcaddr"), get("answers")
+            if type(srcaddr) is str and srcaddr.strip() and (not answers or type(answers) is list):
+                try:  # only keys of strings and None are kept, and a string equals only a string
+                    seen = known.get(key)
+                except TypeError:  # a list or an object where a string belongs (unhashable)
+                    seen = None
+                if isinstance(seen, Row):  # a question seen before: count this line
+                    ids = get("srcids")
+                    instance = ids.get("instance") if type(ids) is dict else None
+                    now = get("query_timestamp")
+                    if now != stamp or type(now) is not str:  # lines share their second: parse it once
+                        stamp, when = now, epoch_of(now)
+                    seen.again((srcaddr, str(instance)) if instance else (srcaddr,), when)
+                    if self.answers and answers:
+                        host = seen.first.host
+                        for address in addresses_of(answers):
+                            yield DnsAnswer(srcaddr, address, host, when, origin)
+                    continue
+                if seen is not None:
+                    yield Skipped(origin, lineno, seen.reason, seen.kind)
+                    continue
+            # the first line of its kind, or one with an odd field: the ordinary path
             try:
-                query = parse_query(load_record(line))
+                query = parse_query(data)
             except BadRecord as exc:
                 yield Skipped(origin, lineno, f"bad Route 53 Resolver record: {exc}")
                 continue
             where = f"{origin}:{lineno}" if line[0] == "{" else line_source(origin, lineno, line)
             item = _observation(query, where, origin, lineno)
+            plain = all(part is None or type(part) is str for part in key)
+            if plain:  # kept for the whole read: equal strings (rcodes, versions) kept once
+                key = _interned(key)
             if isinstance(item, Skipped):
+                if plain:
+                    known[key] = _Skip(item.reason, item.kind)
                 yield item
                 continue
-            tally.add(item)
+            row = tally.add(item)
+            if plain:
+                known[key] = row
             if self.answers:
                 for address in query.addresses:
                     yield DnsAnswer(query.srcaddr, address, item.host, query.time, origin)
-        yield from tally.observations()
 
 
 def _observation(query: ResolverQuery, where: str, origin: str, lineno: int) -> Seen:
