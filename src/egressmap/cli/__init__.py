@@ -19,7 +19,7 @@ from types import ModuleType
 
 from .. import __version__
 from ..errors import EgressmapError
-from . import athena, build, catalog, diff, export, fetch, merge, plan, proxy, scan, verify
+from . import athena, build, bundle, catalog, diff, export, fetch, merge, plan, proxy, scan, verify
 from .catalog import PHASES
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, log
 
@@ -37,6 +37,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     proxy,
     fetch,
     athena,
+    bundle,
 )
 """Each command's module: ``NAME``, ``add_parser(sub, common)`` and ``run(args) -> int``."""
 

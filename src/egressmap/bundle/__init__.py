@@ -1,0 +1,6 @@
+"""Air-gap bundles: what to carry into an isolated network, fetched once, checked, staged per stack.
+
+- :mod:`.manifest`: the manifest (what to fetch, from ``bundle plan``) and the lock (what was fetched, with
+  sizes and sha256, from ``bundle fetch``), their YAML form and their checks. Both are byte-identical across
+  runs: sorted, no timestamps.
+"""
