@@ -26,6 +26,10 @@ from ..errors import ConfigError
 
 MANIFEST_SCHEMA = "egressmap.bundle-manifest/1"
 LOCK_SCHEMA = "egressmap.bundle-lock/1"
+MANIFEST_NAME = "egressmap-bundle.manifest.yaml"
+"""The manifest's copy in a fetched bundle directory (``bundle fetch`` writes it before any file)."""
+LOCK_NAME = "egressmap-bundle.lock.yaml"
+"""The lock in a fetched bundle directory: written last, only when every file was fetched and checked."""
 
 Kind = Literal["file", "github-release"]
 Checked = Literal["published", "manifest", "github-digest", "recorded"]
@@ -311,3 +315,23 @@ def _identity(a: Artefact) -> tuple[Any, ...]:
 def release_paths(files: Sequence[LockedFile], artefact: str) -> list[str]:
     """The locked files that belong to one artefact, sorted."""
     return sorted(f.path for f in files if f.artefact == artefact)
+
+
+def read_bundle(directory: str) -> tuple[Manifest, Lock]:
+    """The manifest and lock of a fetched bundle directory; :class:`BundleError` when either is missing."""
+    from pathlib import Path
+
+    root = Path(directory)
+    if not root.is_dir():
+        raise BundleError(f"{directory}: not a directory (a bundle is what 'egressmap bundle fetch' wrote)")
+    lock_path, manifest_path = root / LOCK_NAME, root / MANIFEST_NAME
+    if not lock_path.is_file():
+        raise BundleError(
+            f"{directory}: no {LOCK_NAME}: not a complete bundle (run 'egressmap bundle fetch' into it, "
+            "or finish the one that was cut short)"
+        )
+    if not manifest_path.is_file():
+        raise BundleError(f"{directory}: no {MANIFEST_NAME} beside the lock")
+    manifest = load_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    lock = load_lock(lock_path.read_text(encoding="utf-8"), str(lock_path))
+    return manifest, lock
