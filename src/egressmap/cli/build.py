@@ -23,6 +23,8 @@ from .common import (
 )
 
 NAME = "build"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
