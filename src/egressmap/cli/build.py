@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )
+    del destinations  # what the policy needs of it is in its entries; free it before the export is written
     if report.bypass is not None:
         policy = with_warnings(policy, report.bypass)
         if not args.quiet:
