@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     regions = expand_regions(args.region) if args.region else []
     skipped = {k: report.count(k) for k in ("malformed", "dropped", "warning")}
     policy = build_policy(
-        destinations.values(),
+        destinations,
         fold=args.fold_regions,
         regions=regions,
         wildcards=args.wildcard,

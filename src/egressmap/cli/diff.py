@@ -114,7 +114,7 @@ def _new_side(args: argparse.Namespace) -> tuple[Policy, IngestReport | None]:
             f"no evidence found in {', '.join(args.sources)}: nothing to compare {args.old} with"
         )
     policy = build_policy(
-        destinations.values(),
+        destinations,
         inputs=args.sources,
         skipped={k: report.count(k) for k in ("malformed", "dropped", "warning")},
         predicted=prediction.entries if prediction else (),
