@@ -37,21 +37,35 @@ def shifted(source: str, offset: int) -> str:
 
 @dataclass(slots=True)
 class Row:
-    """One counted observation: its first line's observation, the count, a sample of clients, the time span."""
+    """One counted observation: its first line's observation, the count, a sample of clients, the time span.
+
+    ``clients`` is None until a second line names a client (the first observation's are the sample until then):
+    most rows of a log with a million names are counted once or from one client.
+    """
 
     first: Observation
     count: int
-    clients: dict[str, None]
+    clients: dict[str, None] | None
     start: float | None
     end: float | None
+
+    def sample(self) -> tuple[str, ...]:
+        """The clients kept, in the order first seen."""
+        return self.first.clients if self.clients is None else tuple(self.clients)
 
     def again(self, clients: tuple[str, ...], time: float | None, count: int = 1) -> None:
         """Count more lines of this observation, from these clients at this time."""
         self.count += count
-        if len(self.clients) < MAX_CLIENTS:
+        kept = self.clients
+        if kept is None:
+            if clients == self.first.clients or not clients:
+                clients = ()
+            else:
+                kept = self.clients = dict.fromkeys(self.first.clients)
+        if kept is not None and len(kept) < MAX_CLIENTS:
             for client in clients:
-                if len(self.clients) < MAX_CLIENTS and client not in self.clients:
-                    self.clients[sys.intern(client)] = None  # the same few clients in many rows: kept once
+                if len(kept) < MAX_CLIENTS and client not in kept:
+                    kept[sys.intern(client)] = None  # the same few clients in many rows: kept once
         if time is not None:
             if self.start is None or time < self.start:
                 self.start = time
@@ -70,7 +84,7 @@ class ObservationTally:
         key = (obs.host, obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)
         row = self.rows.get(key)
         if row is None:
-            row = self.rows[key] = Row(obs, obs.count, dict.fromkeys(obs.clients), obs.time, obs.time)
+            row = self.rows[key] = Row(obs, obs.count, None, obs.time, obs.time)
         else:
             row.again(obs.clients, obs.time, obs.count)
         return row
@@ -88,17 +102,23 @@ class ObservationTally:
                 first = replace(row.first, source=shifted(row.first.source, offset))
                 self.rows[key] = Row(first, row.count, row.clients, row.start, row.end)
                 continue
-            mine.again(tuple(row.clients), row.start, row.count)
+            mine.again(row.sample(), row.start, row.count)
             if row.end is not None:
                 mine.again((), row.end, 0)
 
     def observations(self) -> Iterator[Observation]:
-        """The counted observations, in the order their first line came."""
-        for row in self.rows.values():
+        """The counted observations, in the order their first line came; the tally is emptied as they go.
+
+        Each row is let go once its observation is made, so the rows and what is made of them (a table of
+        destinations) are not both held whole.
+        """
+        rows, self.rows = self.rows, {}
+        for key in list(rows):
+            row = rows.pop(key)
             yield replace(
                 row.first,
                 count=row.count,
-                clients=tuple(row.clients),
+                clients=row.sample(),
                 time=row.start,
                 last_time=row.end if row.count > 1 else None,
             )
