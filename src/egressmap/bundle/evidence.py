@@ -141,7 +141,7 @@ def _read_line(name: str, lineno: int, base: Path) -> str | None:
         return None
     try:
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
             for n, line in enumerate(fh, 1):
                 if n == lineno:
                     return str(line)

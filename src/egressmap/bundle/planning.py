@@ -28,10 +28,10 @@ def plan_manifest(
     include_failed: bool = False,
 ) -> Manifest:
     """The manifest for these inputs and stack; :class:`ConfigError` when there is nothing to carry."""
-    if not inputs and not stack:
-        raise ConfigError("give a policy, a scan report or a cluster config, or --stack STACK@VERSION")
     if projects and not stack:
         raise ConfigError("--project needs --stack cyclecloud@VERSION")
+    if not inputs and not stack:
+        raise ConfigError("give a policy, a scan report or a cluster config, or --stack STACK@VERSION")
     artefacts: list[Artefact] = []
     notes: list[str] = []
     stacks: set[str] = set()
@@ -60,7 +60,9 @@ def plan_manifest(
         merged = merge_artefacts(artefacts)
     except BundleError as exc:
         raise ConfigError(str(exc)) from None
-    planned = sorted(set(inputs)) + ([stack] if stack else []) + [f"--project {p}" for p in sorted(set(projects))]
+    planned = (
+        sorted(set(inputs)) + ([stack] if stack else []) + [f"--project {p}" for p in sorted(set(projects))]
+    )
     return Manifest(planned_from=" ".join(planned), artefacts=merged, notes=tuple(sorted(set(notes))))
 
 

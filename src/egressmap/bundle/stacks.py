@@ -37,10 +37,14 @@ def stack_artefacts(spec: str, projects: Sequence[str] = ()) -> tuple[list[Artef
     cat, version = resolve(f"{name}@{text}" if text else name)
     if not cat.artefacts:
         having = sorted(c.stack for c in bundled().values() if c.artefacts)
-        raise ConfigError(f"{cat.stack}: the catalog lists nothing to carry; stacks with artefacts: {', '.join(having)}")
+        raise ConfigError(
+            f"{cat.stack}: the catalog lists nothing to carry; stacks with artefacts: {', '.join(having)}"
+        )
     if cat.stack == "cyclecloud":
         if not projects:
-            raise ConfigError(f"cyclecloud needs --project NAME[@VERSION]; known projects: {_project_names(cat.artefacts)}")
+            raise ConfigError(
+                f"cyclecloud needs --project NAME[@VERSION]; known projects: {_project_names(cat.artefacts)}"
+            )
         artefacts: list[Artefact] = []
         notes: list[str] = []
         for wanted in projects:
@@ -53,7 +57,9 @@ def stack_artefacts(spec: str, projects: Sequence[str] = ()) -> tuple[list[Artef
     return _installer(cat.stack, cat.artefacts, version)
 
 
-def _installer(stack: str, known: Sequence[CatalogArtefact], version: Version) -> tuple[list[Artefact], list[str]]:
+def _installer(
+    stack: str, known: Sequence[CatalogArtefact], version: Version
+) -> tuple[list[Artefact], list[str]]:
     installers = [a for a in known if a.role == "pcluster-installer"]
     art = next((a for a in installers if Version(a.version) == version), None)
     if art is None:
@@ -84,7 +90,9 @@ def _installer(stack: str, known: Sequence[CatalogArtefact], version: Version) -
             )
         )
     else:
-        notes.append(f"{stack} {art.version}: no published checksum for the installer; its sha256 is recorded when fetched")
+        notes.append(
+            f"{stack} {art.version}: no published checksum for the installer; its sha256 is recorded when fetched"
+        )
     out.append(
         Artefact(
             path=f"nodejs/v{art.node}/node-v{art.node}-linux-x64.tar.xz",
@@ -116,7 +124,8 @@ def _project(known: Sequence[CatalogArtefact], wanted: str) -> tuple[Artefact, s
     else:
         version = art.versions[-1]
     note = (
-        f"cyclecloud {name} {version}" + ("" if text else " (the newest the catalog knows)")
+        f"cyclecloud {name} {version}"
+        + ("" if text else " (the newest the catalog knows)")
         + f": the version a running CycleCloud wants: {CYCLECLOUD_QUERY.format(name=name)}"
     )
     return (
@@ -135,5 +144,7 @@ def _project(known: Sequence[CatalogArtefact], wanted: str) -> tuple[Artefact, s
 
 def _project_names(known: Sequence[CatalogArtefact]) -> str:
     return ", ".join(
-        f"{a.project}@{'|'.join(a.versions)}" for a in sorted(known, key=lambda a: a.project) if a.role == "cyclecloud-project"
+        f"{a.project}@{'|'.join(a.versions)}"
+        for a in sorted(known, key=lambda a: a.project)
+        if a.role == "cyclecloud-project"
     )

@@ -127,7 +127,9 @@ def parse_artefacts(
 def _check_installer(art: CatalogArtefact, where: str) -> None:
     name = art.file_name
     if f"-{art.version}." not in name or f"-node-v{art.node}-" not in name:
-        raise ArtefactError(f"{where}: file name {name!r} does not carry version {art.version} and node v{art.node}")
+        raise ArtefactError(
+            f"{where}: file name {name!r} does not carry version {art.version} and node v{art.node}"
+        )
     if f"/parallelcluster/{art.version}/" not in art.url:
         raise ArtefactError(f"{where}: url is not under parallelcluster/{art.version}/")
     if art.checksum_url and art.checksum_url != art.url + "-sha256sum":
