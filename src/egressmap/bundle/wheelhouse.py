@@ -1,4 +1,4 @@
-"""Check a wheelhouse offline: does every requirement have a wheel for the target (pip #9262, #10688)?
+"""Check a wheelhouse offline: every requirement needs a wheel for the target (pip #9262, #10688).
 
 ``pip download --only-binary=:all: --platform … --python-version …`` fails as soon as one dependency has no
 wheel for the target (https://github.com/pypa/pip/issues/9262), and an offline ``pip install`` of a source
