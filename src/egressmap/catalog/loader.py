@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..generalize import check_pattern
 from ..model import REGION_TOKEN
 from ..validation import refusal
+from .artefacts import parse_artefacts
 from .model import (
     CatalogEntry,
     Conditions,
@@ -34,6 +35,9 @@ from .model import (
 
 BUNDLED = ("repositories", "parallelcluster", "cyclecloud", "ssm-session-manager")
 """Bundled catalog files (``data/<name>.yaml``), shared repositories first (others refer to them)."""
+
+
+_KINDS = {"entries": "entry", "nsg_rules": "NSG rule", "flows": "flow", "artefacts": "artefact"}
 
 
 class CatalogError(ConfigError):
@@ -66,12 +70,12 @@ def parse_catalog(text: str, origin: str, known: Mapping[str, StackCatalog] | No
 
 def _where(doc: Any, path: list[str]) -> str:
     """Name the entry a schema error is in: ``entry 'slurm-github' (entries[3])``."""
-    if len(path) >= 3 and path[1] in ("entries", "nsg_rules", "flows") and path[2].isdigit():
+    if len(path) >= 3 and path[1] in _KINDS and path[2].isdigit():
         index = int(path[2])
         items = doc.get(path[1]) if isinstance(doc, dict) else None
         item = items[index] if isinstance(items, list) and index < len(items) else None
         ident = item.get("id") if isinstance(item, dict) else None
-        kind = {"entries": "entry", "nsg_rules": "NSG rule", "flows": "flow"}[path[1]]
+        kind = _KINDS[path[1]]
         name = f"{kind} {ident!r}" if isinstance(ident, str) else kind
         return f"{name} ({path[1]}[{index}])"
     return "top level" if len(path) <= 1 else ".".join(path[1:])
@@ -82,7 +86,7 @@ def _message(exc: Any) -> str:
     name = str(exc.name)
     rest = message[len(name) :].strip() if message.startswith(name) else message
     field = name.split(".")[-1] if "." in name else ""
-    if field.startswith(("entries[", "nsg_rules[", "flows[")):
+    if field.startswith(tuple(f"{k}[" for k in _KINDS)):
         field = ""
     return f"{field} {rest}".strip() if field else rest
 
@@ -171,6 +175,7 @@ def _build(doc: dict[str, Any], origin: str, known: Mapping[str, StackCatalog]) 
         nsg_rules=tuple(sorted(rules, key=lambda r: (r.direction, r.priority))),
         flows=tuple(flows),
         description=doc.get("description", ""),
+        artefacts=parse_artefacts(doc.get("artefacts", []), origin, (e.id for e in entries)),
     )
 
 

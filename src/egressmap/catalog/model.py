@@ -9,6 +9,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..model import REGION_TOKEN
+from .artefacts import CatalogArtefact
 
 Phase = Literal["cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access"]
 PHASES: tuple[Phase, ...] = ("cli-install", "image-build", "node-bootstrap", "cluster-runtime", "access")
@@ -180,6 +181,8 @@ class StackCatalog:
     nsg_rules: tuple[NsgRule, ...] = ()
     flows: tuple[Flow, ...] = ()
     description: str = ""
+    artefacts: tuple[CatalogArtefact, ...] = ()
+    """Files to carry into an isolated network (:mod:`.artefacts`)."""
 
     @property
     def latest(self) -> str:

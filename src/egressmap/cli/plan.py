@@ -35,6 +35,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         default="auto",
         help="the network the cluster runs in (default: proxy when the config sets one, else isolated)",
     )
+    pl.add_argument(
+        "--bundle",
+        metavar="DIR",
+        help="a fetched bundle: what it carries counts as covered; list what is neither carried nor reachable",
+    )
     pl.add_argument("--json", action="store_true", help="machine-readable output")
     pl.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
@@ -56,9 +61,21 @@ def run(args: argparse.Namespace) -> int:
         )
         for path in args.configs
     ]
+    carried = None
+    if args.bundle:
+        from ..bundle.coverage import coverage, coverage_text, read_carried
+
+        carried = read_carried(args.bundle)
+    dicts, texts = [], []
+    for p in plans:
+        dicts.append(p.to_dict())
+        texts.append(plan_text(p))
+        if carried is not None:
+            cov = coverage(p.entries, carried)
+            dicts[-1]["bundle"] = cov.to_dict(carried)
+            texts[-1] += "\n".join(coverage_text(cov, carried)) + "\n"
     if args.json:
-        data = plans[0].to_dict() if len(plans) == 1 else {"plans": [p.to_dict() for p in plans]}
-        write(dump_json(data), args.output)
+        write(dump_json(dicts[0] if len(plans) == 1 else {"plans": dicts}), args.output)
     else:
-        write("\n".join(plan_text(p) for p in plans), args.output)
+        write("\n".join(texts), args.output)
     return EXIT_OK

@@ -65,6 +65,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--include-documentation", action="store_true", help="also probe documentation-only entries"
     )
     v.add_argument("--strict", action="store_true", help="fail on unreadable lines and unprobed entries")
+    v.add_argument(
+        "--bundle",
+        metavar="DIR",
+        help="a fetched bundle: entries it carries are not probed (they need no network path)",
+    )
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
     v.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
@@ -81,8 +86,11 @@ def run(args: argparse.Namespace) -> int:
     if args.deadline is not None and not 0 <= args.deadline < float("inf"):
         raise ConfigError("--deadline must be a number of seconds (0 for none)")
     regions = expand_regions(args.region) if args.region else ()
+    source = v.read_input(args.input)
+    if args.bundle:
+        source = _without_carried(source, args)
     plan = v.plan_targets(
-        v.read_input(args.input),
+        source,
         args.input,
         regions=regions,
         samples=args.sample,
@@ -112,3 +120,23 @@ def run(args: argparse.Namespace) -> int:
         v.render_rich(outcome, sys.stdout)
     strict_fail = args.strict and (outcome.problems or outcome.skipped)
     return EXIT_ERROR if not outcome.passed or strict_fail else EXIT_OK
+
+
+def _without_carried(source: Any, args: argparse.Namespace) -> Any:
+    """The policy less the entries the bundle carries in full (named on stderr)."""
+    from dataclasses import replace
+
+    from ..bundle.coverage import read_carried, uncarried
+    from ..model import Policy
+
+    if not isinstance(source, Policy):
+        raise ConfigError(
+            "--bundle needs a policy file: a plain list has no reasons to match artefacts against"
+        )
+    carried, left = uncarried(source.entries, read_carried(args.bundle))
+    if not args.quiet:
+        names = ", ".join(e.pattern for e in carried) or "none"
+        print(
+            f"egressmap: verify: carried by the bundle, not probed ({len(carried)}): {names}", file=sys.stderr
+        )
+    return replace(source, entries=tuple(left))
