@@ -61,6 +61,11 @@ def tar_gz(top: str, files: Mapping[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a refused download) is no error of the server's."""
+
+
 class FakeGitHub:
     """The server: ``base`` (https://127.0.0.1:PORT), ``api`` (``base``/api/v3), ``ca_file``, ``requests``."""
 
@@ -87,7 +92,7 @@ class FakeGitHub:
             def do_GET(self) -> None:
                 fake.answer(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.base = f"https://127.0.0.1:{self.server.server_address[1]}"

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from .files import CHUNK, PART, disk_error, looks_like_html, sha256_file
 from .manifest import Checked, LockedFile
-from .net import BROKEN, Client, FetchError, status_message
+from .net import BROKEN, Client, FetchError, done, status_message
 
 _CONTENT_RANGE_START = "bytes "
 
@@ -149,7 +149,7 @@ def _transfer(client: Client, job: Job, part: Path, observer: Observer, last: bo
             raise disk_error(exc, part, needed) from None
         return True
     finally:
-        resp.release_conn()
+        done(resp)
 
 
 def _range_start(header: str) -> int | None:

@@ -129,7 +129,7 @@ class Client:
         except HTTPError as exc:
             raise FetchError(describe(exc, url)) from None
         finally:
-            resp.release_conn()
+            done(resp)
         if len(body) > SMALL_LIMIT:
             raise FetchError(f"{url}: more than {SMALL_LIMIT} bytes for a checksum file or API page")
         return body, {k.lower(): v for k, v in resp.headers.items()}
@@ -141,6 +141,13 @@ class Client:
             return json.loads(body), got
         except ValueError:
             raise FetchError(f"{url}: not JSON (is --github-api the API's base URL?)") from None
+
+
+def done(resp: urllib3.BaseHTTPResponse) -> None:
+    """Give the connection back; one whose body was not read to the end is closed, never reused."""
+    if not resp.isclosed() and resp.length_remaining != 0:
+        resp.close()
+    resp.release_conn()
 
 
 def status_message(resp: urllib3.BaseHTTPResponse, url: str) -> str:
