@@ -164,14 +164,14 @@ def describe(exc: BaseException, url: str) -> str:
     reason = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
     if isinstance(reason, NameResolutionError):
         return f"cannot resolve {urlsplit(url).hostname} (no network or no DNS?) fetching {url}"
-    if isinstance(reason, ConnectTimeoutError):
-        return f"timed out connecting to {host} (no network, or a firewall dropping it?) fetching {url}"
     if isinstance(reason, NewConnectionError):
         cause = _os_cause(reason)
         if cause is not None and cause.errno == errno.ECONNREFUSED:
             return f"cannot connect to {host}: connection refused (no network, or nothing listening) fetching {url}"
         what = os.strerror(cause.errno) if cause is not None and cause.errno else str(reason)
         return f"cannot connect to {host}: {what} (no network?) fetching {url}"
+    if isinstance(reason, ConnectTimeoutError):  # after NewConnectionError, its subclass
+        return f"timed out connecting to {host} (no network, or a firewall dropping it?) fetching {url}"
     if isinstance(reason, SSLError):
         return f"TLS with {host} failed ({_short(reason)}); for a private CA give --ca-file PEM; fetching {url}"
     if isinstance(reason, ReadTimeoutError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import threading
 from pathlib import Path
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         timeout=args.timeout,
     )
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings; the outcome is reported
     console = Console(stderr=True)
     bar = _Bar(console, enabled=console.is_terminal and not args.quiet)
     with bar.progress:
