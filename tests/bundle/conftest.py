@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from egressmap.bundle.fetch import FetchOptions, fetch_bundle
 from egressmap.bundle.manifest import Artefact, Manifest, Serves, dump_manifest
+
+from egressmap.bundle.net import Where
 
 from .fake_github import Blob, FakeGitHub, sha
 
@@ -128,3 +131,13 @@ def world(tmp_path: Path) -> Iterator[World]:
     badm.write_text(dump_manifest(bad_manifest()), encoding="utf-8")
     yield World(gh, good, badm)
     gh.close()
+
+
+@pytest.fixture
+def fetched(world: World, tmp_path: Path) -> Path:
+    """The good manifest fetched into tmp_path/bundle."""
+    out = tmp_path / "bundle"
+    where = Where.from_flags([f"{PC_HOST}={world.gh.base}/mirror"], world.gh.api)
+    opts = FetchOptions(where=where, ca_file=str(world.gh.ca_file))
+    fetch_bundle(world.good.read_text(), str(world.good), out, opts)
+    return out
