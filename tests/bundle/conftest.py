@@ -141,3 +141,9 @@ def fetched(world: World, tmp_path: Path) -> Path:
     opts = FetchOptions(where=where, ca_file=str(world.gh.ca_file))
     fetch_bundle(world.good.read_text(), str(world.good), out, opts)
     return out
+
+
+@pytest.fixture
+def world_base(world: World) -> str:
+    """The fake server's base URL."""
+    return world.gh.base

@@ -99,7 +99,7 @@ class Client:
         """Trust ``ca_file`` (PEM) instead of the system store when given."""
         if ca_file is not None and not os.path.isfile(ca_file):
             raise FetchError(f"--ca-file {ca_file}: no such file")
-        retries = urllib3.Retry(total=8, connect=2, read=0, status=0, redirect=8, backoff_factor=0.2)
+        retries = urllib3.Retry(total=None, connect=2, read=0, status=0, other=0, redirect=8, backoff_factor=0.2)
         self.pool = urllib3.PoolManager(
             num_pools=16,
             maxsize=max(jobs, 1),
