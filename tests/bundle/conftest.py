@@ -10,7 +10,6 @@ import pytest
 
 from egressmap.bundle.fetch import FetchOptions, fetch_bundle
 from egressmap.bundle.manifest import Artefact, Manifest, Serves, dump_manifest
-
 from egressmap.bundle.net import Where
 
 from .fake_github import Blob, FakeGitHub, sha
@@ -27,7 +26,9 @@ SLURM_ASSETS = {
 }
 SLURM_DIGESTS = {
     "azure-slurm-pkg-3.0.8.tar.gz": sha(SLURM_ASSETS["azure-slurm-pkg-3.0.8.tar.gz"].body),
-    "cyclecloud_api-8.1.0-py2.py3-none-any.whl": sha(SLURM_ASSETS["cyclecloud_api-8.1.0-py2.py3-none-any.whl"].body),
+    "cyclecloud_api-8.1.0-py2.py3-none-any.whl": sha(
+        SLURM_ASSETS["cyclecloud_api-8.1.0-py2.py3-none-any.whl"].body
+    ),
     "slurm-23.11.9-1.el8.x86_64.rpm": None,  # an older release: no digest, the sha256 is only recorded
 }
 SLURM_SOURCE = {

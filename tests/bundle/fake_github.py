@@ -133,7 +133,9 @@ class FakeGitHub:
         ]
         pages = [items[i : i + PAGE] for i in range(0, len(items), PAGE)] or [[]]
         for n, page in enumerate(pages, 1):
-            path = f"/api/v3/repos/{repo}/releases/{rid}/assets?per_page=100" + (f"&page={n}" if n > 1 else "")
+            path = f"/api/v3/repos/{repo}/releases/{rid}/assets?per_page=100" + (
+                f"&page={n}" if n > 1 else ""
+            )
             link = {}
             if n < len(pages):
                 nxt = f"{self.base}/api/v3/repos/{repo}/releases/{rid}/assets?per_page=100&page={n + 1}"

@@ -29,7 +29,9 @@ def _job(world: World, name: str) -> Job:
 def test_a_server_that_ignores_range_restarts_the_file(world: World, tmp_path: Path) -> None:
     """It breaks off, then answers the Range with the whole file (200): the .part is rewritten, not appended."""
     world.gh.blobs["/files/a.bin"] = Blob(BODY, break_first=True, honour_range=False)
-    got = fetch_file(Client(str(world.gh.ca_file)), _job(world, "a.bin"), tmp_path, Quiet(), 2, threading.Event())
+    got = fetch_file(
+        Client(str(world.gh.ca_file)), _job(world, "a.bin"), tmp_path, Quiet(), 2, threading.Event()
+    )
     assert got.sha256 == sha(BODY) and (tmp_path / "d/a.bin").read_bytes() == BODY
     assert world.gh.ranges("/files/a.bin")[1] is not None
 

@@ -26,11 +26,16 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_an_unknown_tag_is_a_clear_404(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_tag_is_a_clear_404(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A release tag GitHub does not have: named with the repository, exit 1, no lock."""
     manifest = tmp_path / "m.yaml"
     release = Artefact(
-        path="cyclecloud/projects/slurm/9.9.9", kind="github-release", repository="Azure/cyclecloud-slurm", tag="9.9.9"
+        path="cyclecloud/projects/slurm/9.9.9",
+        kind="github-release",
+        repository="Azure/cyclecloud-slurm",
+        tag="9.9.9",
     )
     manifest.write_text(dump_manifest(Manifest("tests", (release,))))
     out = tmp_path / "b"
@@ -41,7 +46,9 @@ def test_an_unknown_tag_is_a_clear_404(world: World, tmp_path: Path, capsys: pyt
     assert len(err.strip().splitlines()) == 1 and not (out / LOCK_NAME).exists()
 
 
-def test_an_http_error_names_the_url(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_http_error_names_the_url(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A file the mirror does not have: HTTP 404 from the mirror's URL."""
     manifest = tmp_path / "m.yaml"
     gone = Artefact(path="downloads/example.test/gone.bin", url="https://example.test/gone.bin")
@@ -79,7 +86,7 @@ def test_a_manifest_of_another_version_writes_nothing(
 def _tmpfs_works() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\""
+    probe = 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d"'
     done = subprocess.run(["unshare", "-Urm", "sh", "-c", probe], capture_output=True, check=False)
     return done.returncode == 0
 
@@ -95,7 +102,11 @@ def _fetch_on_small_disk(tmp_path: Path, manifest: Path, flags: list[str], size:
     )
     env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run(
-        ["unshare", "-Urm", "sh", "-c", script, "sh", *fetch], capture_output=True, text=True, env=env, check=False
+        ["unshare", "-Urm", "sh", "-c", script, "sh", *fetch],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     lines = done.stdout.splitlines()
     rc = int(next(line for line in lines if line.startswith("rc="))[3:])

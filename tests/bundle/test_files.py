@@ -16,7 +16,9 @@ def test_checksum_lines_gnu_bsd_and_bare() -> None:
     assert published_sha256(text, "other.zip", "s") == B.lower()
     assert published_sha256(text, "x.zip", "s") == A
     assert published_sha256(f"{A}\n", "anything.zip", "s") == A
-    with pytest.raises(ValueError, match="s has no sha256 for y.zip \\(it lists: node-v20.tar.gz, other.zip, x.zip\\)"):
+    with pytest.raises(
+        ValueError, match="s has no sha256 for y.zip \\(it lists: node-v20.tar.gz, other.zip, x.zip\\)"
+    ):
         published_sha256(text, "y.zip", "s")
 
 

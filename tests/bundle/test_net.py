@@ -13,7 +13,10 @@ def test_a_mirror_keeps_the_path_under_another_base() -> None:
     assert where.source("https://github.com/a/b/releases/download/1/x.whl") == (
         "https://art.example/generic/a/b/releases/download/1/x.whl"
     )
-    assert where.source("https://nodejs.org/dist/v20/SHASUMS256.txt?x=1") == "https://nx.example/node/dist/v20/SHASUMS256.txt?x=1"
+    assert (
+        where.source("https://nodejs.org/dist/v20/SHASUMS256.txt?x=1")
+        == "https://nx.example/node/dist/v20/SHASUMS256.txt?x=1"
+    )
     assert Where().source("https://nodejs.org/a") == "https://nodejs.org/a"
     assert Where().github_web == "https://github.com"
     assert Where.from_flags([], "https://ghe.example/api/v3/").github_web == "https://ghe.example"

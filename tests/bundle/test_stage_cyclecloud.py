@@ -18,7 +18,9 @@ def _tree(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() + ("/" if p.is_dir() else "") for p in root.rglob("*"))
 
 
-def test_stage_lays_out_the_exact_tree(fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stage_lays_out_the_exact_tree(
+    fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """projects/slurm/3.0.8/ is the unpacked source with blobs/; projects/slurm/blobs/ holds the assets."""
     stage = tmp_path / "stage"
     assert main(["bundle", "stage", "cyclecloud", str(fetched), "--project", "slurm", "-o", str(stage)]) == 0
@@ -45,7 +47,7 @@ def test_stage_lays_out_the_exact_tree(fetched: Path, tmp_path: Path, capsys: py
     out = capsys.readouterr().out
     assert (
         "/opt/cycle_server/cycle_server execute 'select Name, Version, Url from cloud.project "
-        "where name == \"slurm\" order by Version'"
+        'where name == "slurm" order by Version\''
     ) in out
     for step in (
         "cd projects/slurm/3.0.8 && cyclecloud project build",
@@ -55,7 +57,10 @@ def test_stage_lays_out_the_exact_tree(fetched: Path, tmp_path: Path, capsys: py
         "chown -R cycle_server:cycle_server /opt/cycle_server/work/staging",
     ):
         assert f"   {step}\n" in out
-    assert main(["bundle", "stage", "cyclecloud", str(fetched), "--project", "slurm@3.0.8", "-o", str(stage)]) == 1
+    assert (
+        main(["bundle", "stage", "cyclecloud", str(fetched), "--project", "slurm@3.0.8", "-o", str(stage)])
+        == 1
+    )
     assert "already exists" in capsys.readouterr().err
 
 
@@ -76,10 +81,15 @@ def test_an_unknown_project_or_version_lists_what_the_bundle_holds(
     assert not stage.exists()
 
 
-def test_a_changed_file_is_not_staged(fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_changed_file_is_not_staged(
+    fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An asset changed since fetch: refused, pointing at bundle verify."""
     (fetched / "cyclecloud/projects/slurm/3.0.8" / ASSETS[0]).write_bytes(b"changed")
-    assert main(["bundle", "stage", "cyclecloud", str(fetched), "--project", "slurm", "-o", str(tmp_path / "s")]) == 1
+    assert (
+        main(["bundle", "stage", "cyclecloud", str(fetched), "--project", "slurm", "-o", str(tmp_path / "s")])
+        == 1
+    )
     assert "not what the lock says (run 'egressmap bundle verify')" in capsys.readouterr().err
 
 
@@ -90,5 +100,8 @@ def test_an_unfinished_bundle_cannot_be_staged(
     half = tmp_path / "half"
     shutil.copytree(fetched, half)
     (half / "egressmap-bundle.lock.yaml").unlink()
-    assert main(["bundle", "stage", "cyclecloud", str(half), "--project", "slurm", "-o", str(tmp_path / "s")]) == 1
+    assert (
+        main(["bundle", "stage", "cyclecloud", str(half), "--project", "slurm", "-o", str(tmp_path / "s")])
+        == 1
+    )
     assert "not a complete bundle" in capsys.readouterr().err

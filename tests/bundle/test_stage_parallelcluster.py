@@ -38,9 +38,15 @@ def test_stage_writes_installer_user_data_and_settings(
     ):
         assert line in user_data
     config = yaml.safe_load((stage / "cluster-config-isolated.yaml").read_text())
-    assert config["Scheduling"]["SlurmSettings"]["Dns"] == {"DisableManagedDns": True, "UseEc2Hostnames": True}
+    assert config["Scheduling"]["SlurmSettings"]["Dns"] == {
+        "DisableManagedDns": True,
+        "UseEc2Hostnames": True,
+    }
     out = capsys.readouterr().out
-    assert f"aws s3 cp {stage}/parallelcluster/{PC_VERSION}/ s3://hpc-isolated/parallelcluster/{PC_VERSION}/" in out
+    assert (
+        f"aws s3 cp {stage}/parallelcluster/{PC_VERSION}/ s3://hpc-isolated/parallelcluster/{PC_VERSION}/"
+        in out
+    )
     assert "--suppress-validators type:AdditionalIamPolicyValidator" in out
     assert "export AWS_STS_REGIONAL_ENDPOINTS=regional" in out
 
@@ -49,12 +55,23 @@ def test_an_unknown_version_lists_what_the_bundle_holds(
     fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Another version: exit 1, the versions the bundle holds."""
-    argv = ["bundle", "stage", "parallelcluster", str(fetched), "--version", "3.9.0", "-o", str(tmp_path / "s")]
+    argv = [
+        "bundle",
+        "stage",
+        "parallelcluster",
+        str(fetched),
+        "--version",
+        "3.9.0",
+        "-o",
+        str(tmp_path / "s"),
+    ]
     assert main(argv) == 1
     assert f"has no ParallelCluster 3.9.0 installer; it holds: {PC_VERSION}" in capsys.readouterr().err
 
 
-def test_a_changed_installer_is_refused(fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_changed_installer_is_refused(
+    fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The zip changed after fetch: refused before anything is staged."""
     (fetched / f"parallelcluster/{PC_VERSION}/{PC_ZIP}").write_bytes(b"PK changed")
     stage = tmp_path / "s"
@@ -68,6 +85,15 @@ def test_without_a_bucket_the_placeholder_is_named(
     fetched: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No --bucket: a placeholder the steps tell the user to replace."""
-    argv = ["bundle", "stage", "parallelcluster", str(fetched), "--version", PC_VERSION, "-o", str(tmp_path / "s")]
+    argv = [
+        "bundle",
+        "stage",
+        "parallelcluster",
+        str(fetched),
+        "--version",
+        PC_VERSION,
+        "-o",
+        str(tmp_path / "s"),
+    ]
     assert main(argv) == 0
     assert "Replace YOUR-BUCKET" in capsys.readouterr().out

@@ -18,8 +18,10 @@ WHL = "cyclecloud/projects/slurm/3.0.8/cyclecloud_api-8.1.0-py2.py3-none-any.whl
 def test_a_fetched_bundle_verifies(fetched: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Right after fetch: every file as locked, exit 0."""
     assert main(["bundle", "verify", str(fetched)]) == 0
-    assert capsys.readouterr().out.strip().endswith(
-        "6 files in the lock, 6 as locked, 0 missing, 0 changed, 0 extra"
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith("6 files in the lock, 6 as locked, 0 missing, 0 changed, 0 extra")
     )
 
 
@@ -35,7 +37,9 @@ def test_one_flipped_byte_is_caught(fetched: Path, capsys: pytest.CaptureFixture
     assert out[-1].endswith("6 files in the lock, 5 as locked, 0 missing, 1 changed, 0 extra")
 
 
-def test_missing_extra_and_manifest_changes_as_json(fetched: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_extra_and_manifest_changes_as_json(
+    fetched: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A removed file, a stray .part, a truncated file and an edited manifest copy, in one JSON report."""
     (fetched / f"parallelcluster/{PC_VERSION}/{PC_ZIP}-sha256sum").unlink()
     (fetched / "downloads").mkdir()
@@ -57,7 +61,9 @@ def test_missing_extra_and_manifest_changes_as_json(fetched: Path, capsys: pytes
     }
 
 
-def test_a_directory_without_a_lock_is_not_a_bundle(fetched: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_directory_without_a_lock_is_not_a_bundle(
+    fetched: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An unfinished fetch (no lock): a clear error, exit 1."""
     (fetched / LOCK_NAME).unlink()
     assert main(["bundle", "verify", str(fetched)]) == 1

@@ -167,7 +167,9 @@ def _refuse_bad(job: Job, part: Path, size: int) -> None:
         head = fh.read(512)
     if looks_like_html(head, job.source):
         part.unlink()
-        raise FetchError(f"{job.source}: the body is an HTML page, not the file: an error or login page? (refused)")
+        raise FetchError(
+            f"{job.source}: the body is an HTML page, not the file: an error or login page? (refused)"
+        )
     if job.size is not None and size != job.size:
         part.unlink()
         raise FetchError(f"{job.source}: {size} bytes, expected {job.size} (refused)")

@@ -99,7 +99,9 @@ class Client:
         """Trust ``ca_file`` (PEM) instead of the system store when given."""
         if ca_file is not None and not os.path.isfile(ca_file):
             raise FetchError(f"--ca-file {ca_file}: no such file")
-        retries = urllib3.Retry(total=None, connect=2, read=0, status=0, other=0, redirect=8, backoff_factor=0.2)
+        retries = urllib3.Retry(
+            total=None, connect=2, read=0, status=0, other=0, redirect=8, backoff_factor=0.2
+        )
         self.pool = urllib3.PoolManager(
             num_pools=16,
             maxsize=max(jobs, 1),
@@ -145,7 +147,7 @@ class Client:
 
 def done(resp: urllib3.BaseHTTPResponse) -> None:
     """Give the connection back; one whose body was not read to the end is closed, never reused."""
-    if not resp.isclosed() and resp.length_remaining != 0:
+    if not resp.closed and getattr(resp, "length_remaining", None) != 0:
         resp.close()
     resp.release_conn()
 
@@ -173,7 +175,9 @@ def describe(exc: BaseException, url: str) -> str:
     if isinstance(reason, ConnectTimeoutError):  # after NewConnectionError, its subclass
         return f"timed out connecting to {host} (no network, or a firewall dropping it?) fetching {url}"
     if isinstance(reason, SSLError):
-        return f"TLS with {host} failed ({_short(reason)}); for a private CA give --ca-file PEM; fetching {url}"
+        return (
+            f"TLS with {host} failed ({_short(reason)}); for a private CA give --ca-file PEM; fetching {url}"
+        )
     if isinstance(reason, ReadTimeoutError):
         return f"timed out reading from {host} fetching {url}"
     return f"{_short(reason)} fetching {url}"

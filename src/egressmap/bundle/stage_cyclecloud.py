@@ -74,7 +74,9 @@ def choose(found: dict[tuple[str, str], Project], wanted: str, bundle: str) -> P
         raise BundleError(f"{bundle} has no CycleCloud project {name!r}; it holds: {held}")
     if not version:
         if len(versions) > 1:
-            raise BundleError(f"{bundle} holds {name} {', '.join(versions)}: choose one with --project {name}@VERSION")
+            raise BundleError(
+                f"{bundle} holds {name} {', '.join(versions)}: choose one with --project {name}@VERSION"
+            )
         version = versions[0]
     if (name, version) not in found:
         raise BundleError(f"{bundle} has no {name} {version}; it holds {name} {', '.join(versions)}")
@@ -115,7 +117,9 @@ def stage_cyclecloud(bundle: str, wanted: str, out: Path) -> Staged:
 def _check_file(root: Path, f: LockedFile, bundle: str) -> None:
     path = root / f.path
     if not path.is_file() or path.stat().st_size != f.size or sha256_file(path) != f.sha256:
-        raise BundleError(f"{bundle}: {f.path} is missing or not what the lock says (run 'egressmap bundle verify')")
+        raise BundleError(
+            f"{bundle}: {f.path} is missing or not what the lock says (run 'egressmap bundle verify')"
+        )
 
 
 def _refuse_blob_clashes(root: Path, assets: list[LockedFile], blobs: Path) -> None:
@@ -123,7 +127,9 @@ def _refuse_blob_clashes(root: Path, assets: list[LockedFile], blobs: Path) -> N
     for f in assets:
         there = blobs / f.path.rsplit("/", 1)[1]
         if there.exists() and sha256_file(there) != f.sha256:
-            raise BundleError(f"{there} exists with other content: remove it or stage into another -o directory")
+            raise BundleError(
+                f"{there} exists with other content: remove it or stage into another -o directory"
+            )
 
 
 def _build_name(project_dir: Path, default: str) -> str:

@@ -88,7 +88,9 @@ def stage_parallelcluster(bundle: str, version: str, out: Path, bucket: str | No
 def _checked(root: Path, f: LockedFile, bundle: str) -> str:
     path = root / f.path
     if not path.is_file() or path.stat().st_size != f.size or sha256_file(path) != f.sha256:
-        raise BundleError(f"{bundle}: {f.path} is missing or not what the lock says (run 'egressmap bundle verify')")
+        raise BundleError(
+            f"{bundle}: {f.path} is missing or not what the lock says (run 'egressmap bundle verify')"
+        )
     return f.sha256
 
 
@@ -133,5 +135,7 @@ def steps(s: StagedInstaller) -> str:
         "--suppress-validators type:AdditionalIamPolicyValidator",
     ]
     if s.bucket == PLACEHOLDER:
-        lines.append(f"Replace {PLACEHOLDER} (in the command and the user data), or stage again with --bucket NAME.")
+        lines.append(
+            f"Replace {PLACEHOLDER} (in the command and the user data), or stage again with --bucket NAME."
+        )
     return "\n".join(lines)

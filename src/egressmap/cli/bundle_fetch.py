@@ -56,7 +56,9 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="GitHub API base (GitHub Enterprise: https://HOST/api/v3); default https://api.github.com",
     )
-    p.add_argument("--ca-file", metavar="PEM", help="trust this CA bundle (a private CA or TLS-inspecting proxy)")
+    p.add_argument(
+        "--ca-file", metavar="PEM", help="trust this CA bundle (a private CA or TLS-inspecting proxy)"
+    )
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="read timeout (default 60 s)")
 
 

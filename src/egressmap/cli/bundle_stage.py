@@ -28,9 +28,7 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
         help="a CycleCloud project release: projects/<name>/<version>/ and projects/<name>/blobs/",
     )
     cc.add_argument("directory", metavar="DIR", help="the bundle directory ('egressmap bundle fetch -o DIR')")
-    cc.add_argument(
-        "--project", required=True, metavar="NAME[@VERSION]", help="e.g. slurm or slurm@3.0.8"
-    )
+    cc.add_argument("--project", required=True, metavar="NAME[@VERSION]", help="e.g. slurm or slurm@3.0.8")
     cc.add_argument("-o", "--output", required=True, metavar="STAGE", help="where to lay it out")
     pc = stacks.add_parser(
         "parallelcluster",
@@ -50,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         staged = stage_cyclecloud.stage_cyclecloud(args.directory, args.project, out)
         print(stage_cyclecloud.steps(staged, out))
     else:
-        installer = stage_parallelcluster.stage_parallelcluster(args.directory, args.version, out, args.bucket)
+        installer = stage_parallelcluster.stage_parallelcluster(
+            args.directory, args.version, out, args.bucket
+        )
         print(stage_parallelcluster.steps(installer))
     return EXIT_OK
