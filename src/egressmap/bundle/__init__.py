@@ -3,4 +3,7 @@
 - :mod:`.manifest`: the manifest (what to fetch, from ``bundle plan``) and the lock (what was fetched, with
   sizes and sha256, from ``bundle fetch``), their YAML form and their checks. Both are byte-identical across
   runs: sorted, no timestamps.
+- :mod:`.fetch` (with :mod:`.net`, :mod:`.github`, :mod:`.download`, :mod:`.files`): ``bundle fetch``;
+  :mod:`.verify`: ``bundle verify``; :mod:`.stage_cyclecloud`, :mod:`.stage_parallelcluster` (with
+  :mod:`.unpack`): ``bundle stage``.
 """
