@@ -86,6 +86,10 @@ def fetch_file(
                 raise FetchError(f"{job.source}: not fetched (stopped after another error)")
             if _transfer(client, job, part, observer, last=attempt == retries):
                 break
+        else:
+            raise FetchError(
+                f"{job.source}: not fetched whole in {retries + 1} attempts (run again to resume)"
+            )
         size = part.stat().st_size
         _refuse_bad(job, part, size)
         sha = sha256_file(part)
@@ -117,9 +121,12 @@ def _transfer(client: Client, job: Job, part: Path, observer: Observer, last: bo
             return False
         if resp.status >= 400:
             raise FetchError(status_message(resp, job.source))
-        if resp.status == 206 and _range_start(resp.headers.get("content-range", "")) == have:
+        if resp.status == 206:
+            if _range_start(resp.headers.get("content-range", "")) != have:  # not the range asked for
+                part.unlink(missing_ok=True)
+                return False
             mode = "ab"
-        else:  # 200 (the server ignored the Range) or a range we did not ask for: start over
+        else:  # 200, also when the server ignored the Range: start over
             have, mode = 0, "wb"
         ctype = resp.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if ctype in ("text/html", "application/xhtml+xml") and not _is_html_url(job.source):

@@ -21,7 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import sha256_file
+from .files import disk_error, sha256_file
 from .github import archive_name
 from .manifest import Artefact, BundleError, LockedFile, read_bundle
 from .unpack import unpack_top
@@ -99,18 +99,18 @@ def stage_cyclecloud(bundle: str, wanted: str, out: Path) -> Staged:
     if target.exists():
         raise BundleError(f"{target} already exists: remove it or stage into another -o directory")
     _refuse_blob_clashes(root, assets, blobs)
-    base.mkdir(parents=True, exist_ok=True)
-    unpack_top(root / source, archive_name(a.repository, a.tag).removesuffix(".tar.gz"), target)
     try:
+        base.mkdir(parents=True, exist_ok=True)
+        unpack_top(root / source, archive_name(a.repository, a.tag).removesuffix(".tar.gz"), target)
         (target / "blobs").mkdir(exist_ok=True)
         blobs.mkdir(exist_ok=True)
         for f in assets:
             name = f.path.rsplit("/", 1)[1]
             shutil.copyfile(root / f.path, target / "blobs" / name)
             shutil.copyfile(root / f.path, blobs / name)
-    except OSError:
+    except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        raise
+        raise disk_error(exc, Path(exc.filename or base), None) from None
     return Staged(project.name, project.version, target, blobs, _build_name(target, project.name))
 
 

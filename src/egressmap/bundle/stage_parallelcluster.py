@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import published_sha256, sha256_file
+from .files import disk_error, published_sha256, sha256_file
 from .manifest import BundleError, LockedFile, read_bundle
 
 USER_DATA = "admin-node-user-data.sh"
@@ -75,13 +75,16 @@ def stage_parallelcluster(bundle: str, version: str, out: Path, bucket: str | No
             raise BundleError(f"{zf.path}: sha256 {sha} is not the {published} its -sha256sum publishes")
     prefix = f"parallelcluster/{version}"
     target = out / prefix
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(root / zf.path, target / name)
-    if sums is not None:
-        shutil.copyfile(root / sums.path, target / f"{name}-sha256sum")
     staged = StagedInstaller(version, name, sha, out, bucket or PLACEHOLDER, prefix)
-    (out / USER_DATA).write_text(user_data(staged), encoding="utf-8")
-    (out / CONFIG).write_text(ISOLATED_CONFIG, encoding="utf-8")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / zf.path, target / name)
+        if sums is not None:
+            shutil.copyfile(root / sums.path, target / f"{name}-sha256sum")
+        (out / USER_DATA).write_text(user_data(staged), encoding="utf-8")
+        (out / CONFIG).write_text(ISOLATED_CONFIG, encoding="utf-8")
+    except OSError as exc:
+        raise disk_error(exc, Path(exc.filename or out), None) from None
     return staged
 
 
