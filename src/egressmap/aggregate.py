@@ -57,6 +57,22 @@ class DestinationTable(Mapping[Key, Destination]):
         """
         return MappingProxyType(self._items)
 
+    def singles(self) -> tuple[list[tuple[Observation, str]], list[Destination]]:
+        """The destinations seen once, as (observation, its reason), and the others as Destinations.
+
+        For readers that make the same of an observation as of the Destination it stands for
+        (:func:`egressmap.policy.build_policy`) without building one per destination.
+        """
+        single: list[tuple[Observation, str]] = []
+        other: list[Destination] = []
+        reason = self._reason
+        for item in self._items.values():
+            if isinstance(item, Destination):
+                other.append(item)
+            else:
+                single.append((item, reason(item)))
+        return single, other
+
     def _reason(self, obs: Observation) -> str:
         reason = self._reasons.get((obs.tier, obs.reason))
         if reason is None:

@@ -6,14 +6,17 @@ Output is deterministic: same input, byte-identical file (entries sorted, keys i
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
+from . import aggregate as _aggregate
 from . import classify as classify_mod
-from .aggregate import source_key
+from .aggregate import DestinationTable, source_key
 from .errors import ConfigError
 from .generalize import add_listed_wildcards, apply_wildcards, check_pattern, fold_regions
 from .hostnames import normalize_host
@@ -25,6 +28,7 @@ from .model import (
     Classification,
     Destination,
     Entry,
+    Observation,
     Policy,
     entry_covers,
     kept_reasons,
@@ -41,14 +45,29 @@ UNATTRIBUTED = (
 )
 MAX_REASONS = 8
 MAX_SOURCES = 5
+_T = TypeVar("_T")
 _TIERS = set(TIER_RANK)
 _MATCHES = {"exact", "subdomains", "apex-and-subdomains", "one-label"}
 
 
 def entries_from(
-    destinations: Iterable[Destination], classify: Callable[[str], Classification] = classify_mod.classify
+    destinations: Iterable[Destination] | DestinationTable,
+    classify: Callable[[str], Classification] = classify_mod.classify,
 ) -> list[Entry]:
-    """One exact entry per host, ports merged, classified."""
+    """One exact entry per host, ports merged, classified.
+
+    From a :class:`~.aggregate.DestinationTable`, a host seen once on one port makes its entry straight from
+    the observation the table keeps for it (the same entry, without a Destination built for it).
+    """
+    if isinstance(destinations, DestinationTable):
+        single, other = destinations.singles()
+        ports = {d.host for d in other}
+        ports.update(host for host, n in Counter(obs.host for obs, _ in single).items() if n > 1)
+        entries = [
+            _observed(obs, reason, classify(obs.host)) for obs, reason in single if obs.host not in ports
+        ]
+        several = [destinations[(obs.host, obs.port)] for obs, _ in single if obs.host in ports]
+        return entries + entries_from(other + several, classify)
     by_host: dict[str, list[Destination]] = {}
     for dest in destinations:
         by_host.setdefault(dest.host, []).append(dest)
@@ -104,8 +123,35 @@ def _single(d: Destination, classification: Classification) -> Entry:
     )
 
 
+def _observed(obs: Observation, reason: str, classification: Classification) -> Entry:
+    """The entry of a host seen once, on one port: what :func:`_single` gives for its one Destination."""
+    count, outcome = obs.count, obs.outcome
+    nx = count if outcome == NXDOMAIN else 0
+    return Entry(
+        pattern=obs.host,
+        hosts=(obs.host,),
+        ports=_one(obs.port),
+        classification=classification,
+        tier=obs.tier,
+        count=count,
+        denied=count if outcome == "denied" else 0,
+        failed=(count if outcome == "failed" else 0) + nx,
+        allowed=count if outcome == "allowed" else 0,
+        nxdomain=nx,
+        reasons=_one(reason),
+        sources=(obs.source,) if MAX_SOURCES and _aggregate.MAX_SOURCES else (),
+        warnings=(UNATTRIBUTED,) if "unattributed IP" in reason else (),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _one(value: _T) -> tuple[_T]:
+    """A one-item tuple, the same object for equal values (ports, reasons): a million entries share a few."""
+    return (value,)
+
+
 def build_policy(
-    destinations: Iterable[Destination],
+    destinations: Iterable[Destination] | Mapping[tuple[str, int], Destination],
     *,
     fold: bool = False,
     regions: Sequence[str] = (),
@@ -115,7 +161,12 @@ def build_policy(
     skipped: Mapping[str, int] | None = None,
     predicted: Sequence[Entry] = (),
 ) -> Policy:
-    """Destinations (plus catalog ``predicted`` entries) -> a sorted, classified, optionally generalised policy."""
+    """Destinations (plus catalog ``predicted`` entries) -> a sorted, classified, optionally generalised policy.
+
+    ``destinations`` may be what ingest returns (a mapping by host and port): its table is read as it is kept.
+    """
+    if isinstance(destinations, Mapping) and not isinstance(destinations, DestinationTable):
+        destinations = destinations.values()
     destinations, listed = _split_listed(destinations)
     entries = entries_from(destinations)
     if predicted:
@@ -142,8 +193,16 @@ def build_policy(
     )
 
 
-def _split_listed(destinations: Iterable[Destination]) -> tuple[Iterable[Destination], list[Destination]]:
+def _split_listed(
+    destinations: Iterable[Destination] | DestinationTable,
+) -> tuple[Iterable[Destination] | DestinationTable, list[Destination]]:
     """Wildcards a plain list carried (host ``*.x.com`` or ``.x.com``) apart from the other destinations."""
+    if isinstance(destinations, DestinationTable):
+        keys = [key for key in destinations if key[0][:1] in _LISTED_MARKS]
+        if not keys:
+            return destinations, []
+        listed = [destinations[key] for key in keys]
+        return [d for key, d in destinations.items() if key[0][:1] not in _LISTED_MARKS], listed
     every = destinations if isinstance(destinations, Sequence) else list(destinations)
     listed = [d for d in every if d.host[:1] in _LISTED_MARKS]
     return (every if not listed else [d for d in every if d.host[:1] not in _LISTED_MARKS]), listed

@@ -23,6 +23,8 @@ from .common import (
 )
 
 NAME = "build"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     regions = expand_regions(args.region) if args.region else []
     skipped = {k: report.count(k) for k in ("malformed", "dropped", "warning")}
     policy = build_policy(
-        destinations.values(),
+        destinations,
         fold=args.fold_regions,
         regions=regions,
         wildcards=args.wildcard,
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
     )
+    del destinations  # what the policy needs of it is in its entries; free it before the export is written
     if report.bypass is not None:
         policy = with_warnings(policy, report.bypass)
         if not args.quiet:

@@ -7,7 +7,7 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -279,18 +279,29 @@ class _progress:
             self.bar.stop()  # type: ignore[attr-defined]
 
 
-def write(text: str, output: str | None) -> None:
+def write(text: str | Iterable[str], output: str | None) -> None:
+    """Write the text, or its pieces one after another, to ``output`` or stdout.
+
+    A big export comes in pieces so it is never held whole.
+    """
+    pieces = (text,) if isinstance(text, str) else text
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            with open(output, "w", encoding="utf-8") as out:
+                for piece in pieces:
+                    out.write(piece)
         except OSError as exc:
             raise EgressmapError(f"{output}: cannot write ({exc.strerror or exc})") from exc
     else:
-        sys.stdout.write(text)
+        for piece in pieces:
+            sys.stdout.write(piece)
 
 
-def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
-    """The export's text, and how many entries it refused (left out and named on stderr: exit 3)."""
+def export_text(policy: Policy, args: argparse.Namespace) -> tuple[Iterable[str], int]:
+    """The export's text in pieces for :func:`write`, and how many entries it refused.
+
+    Refused entries are left out and named on stderr (exit 3).
+    """
     exporter = EXPORTERS[args.to]()
     regions = expand_regions(args.region) if args.region else ()
     options = ExportOptions(
@@ -307,7 +318,7 @@ def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
     )
     exporter.check_params(options)
     policy, outcome_notes = for_export(exporter, policy, options, args.exclude_denied)
-    rendered = exporter.render(policy, options)
+    pieces, rendered = exporter.render_pieces(policy, options)
     if not args.quiet:
         for note in rendered.approximations:
             print(f"egressmap: {args.to}: {note}", file=sys.stderr)
@@ -320,4 +331,4 @@ def export_text(policy: Policy, args: argparse.Namespace) -> tuple[str, int]:
         )
     for note in outcome_notes:  # not silenced by -q: they change what a firewall lets through
         print(f"egressmap: {args.to}: {note}", file=sys.stderr)
-    return rendered.text, len(rendered.rejected)
+    return pieces, len(rendered.rejected)

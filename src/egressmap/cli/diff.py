@@ -16,6 +16,8 @@ from ..policy import SCHEMA, build_policy, load_policy
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions, write
 
 NAME = "diff"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 _DESCRIPTION = """\
 Compare OLD, an approved policy file, with NEW: another policy file, or evidence (the logs, lists and configs
@@ -112,7 +114,7 @@ def _new_side(args: argparse.Namespace) -> tuple[Policy, IngestReport | None]:
             f"no evidence found in {', '.join(args.sources)}: nothing to compare {args.old} with"
         )
     policy = build_policy(
-        destinations.values(),
+        destinations,
         inputs=args.sources,
         skipped={k: report.count(k) for k in ("malformed", "dropped", "warning")},
         predicted=prediction.entries if prediction else (),

@@ -9,6 +9,8 @@ from ..policy import load_policy
 from .common import EXIT_OK, EXIT_PARTIAL, add_export, export_text, write
 
 NAME = "export"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

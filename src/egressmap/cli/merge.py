@@ -10,6 +10,8 @@ from ..errors import ConfigError
 from .common import EXIT_OK
 
 NAME = "merge"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

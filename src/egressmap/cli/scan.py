@@ -24,6 +24,8 @@ from ..rowjson import row_json
 from .common import EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions
 
 NAME = "scan"
+BATCH = True
+"""A one-shot batch run: the CLI pauses the cyclic garbage collector around it (see :func:`egressmap.cli.batch_gc`)."""
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

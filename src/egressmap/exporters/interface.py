@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -75,6 +75,15 @@ class Exporter(ABC):
     shows_outcomes: ClassVar[bool] = False
     """True for review formats that show denied and failed counts and flag entries seen only denied or failed
     themselves (csv, markdown, html, json); the others write rules, and the command names those entries."""
+
+    def render_pieces(self, policy: Policy, options: ExportOptions) -> tuple[Iterator[str], Rendered]:
+        """The export's text in pieces to write one after another, and the render's notes (``text`` unused).
+
+        By default the whole text as one piece; formats whose output grows with the policy give it piece by
+        piece so a big policy is never held whole (json).
+        """
+        rendered = self.render(policy, options)
+        return iter((rendered.text,)), rendered
 
     def checked(self, policy: Policy, options: ExportOptions) -> tuple[list[Entry], tuple[str, ...]]:
         """The entries this export shows, and why each other entry in scope was left out.

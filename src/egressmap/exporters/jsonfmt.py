@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..model import Policy
-from ..policy import dump_json, policy_to_dict
+from ..policy_stream import iter_policy_json
 from .interface import Exporter, ExportOptions, Rendered
 
 
@@ -17,5 +19,10 @@ class JsonExport(Exporter):
 
     def render(self, policy: Policy, options: ExportOptions) -> Rendered:
         """Render the JSON document."""
+        pieces, rendered = self.render_pieces(policy, options)
+        return Rendered("".join(pieces), rejected=rendered.rejected)
+
+    def render_pieces(self, policy: Policy, options: ExportOptions) -> tuple[Iterator[str], Rendered]:
+        """The document in pieces, an entry at a time (see :mod:`egressmap.policy_stream`)."""
         chosen, rejected = self.checked(policy, options)
-        return Rendered(dump_json(policy_to_dict(policy, chosen)), rejected=rejected)
+        return iter_policy_json(policy, chosen), Rendered("", rejected=rejected)
