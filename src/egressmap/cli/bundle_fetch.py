@@ -1,20 +1,143 @@
-"""``egressmap bundle fetch``."""
+"""``egressmap bundle fetch MANIFEST -o DIR``: download, check and lock what the manifest names."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from ..bundle.fetch import FetchOptions, fetch_bundle
+from ..bundle.manifest import LOCK_NAME
+from ..bundle.net import Where
+from ..errors import InputError
+from .common import EXIT_OK
 
 ACTION = "fetch"
 
 
 def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
     """The action's flags."""
-    actions.add_parser(ACTION, parents=[common], help="fetch (not yet built)")
+    p = actions.add_parser(
+        ACTION,
+        parents=[common],
+        help="download what a manifest names, check every sha256, write the lock",
+        description="Download every file a manifest names into DIR (in parallel, resuming .part files), check "
+        "each against its published checksum, and write the lock last: a bundle without a lock is unfinished.",
+    )
+    p.add_argument("manifest", metavar="MANIFEST", help="the manifest (from 'egressmap bundle plan')")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the bundle directory")
+    p.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel downloads (default 4)")
+    p.add_argument(
+        "--retries", type=int, default=3, metavar="N", help="resume a broken download N times (default 3)"
+    )
+    p.add_argument(
+        "--mirror",
+        action="append",
+        default=[],
+        metavar="[HOST=]URL",
+        help="fetch the same path under this base (Artifactory/Nexus); HOST= for one host only (repeatable)",
+    )
+    p.add_argument(
+        "--github-api",
+        metavar="URL",
+        help="GitHub API base (GitHub Enterprise: https://HOST/api/v3); default https://api.github.com",
+    )
+    p.add_argument(
+        "--ca-file", metavar="PEM", help="trust this CA bundle (a private CA or TLS-inspecting proxy)"
+    )
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="read timeout (default 60 s)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the action; the exit code."""
-    raise ConfigError("bundle fetch is not built yet")
+    if args.jobs < 1 or args.retries < 0:
+        raise InputError("--jobs must be at least 1 and --retries at least 0")
+    try:
+        text = Path(args.manifest).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{args.manifest}: cannot read the manifest ({exc})") from None
+    options = FetchOptions(
+        jobs=args.jobs,
+        retries=args.retries,
+        where=Where.from_flags(args.mirror, args.github_api),
+        ca_file=args.ca_file,
+        timeout=args.timeout,
+    )
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings; the outcome is reported
+    console = Console(stderr=True)
+    bar = _Bar(console, enabled=console.is_terminal and not args.quiet)
+    with bar.progress:
+        lock = fetch_bundle(text, args.manifest, Path(args.output), options, bar)
+    size = sum(f.size for f in lock.files)
+    checked = sum(f.checked != "recorded" for f in lock.files)
+    print(
+        f"{len(lock.files)} files, {size} bytes in {args.output} ({checked} checked against a published "
+        f"sha256, {len(lock.files) - checked} recorded); lock: {Path(args.output) / LOCK_NAME}",
+        file=sys.stdout,
+    )
+    return EXIT_OK
+
+
+class _Bar:
+    """A rich progress display: one bar for the whole bundle and one per file in flight."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
+            transient=True,
+        )
+        self.total: TaskID | None = None
+        self.tasks: dict[str, TaskID] = {}
+        self.lock = threading.Lock()
+
+    def planned(self, files: int, size: int | None) -> None:
+        """The overall bar."""
+        self.total = self.progress.add_task(f"{files} files", total=size)
+
+    def started(self, path: str, size: int | None, done: int) -> None:
+        """One bar per file."""
+        with self.lock:
+            task = self.tasks.get(path)
+            if task is None:
+                name = path.rsplit("/", 1)[-1]
+                self.tasks[path] = self.progress.add_task(f"  {name[:40]}", total=size, completed=done)
+                if self.total is not None and done:  # a .part from an earlier run
+                    self.progress.advance(self.total, done)
+            else:  # resumed in this run: its bytes are already counted
+                self.progress.update(task, total=size, completed=done)
+
+    def advanced(self, path: str, size: int) -> None:
+        """More bytes."""
+        with self.lock:
+            task = self.tasks.get(path)
+        if task is not None:
+            self.progress.advance(task, size)
+        if self.total is not None:
+            self.progress.advance(self.total, size)
+
+    def finished(self, path: str) -> None:
+        """Drop the file's bar."""
+        with self.lock:
+            task = self.tasks.pop(path, None)
+        if task is not None:
+            self.progress.remove_task(task)
