@@ -100,13 +100,29 @@ def test_flags_that_do_not_go_together(flags: list[str], message: str, tmp_path:
     assert code == 1 and message in err and "Traceback" not in err
 
 
-def test_a_misspelt_slurm_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("flag", "meant"),
+    [
+        ("--slurm-acount", "--slurm-account"),
+        ("--slurm-waltime=01:00:00", "--slurm-walltime"),
+        ("--slurm-qeue", "--slurm-queue"),
+    ],
+)
+def test_a_misspelt_slurm_flag_names_the_one_meant(flag: str, meant: str, tmp_path: Path) -> None:
+    """Exit 1 with one line naming the flag meant (a Slurm typo costs a failed job later)."""
+    (tmp_path / "x.log").write_text("pypi.org\n")
+    args = ["build", "--engine", "dask", "--slurm", *flag.split(" "), "proj42", str(tmp_path / "x.log")]
+    code, err = _main(*args)
+    assert code == 1 and f"(did you mean {meant}?)" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_another_unknown_flag_stays_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """argparse refuses it (exit 2, usage), naming the flag."""
     with pytest.raises(SystemExit) as exit_:
-        main(["build", "--engine", "dask", "--slurm", "--slurm-acount", "proj42", "x.log"])
+        main(["build", "--engine", "dask", "--sluggish", "x.log"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "unrecognized arguments: --slurm-acount" in err and "Traceback" not in err
+    assert "unrecognized arguments: --sluggish" in err and "Traceback" not in err
 
 
 def _main(*args: str) -> tuple[int, str]:

@@ -62,7 +62,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``egressmap`` console script."""
-    args = parser().parse_args(argv)
+    top = parser()
+    args, unknown = top.parse_known_args(argv)
+    if unknown:
+        slurm = misspelt_slurm_flag(unknown)
+        if slurm:
+            print(f"egressmap: error: {slurm}", file=sys.stderr)
+            return EXIT_ERROR
+        top.error(f"unrecognized arguments: {' '.join(unknown)}")
     level = os.environ.get("EGRESSMAP_LOGLEVEL") or (
         "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
     )
@@ -92,3 +99,25 @@ def batch_gc(command: ModuleType, args: argparse.Namespace) -> AbstractContextMa
     """
     batch = getattr(command, "BATCH", False) and getattr(args, "engine", "local") != "dask"
     return paused_gc() if batch else nullcontext()
+
+
+def misspelt_slurm_flag(unknown: Sequence[str]) -> str | None:
+    """The message for an unknown ``--slurm…`` flag, with the one meant; None when there is none.
+
+    A Slurm job script is where a typo costs most (a queued job that fails later), so such a flag is an error
+    of its own (exit 1) naming the flag meant, not only argparse's usage line (exit 2) that other unknown flags
+    give.
+    """
+    from difflib import get_close_matches
+
+    from .engine_flags import SLURM_FLAGS
+
+    for arg in unknown:
+        flag = arg.split("=", 1)[0]
+        if flag.startswith("--slurm"):
+            near = get_close_matches(flag, SLURM_FLAGS, n=1, cutoff=0.6)
+            hint = (
+                f" (did you mean {near[0]}?)" if near else f"; the Slurm flags are {', '.join(SLURM_FLAGS)}"
+            )
+            return f"unknown flag {flag}{hint}"
+    return None
