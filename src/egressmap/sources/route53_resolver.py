@@ -26,6 +26,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ..hostnames import default_port
@@ -273,9 +274,15 @@ def _observation(query: ResolverQuery, where: str, origin: str, lineno: int) -> 
         reason=_reason(query),
         source=where,
         outcome=query.outcome,
-        clients=(query.srcaddr, query.instance) if query.instance else (query.srcaddr,),
+        clients=_clients(query.srcaddr, query.instance),
         time=query.time,
     )
+
+
+@lru_cache(maxsize=4096)
+def _clients(srcaddr: str, instance: str | None) -> tuple[str, ...]:
+    """A first line's clients, the same tuple for the same client: a log's many names share a few clients."""
+    return (srcaddr, instance) if instance else (srcaddr,)
 
 
 def _reason(query: ResolverQuery) -> str:
