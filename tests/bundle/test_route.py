@@ -91,7 +91,9 @@ def test_a_proxy_that_refuses_the_tunnel_is_named_with_the_url(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An enforcing proxy answers the CONNECT with 403: the message names the proxy and what was fetched."""
-    refusing = RecordingProxy(tmp_path, decide=lambda raw, port: Verdict(False, raw, "not listed"), enforce=True)
+    refusing = RecordingProxy(
+        tmp_path, decide=lambda raw, port: Verdict(False, raw, "not listed"), enforce=True
+    )
     try:
         flags = [*world.flags(), "--proxy", refusing.url]
         assert main(["bundle", "fetch", str(world.good), "-o", str(tmp_path / "b"), *flags]) == 1

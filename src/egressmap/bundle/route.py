@@ -89,4 +89,3 @@ def _why(exc: BaseException) -> str:
 def _line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:200]
-
