@@ -4,8 +4,8 @@ The proxy is chosen per URL, and again for each redirect, by :class:`~egressmap.
 (the same rules ``egressmap verify`` follows: ``https_proxy``/``HTTPS_PROXY``, ``http_proxy``, ``all_proxy``,
 ``no_proxy`` by name suffix, IP or CIDR). An https URL goes through a ``CONNECT`` tunnel, so TLS is still
 end to end and ``--ca-file`` still verifies the origin's certificate; an http URL is sent to the proxy in
-absolute form. urllib3's ``ProxyManager`` does both
-(https://urllib3.readthedocs.io/en/stable/advanced-usage.html#http-and-https-proxies).
+absolute form. urllib3's ``ProxyManager`` does both (urllib3 "Advanced Usage", section "Proxies":
+https://urllib3.readthedocs.io/en/stable/advanced-usage.html).
 """
 
 from __future__ import annotations
