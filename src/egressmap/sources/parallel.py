@@ -21,6 +21,8 @@ PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Files smaller than this are read in one process: forking and passing the result back would cost more."""
 ONE_PROCESS = False
 """True in a process that must not fork for this (a ``--engine dask`` worker: the cluster has one per CPU)."""
+PIPE_BUFFER = 1 << 20
+"""Bytes buffered on each end of the pipe the child's result comes through."""
 TO_THE_END = sys.maxsize
 """The end of the child's part: it reads to the end of the data, whatever ``size`` said (it may be an estimate)."""
 
@@ -63,24 +65,27 @@ def split_work(
         status = 1
         try:
             os.close(read_end)
-            data = pickle.dumps(work(mid, TO_THE_END), pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            result = work(mid, TO_THE_END)
+            with os.fdopen(write_end, "wb", buffering=PIPE_BUFFER) as out:
+                pickle.dump(result, out, pickle.HIGHEST_PROTOCOL)  # streamed: never the whole text at once
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
+    second: T | None = None
     try:
-        with os.fdopen(read_end, "rb") as inp:
+        with os.fdopen(read_end, "rb", buffering=PIPE_BUFFER) as inp:
             if meanwhile is not None:
                 meanwhile()
             first = work(0, mid)
-            data = inp.read()
+            try:  # read as it comes: the child's result is never held as text here either
+                second = pickle.load(inp)  # noqa: S301 - our own child's output
+            except Exception:  # the child failed before or while writing: read its part here instead
+                second = None
     finally:
         _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+    if status != 0 or second is None:
         return None
-    second: T = pickle.loads(data)  # noqa: S301 - our own child's output
     return first, second
 
 
