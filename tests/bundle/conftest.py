@@ -13,6 +13,7 @@ from egressmap.bundle.manifest import Artefact, Manifest, Serves, dump_manifest
 from egressmap.bundle.net import Where
 
 from .fake_github import Blob, FakeGitHub, sha
+from .recording_proxy import RecordingProxy
 
 PC_HOST = "us-east-1-aws-parallelcluster.s3.amazonaws.com"
 PC_VERSION = "3.14.0"
@@ -36,6 +37,24 @@ SLURM_SOURCE = {
     "specs/default/cluster-init/scripts/00-install.sh": b"#!/bin/bash\necho install\n",
     "templates/slurm.txt": b"[cluster Slurm]\n",
 }
+
+
+PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' own proxy settings only: none from the machine running them."""
+    for name in (*PROXY_VARIABLES, "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[RecordingProxy]:
+    """egressmap's recording proxy on 127.0.0.1 (audit mode: everything allowed)."""
+    running = RecordingProxy(tmp_path)
+    yield running
+    running.close()
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 It runs in a thread of the test process so the tests can read what each request asked for (the ``Range`` of
 a resumed download). Files can misbehave: ``break_first`` sends half the body of the first full request and
-closes the connection; ``honour_range=False`` answers a Range with the whole file (200).
+closes the connection; ``honour_range=False`` answers a Range with the whole file (200). ``redirects`` send a
+path elsewhere (302).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class FakeGitHub:
         self.blobs: dict[str, Blob] = {}
         self.documents: dict[str, tuple[Any, dict[str, str]]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.redirects: dict[str, str] = {}
+        """Path -> the URL it answers 302 Found with."""
         self.lock = threading.Lock()
         self._next_id = 1
         fake = self
@@ -153,6 +156,9 @@ class FakeGitHub:
         headers = {k.lower(): v for k, v in h.headers.items()}
         with self.lock:
             self.requests.append((h.path, headers))
+        if h.path in self.redirects:
+            self._send(h, 302, b"", "text/plain", {"Location": self.redirects[h.path]})
+            return
         if h.path in self.documents:
             doc, extra = self.documents[h.path]
             self._send(h, 200, json.dumps(doc).encode(), "application/json", extra)

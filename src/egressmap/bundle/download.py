@@ -33,7 +33,10 @@ class Observer(Protocol):
         """``size`` more bytes of ``path`` arrived."""
 
     def finished(self, path: str) -> None:
-        """``path`` is done (fetched, refused or skipped)."""
+        """``path`` is done (fetched or refused)."""
+
+    def kept(self, path: str, size: int) -> None:
+        """``path`` was already in the bundle, checked, and is kept without a download."""
 
 
 class Quiet:
@@ -49,6 +52,9 @@ class Quiet:
         """Nothing."""
 
     def finished(self, path: str) -> None:
+        """Nothing."""
+
+    def kept(self, path: str, size: int) -> None:
         """Nothing."""
 
 
@@ -68,14 +74,25 @@ class Job:
 
 
 def fetch_file(
-    client: Client, job: Job, root: Path, observer: Observer, retries: int, stop: threading.Event
+    client: Client,
+    job: Job,
+    root: Path,
+    observer: Observer,
+    retries: int,
+    stop: threading.Event,
+    prior: LockedFile | None = None,
 ) -> LockedFile:
-    """Fetch and check one file; its lock entry. FetchError/DiskFull naming the URL when refused."""
+    """Fetch and check one file, or keep the one already there; its lock entry.
+
+    ``prior`` is the file's entry in the bundle's previous lock (for the same manifest). FetchError/DiskFull
+    naming the URL when refused.
+    """
     final = root / job.path
     part = final.with_name(final.name + PART)
-    if final.is_file() and job.sha256 is not None and sha256_file(final) == job.sha256:
-        observer.finished(job.path)
-        return _locked(job, final.stat().st_size, job.sha256)
+    found = _keep(job, final, prior)
+    if found is not None:
+        observer.kept(job.path, found.size)
+        return found
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -103,6 +120,28 @@ def fetch_file(
     finally:
         observer.finished(job.path)
     return _locked(job, size, sha)
+
+
+def _keep(job: Job, final: Path, prior: LockedFile | None) -> LockedFile | None:
+    """The lock entry for a file already in place that needs no download, or None.
+
+    It is kept when it has the sha256 published for it or, when nothing is published, the size and sha256 the
+    previous lock recorded for the same URL (and the size the release listing gives, if any).
+    """
+    if not final.is_file():
+        return None
+    size = final.stat().st_size
+    if job.sha256 is not None:
+        expected = job.sha256
+    elif prior is not None and prior.url == job.url and job.size in (None, prior.size):
+        expected = prior.sha256
+        if size != prior.size:
+            return None
+    else:
+        return None
+    if (job.size is not None and size != job.size) or sha256_file(final) != expected:
+        return None
+    return _locked(job, size, expected)
 
 
 def _locked(job: Job, size: int, sha: str) -> LockedFile:

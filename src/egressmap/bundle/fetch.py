@@ -3,8 +3,10 @@
 Order on disk, so that a bundle that was cut short never looks complete: an old lock is removed first, then
 the manifest's copy (:data:`~.manifest.MANIFEST_NAME`) is written, then the files arrive as ``PATH.part`` and
 are renamed once checked, and the lock (:data:`~.manifest.LOCK_NAME`) is written last, atomically, only when
-every file was fetched and checked. Running it again skips the files already checked and resumes the
-``.part`` files.
+every file was fetched and checked. Running it again resumes the ``.part`` files and keeps, without a
+download, each file already in place that still has its published sha256 or, when nothing is published,
+the size and sha256 the previous lock recorded (read into memory before that lock is removed, and used only
+when it was written for the same manifest bytes).
 
 Each file's sha256 is checked against the strongest thing published for it: the artefact's ``checksum_url``
 (a ``sha256sum``-style file, such as the ParallelCluster installer's ``-sha256sum`` or Node.js's
@@ -15,9 +17,10 @@ recorded (``checked: recorded``).
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,25 +28,39 @@ from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 from ..errors import EgressmapError
+from ..verify.proxyenv import ProxyChoice
 from .download import Job, Observer, Quiet, fetch_file
 from .files import PART, atomic_write, disk_error, published_sha256
 from .github import release_files
-from .manifest import LOCK_NAME, MANIFEST_NAME, Artefact, Lock, LockedFile, dump_lock, load_manifest
-from .net import Client, DiskFull, FetchError, Where
+from .manifest import (
+    LOCK_NAME,
+    MANIFEST_NAME,
+    Artefact,
+    BundleError,
+    Lock,
+    LockedFile,
+    dump_lock,
+    load_lock,
+    load_manifest,
+)
+from .net import Client, DiskFull, FetchError, ProxyUnreachable, Where
 
+log = logging.getLogger("egressmap")
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class FetchOptions:
-    """How to fetch: parallel jobs, retries of a broken download, where from, which CA, the read timeout."""
+    """How to fetch: parallel jobs, retries of a broken download, where from, which CA, the read timeout, proxies."""
 
     jobs: int = 4
     retries: int = 3
     where: Where = field(default_factory=Where)
     ca_file: str | None = None
     timeout: float = 60.0
+    proxies: ProxyChoice | None = None
+    """The proxy for each URL (``--proxy``, the proxy variables); None: every URL direct."""
 
 
 def fetch_bundle(
@@ -58,32 +75,77 @@ def fetch_bundle(
     seen = observer or Quiet()
     manifest = load_manifest(manifest_text, origin)  # another version or a bad file: nothing written
     data = manifest_text.encode("utf-8")
-    client = Client(opts.ca_file, opts.timeout, opts.jobs)
+    digest = hashlib.sha256(data).hexdigest()
+    client = Client(opts.ca_file, opts.timeout, opts.jobs, opts.proxies)
+    prior = _previous(out / LOCK_NAME, digest)
+    try:
+        return _fetch_into(out, manifest.artefacts, data, digest, prior, client, opts, seen)
+    finally:
+        client.close()
+
+
+def _fetch_into(
+    out: Path,
+    artefacts: Sequence[Artefact],
+    data: bytes,
+    digest: str,
+    prior: Mapping[str, LockedFile],
+    client: Client,
+    opts: FetchOptions,
+    seen: Observer,
+) -> Lock:
+    """The steps of :func:`fetch_bundle` that write into ``out``, in the order described above."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise disk_error(exc, out, None) from None
     (out / LOCK_NAME).unlink(missing_ok=True)  # being changed: it must not look complete
     atomic_write(out / MANIFEST_NAME, data)
-    jobs, failures = _resolve(manifest.artefacts, client, opts)
+    jobs, failures = _resolve(artefacts, client, opts)
+    _stop_on_proxy(failures)
     _check_space(out, jobs)
     seen.planned(len(jobs), _total(jobs))
     stop = threading.Event()
 
     def one(job: Job) -> LockedFile:
         try:
-            return fetch_file(client, job, out, seen, opts.retries, stop)
-        except DiskFull:
+            return fetch_file(client, job, out, seen, opts.retries, stop, prior.get(job.path))
+        except (DiskFull, ProxyUnreachable):
             stop.set()
             raise
 
     locked, failed = _parallel(one, jobs, opts.jobs, key=lambda j: j.path)
     failures.extend(failed)
+    _stop_on_proxy(failures)
     if failures:
         raise _summary(failures, len(jobs))
-    lock = Lock(manifest_sha256=hashlib.sha256(data).hexdigest(), files=tuple(locked))
+    lock = Lock(manifest_sha256=digest, files=tuple(locked))
     atomic_write(out / LOCK_NAME, dump_lock(lock).encode("utf-8"))
     return lock
+
+
+def _previous(path: Path, digest: str) -> dict[str, LockedFile]:
+    """The previous lock's files by path, when it was written for the same manifest bytes; else nothing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        log.info("not reusing %s: %s", path, exc)
+        return {}
+    try:
+        old = load_lock(text, str(path))
+    except BundleError as exc:
+        log.info("not reusing %s: %s", path, exc)
+        return {}
+    return {f.path: f for f in old.files} if old.manifest_sha256 == digest else {}
+
+
+def _stop_on_proxy(failures: list[tuple[str, EgressmapError]]) -> None:
+    """An unreachable proxy is the one line to show: every file through it failed the same way."""
+    for _, exc in failures:
+        if isinstance(exc, ProxyUnreachable):
+            raise ProxyUnreachable(f"{exc}; no lock written")
 
 
 def _resolve(

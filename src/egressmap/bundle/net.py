@@ -1,8 +1,9 @@
-"""HTTP(S) for ``bundle fetch``: one urllib3 pool, where each URL is fetched from, one-line errors.
+"""HTTP(S) for ``bundle fetch``: urllib3 pools (direct or through a proxy), where each URL is fetched from, one-line errors.
 
 ``--mirror`` and ``--github-api`` change where a file is fetched from, never what it is: the lock keeps the
 canonical URL. urllib3's own exceptions stop here; callers see :class:`FetchError` (one file or listing could
-not be fetched, its message names the URL) and :class:`DiskFull`.
+not be fetched, its message names the URL), :class:`ProxyUnreachable` (the proxy itself cannot be reached;
+its message names the proxy) and :class:`DiskFull`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -28,9 +29,12 @@ from urllib3.exceptions import (
 )
 
 from ..errors import EgressmapError
+from ..verify.proxyenv import Proxy, ProxyChoice
+from .route import Routes, proxy_problem
 
 GITHUB_API = "https://api.github.com"
 GITHUB_WEB = "https://github.com"
+MAX_REDIRECTS = 8
 SMALL_LIMIT = 4 * 1024 * 1024
 """The most a checksum file or an API page may hold (a bigger one is not what was asked for)."""
 BROKEN = (ProtocolError, ReadTimeoutError, SSLError)
@@ -39,6 +43,10 @@ BROKEN = (ProtocolError, ReadTimeoutError, SSLError)
 
 class FetchError(EgressmapError):
     """A file, checksum or release listing could not be fetched or was refused; the message names the URL."""
+
+
+class ProxyUnreachable(FetchError):
+    """The proxy itself cannot be connected to: every file through it would fail, so nothing more is tried."""
 
 
 class DiskFull(EgressmapError, OSError):
@@ -93,16 +101,23 @@ class Where:
 
 
 class Client:
-    """One urllib3 pool for every download (thread-safe), with an optional private CA."""
+    """urllib3 pools for every download (thread-safe): direct or through a proxy, with an optional private CA."""
 
-    def __init__(self, ca_file: str | None = None, timeout: float = 60.0, jobs: int = 4) -> None:
-        """Trust ``ca_file`` (PEM) instead of the system store when given."""
+    def __init__(
+        self,
+        ca_file: str | None = None,
+        timeout: float = 60.0,
+        jobs: int = 4,
+        proxies: ProxyChoice | None = None,
+    ) -> None:
+        """Trust ``ca_file`` (PEM) instead of the system store when given; ``proxies`` picks each URL's proxy."""
         if ca_file is not None and not os.path.isfile(ca_file):
             raise FetchError(f"--ca-file {ca_file}: no such file")
         retries = urllib3.Retry(
-            total=None, connect=2, read=0, status=0, other=0, redirect=8, backoff_factor=0.2
+            total=None, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.2
         )
-        self.pool = urllib3.PoolManager(
+        self.routes = Routes(
+            proxies,
             num_pools=16,
             maxsize=max(jobs, 1),
             ca_certs=ca_file,
@@ -113,13 +128,32 @@ class Client:
         )
 
     def open(self, url: str, headers: Mapping[str, str] | None = None) -> urllib3.BaseHTTPResponse:
-        """A streamed GET (redirects followed); statuses are the caller's; connection errors are FetchError."""
-        try:
-            return self.pool.request(
-                "GET", url, headers=dict(headers or {}), preload_content=False, decode_content=False
-            )
-        except HTTPError as exc:
-            raise FetchError(describe(exc, url)) from None
+        """A streamed GET (redirects followed, each hop routed on its own); connection errors are FetchError.
+
+        Statuses are the caller's. ``Authorization`` is not sent on to another origin.
+        """
+        current, sent = url, dict(headers or {})
+        for _ in range(MAX_REDIRECTS + 1):
+            pool, proxy = self.routes.choose(current)
+            try:
+                resp = pool.request(
+                    "GET", current, headers=sent, preload_content=False, decode_content=False, redirect=False
+                )
+            except HTTPError as exc:
+                raise _failure(exc, current, proxy) from None
+            location = resp.get_redirect_location()
+            if not location:
+                return resp
+            done(resp)
+            target = urljoin(current, location)
+            if _origin(target) != _origin(current):
+                sent = {k: v for k, v in sent.items() if k.lower() not in ("authorization", "cookie")}
+            current = target
+        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+    def close(self) -> None:
+        """Close every pooled connection (and so every proxy tunnel)."""
+        self.routes.close()
 
     def small(self, url: str, headers: Mapping[str, str] | None = None) -> tuple[bytes, Mapping[str, str]]:
         """A small body (a checksum file, an API page) and its headers; an HTTP error status is a FetchError."""
@@ -143,6 +177,20 @@ class Client:
             return json.loads(body), got
         except ValueError:
             raise FetchError(f"{url}: not JSON (is --github-api the API's base URL?)") from None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _failure(exc: HTTPError, url: str, proxy: Proxy | None) -> FetchError:
+    """The error for a request that failed: about the proxy when it was the proxy's doing."""
+    found = proxy_problem(exc, proxy) if proxy is not None else None
+    if found is None:
+        return FetchError(describe(exc, url))
+    unreachable, text = found
+    return ProxyUnreachable(text) if unreachable else FetchError(f"{text} fetching {url}")
 
 
 def done(resp: urllib3.BaseHTTPResponse) -> None:

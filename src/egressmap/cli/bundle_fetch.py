@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..bundle.fetch import FetchOptions, fetch_bundle
 from ..bundle.manifest import LOCK_NAME
 from ..bundle.net import Where
 from ..errors import InputError
+from ..verify.proxyenv import ProxyChoice
 from .common import EXIT_OK
 
 ACTION = "fetch"
@@ -59,6 +61,12 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ca-file", metavar="PEM", help="trust this CA bundle (a private CA or TLS-inspecting proxy)"
     )
+    p.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="go through this HTTP proxy (CONNECT for https); default: https_proxy/http_proxy/no_proxy",
+    )
+    p.add_argument("--no-env-proxy", action="store_true", help="ignore http(s)_proxy/no_proxy variables")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="read timeout (default 60 s)")
 
 
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         where=Where.from_flags(args.mirror, args.github_api),
         ca_file=args.ca_file,
         timeout=args.timeout,
+        proxies=ProxyChoice(args.proxy, os.environ, use_env=not args.no_env_proxy),
     )
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings; the outcome is reported
     console = Console(stderr=True)
@@ -86,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     checked = sum(f.checked != "recorded" for f in lock.files)
     print(
         f"{len(lock.files)} files, {size} bytes in {args.output} ({checked} checked against a published "
-        f"sha256, {len(lock.files) - checked} recorded); lock: {Path(args.output) / LOCK_NAME}",
+        f"sha256, {len(lock.files) - checked} recorded; {len(lock.files) - bar.kept_files} fetched, "
+        f"{bar.kept_files} kept); lock: {Path(args.output) / LOCK_NAME}",
         file=sys.stdout,
     )
     return EXIT_OK
@@ -109,6 +119,8 @@ class _Bar:
         self.total: TaskID | None = None
         self.tasks: dict[str, TaskID] = {}
         self.lock = threading.Lock()
+        self.kept_files = 0
+        """Files already in the bundle and kept without a download."""
 
     def planned(self, files: int, size: int | None) -> None:
         """The overall bar."""
@@ -141,3 +153,10 @@ class _Bar:
             task = self.tasks.pop(path, None)
         if task is not None:
             self.progress.remove_task(task)
+
+    def kept(self, path: str, size: int) -> None:
+        """Count it; its bytes are already there."""
+        with self.lock:
+            self.kept_files += 1
+        if self.total is not None:
+            self.progress.advance(self.total, size)
