@@ -55,3 +55,58 @@ def test_two_parts_joined_count_like_one_pass(
             second.add(line_obs(number - cut, client, time, reason))
     first.absorb(second, cut)
     assert list(first.observations()) == list(whole.observations())
+
+
+_OBS = st.builds(
+    Observation,
+    host=st.sampled_from(["pypi.org", "github.com"]),
+    port=st.sampled_from([443, 80]),
+    kind=st.just("dns"),
+    tier=st.just("observed"),
+    reason=st.sampled_from(["a", "b"]),
+    source=st.sampled_from(["f:1", "f:2 (/aws/g s)"]),
+    scheme=st.sampled_from([None, "https"]),
+    outcome=st.sampled_from(["unknown", "nxdomain"]),
+    clients=st.lists(st.sampled_from(["10.0.0.1", "10.0.0.2", "i-1"]), max_size=2).map(tuple),
+    time=st.none() | st.floats(0, 1000),
+    url=st.none() | st.just("https://pypi.org/simple/"),
+    count=st.integers(1, 3),
+)
+
+
+def _reference(observations: list[Observation]) -> list[Observation]:
+    """What the tally gives, worked out the plain way: per key, the first, then counts, clients and span."""
+    from dataclasses import replace
+
+    rows: dict[tuple[object, ...], list[Observation]] = {}
+    for o in observations:
+        rows.setdefault((o.host, o.port, o.kind, o.outcome, o.reason, o.scheme), []).append(o)
+    out = []
+    for group in rows.values():
+        clients = list(dict.fromkeys(c for o in group for c in o.clients))[:MAX_CLIENTS]
+        times = [o.time for o in group if o.time is not None]
+        count = sum(o.count for o in group)
+        out.append(
+            replace(
+                group[0],
+                count=count,
+                clients=tuple(clients),
+                time=min(times) if times else None,
+                last_time=(max(times) if times else None) if count > 1 else None,
+            )
+        )
+    return out
+
+
+@given(st.lists(_OBS, max_size=40))
+def test_observations_and_a_pickled_tally_are_the_plain_fold(observations: list[Observation]) -> None:
+    """The counted observations (the short way for a row of one line included) and a tally that went through
+    pickle (as a forked reader's does) give what the plain fold gives."""
+    import pickle
+
+    tally, other = ObservationTally(), ObservationTally()
+    for o in observations:
+        tally.add(o)
+        other.add(o)
+    assert list(tally.observations()) == _reference(observations)
+    assert list(pickle.loads(pickle.dumps(other)).observations()) == _reference(observations)
