@@ -65,3 +65,14 @@ def test_plan_fetch_verify_stage(world: World, tmp_path: Path, capsys: pytest.Ca
     ]
     assert main(args) == 0
     assert (pcs / "parallelcluster" / PC_VERSION / PC_ZIP).read_bytes() == PC_BODY
+
+
+def test_loading_the_cli_leaves_the_bundle_machinery_alone() -> None:
+    """Every command pays for the CLI's imports: urllib3, rich's progress and the fetch code wait for a fetch."""
+    import subprocess
+    import sys
+
+    heavy = ("urllib3", "rich.progress", "egressmap.bundle.fetch", "egressmap.bundle.stage_cyclecloud")
+    code = f"import sys, egressmap.cli; egressmap.cli.parser(); print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -6,26 +6,10 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-
-from ..bundle.fetch import FetchOptions, fetch_bundle
-from ..bundle.manifest import LOCK_NAME
-from ..bundle.net import Where
 from ..errors import InputError
-from ..verify.proxyenv import ProxyChoice
 from .common import EXIT_OK
 
 ACTION = "fetch"
@@ -72,6 +56,14 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the action; the exit code."""
+    from rich.console import Console
+
+    from ..bundle.fetch import FetchOptions, fetch_bundle
+    from ..bundle.manifest import LOCK_NAME
+    from ..bundle.net import Where
+    from ..verify.proxyenv import ProxyChoice
+    from .bundle_progress import FetchBar
+
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs must be at least 1 and --retries at least 0")
     try:
@@ -88,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     )
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings; the outcome is reported
     console = Console(stderr=True)
-    bar = _Bar(console, enabled=console.is_terminal and not args.quiet)
+    bar = FetchBar(console, enabled=console.is_terminal and not args.quiet)
     with bar.progress:
         lock = fetch_bundle(text, args.manifest, Path(args.output), options, bar)
     size = sum(f.size for f in lock.files)
@@ -100,63 +92,3 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stdout,
     )
     return EXIT_OK
-
-
-class _Bar:
-    """A rich progress display: one bar for the whole bundle and one per file in flight."""
-
-    def __init__(self, console: Console, enabled: bool) -> None:
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not enabled,
-            transient=True,
-        )
-        self.total: TaskID | None = None
-        self.tasks: dict[str, TaskID] = {}
-        self.lock = threading.Lock()
-        self.kept_files = 0
-        """Files already in the bundle and kept without a download."""
-
-    def planned(self, files: int, size: int | None) -> None:
-        """The overall bar."""
-        self.total = self.progress.add_task(f"{files} files", total=size)
-
-    def started(self, path: str, size: int | None, done: int) -> None:
-        """One bar per file."""
-        with self.lock:
-            task = self.tasks.get(path)
-            if task is None:
-                name = path.rsplit("/", 1)[-1]
-                self.tasks[path] = self.progress.add_task(f"  {name[:40]}", total=size, completed=done)
-                if self.total is not None and done:  # a .part from an earlier run
-                    self.progress.advance(self.total, done)
-            else:  # resumed in this run: its bytes are already counted
-                self.progress.update(task, total=size, completed=done)
-
-    def advanced(self, path: str, size: int) -> None:
-        """More bytes."""
-        with self.lock:
-            task = self.tasks.get(path)
-        if task is not None:
-            self.progress.advance(task, size)
-        if self.total is not None:
-            self.progress.advance(self.total, size)
-
-    def finished(self, path: str) -> None:
-        """Drop the file's bar."""
-        with self.lock:
-            task = self.tasks.pop(path, None)
-        if task is not None:
-            self.progress.remove_task(task)
-
-    def kept(self, path: str, size: int) -> None:
-        """Count it; its bytes are already there."""
-        with self.lock:
-            self.kept_files += 1
-        if self.total is not None:
-            self.progress.advance(self.total, size)

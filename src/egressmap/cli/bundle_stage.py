@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..bundle import stage_cyclecloud, stage_parallelcluster
 from .common import EXIT_OK
 
 ACTION = "stage"
@@ -43,6 +42,8 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the action; the exit code."""
+    from ..bundle import stage_cyclecloud, stage_parallelcluster
+
     out = Path(args.output)
     if args.stage_stack == "cyclecloud":
         staged = stage_cyclecloud.stage_cyclecloud(args.directory, args.project, out)

@@ -6,7 +6,6 @@ import argparse
 import json
 from typing import Any
 
-from ..bundle.verify import verify_bundle
 from .common import EXIT_ERROR, EXIT_OK
 
 ACTION = "verify"
@@ -28,6 +27,8 @@ def add_parser(actions: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the action; the exit code."""
+    from ..bundle.verify import verify_bundle
+
     report = verify_bundle(args.directory)
     if args.json:
         doc = {
