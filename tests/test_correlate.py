@@ -223,3 +223,17 @@ def test_a_capture_names_another_input_s_flows(tmp_path: Path, capsys: pytest.Ca
     rows = _scan(capsys, str(flows), str(capture))
     assert rows["files.pythonhosted.org:443"]["count"] == 3
     assert "151.101.0.223:443" not in rows
+
+
+@pytest.mark.parametrize("with_answer", [False, True])
+def test_the_join_is_reported_only_when_dns_answers_came(with_answer: bool) -> None:
+    """Flows held with no DNS answer anywhere (a summary or a cluster run of flow logs alone): no join line."""
+    from egressmap.ingest import IngestReport, finish_pending
+
+    c = Correlator()
+    if with_answer:
+        c.book.add(answered("pypi.org", "151.101.0.223"))
+    assert c.hold(flow("151.101.0.223"), build_sources()["vpc-flow"])
+    report = IngestReport()
+    list(finish_pending(c, None, report))
+    assert report.joined == ((1, 0, 0) if with_answer else None)

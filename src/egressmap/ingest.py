@@ -171,7 +171,8 @@ def finish_pending(
             if watch is not None:
                 watch.see(obs, "network", format_name)
             yield obs
-        report.joined = (correlator.named, correlator.unnamed, correlator.book.dropped)
+        if correlator.book.pairs or correlator.book.dropped:  # (no DNS answer at all: nothing to report)
+            report.joined = (correlator.named, correlator.unnamed, correlator.book.dropped)
     if watch is not None:
         from .classify import classify
 
