@@ -13,11 +13,10 @@ from ..evidence import Evidence
 from ..sources import SourceOptions
 
 DASK_ONLY = ("chunk_size", "workers", "scheduler", "slurm")
-SLURM_FLAGS = ("--slurm", "--slurm-queue", "--slurm-account", "--slurm-walltime", "--slurm-memory",
-               "--slurm-cores", "--slurm-interface", "--slurm-directive")  # fmt: skip
-"""The ``--slurm…`` flags, for the message that names the one a misspelt flag meant."""
 SLURM_ONLY = ("slurm_queue", "slurm_account", "slurm_walltime", "slurm_memory", "slurm_cores",
               "slurm_interface", "jobs", "slurm_directive")  # fmt: skip
+SLURM_FLAGS = ("--slurm", *(f"--{n.replace('_', '-')}" for n in SLURM_ONLY if n.startswith("slurm_")))
+"""The ``--slurm…`` flags, for the message that names the one a misspelt flag meant."""
 
 
 def add_engine(p: argparse.ArgumentParser) -> None:
