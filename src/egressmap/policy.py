@@ -61,12 +61,13 @@ def entries_from(
     """
     if isinstance(destinations, DestinationTable):
         single, other = destinations.singles()
-        ports = {d.host for d in other}
-        ports.update(host for host, n in Counter(obs.host for obs, _ in single).items() if n > 1)
+        # hosts that take the general way: seen more than once on a port, or on several ports
+        general = {d.host for d in other}
+        general.update(host for host, n in Counter(obs.host for obs, _ in single).items() if n > 1)
         entries = [
-            _observed(obs, reason, classify(obs.host)) for obs, reason in single if obs.host not in ports
+            _observed(obs, reason, classify(obs.host)) for obs, reason in single if obs.host not in general
         ]
-        several = [destinations[(obs.host, obs.port)] for obs, _ in single if obs.host in ports]
+        several = [destinations[(obs.host, obs.port)] for obs, _ in single if obs.host in general]
         return entries + entries_from(other + several, classify)
     by_host: dict[str, list[Destination]] = {}
     for dest in destinations:
