@@ -32,10 +32,12 @@ class DestinationTable(Mapping[Key, Destination]):
     returns does not change the table.
     """
 
-    __slots__ = ("_items", "_reasons")
+    __slots__ = ("_items", "_ports", "_reasons")
 
     def __init__(self) -> None:
         self._items: dict[Key, Observation | Destination] = {}
+        self._ports: set[int] = set()
+        """Every port a key has (most tables have a few)."""
         self._reasons: dict[tuple[str, str], str] = {}
         """Each distinct ``"tier: why"`` once, shared by the destinations."""
 
@@ -57,21 +59,40 @@ class DestinationTable(Mapping[Key, Destination]):
         """
         return MappingProxyType(self._items)
 
-    def singles(self) -> tuple[list[tuple[Observation, str]], list[Destination]]:
-        """The destinations seen once, as (observation, its reason), and the others as Destinations.
+    def sorted_out(self, drain: bool = False) -> Iterator[tuple[Observation, str] | Destination]:
+        """Each destination, as (observation, its reason) when it is one observation alone on its host.
 
-        For readers that make the same of an observation as of the Destination it stands for
-        (:func:`egressmap.policy.build_policy`) without building one per destination.
+        Any other (seen more than once, or its host on several ports) comes as a Destination. For readers that make the same of an observation as of the Destination it stands for
+        (:func:`egressmap.policy.build_policy`) without building one per destination. With ``drain`` the table
+        is emptied as they go (for a caller that no longer needs it: what it makes of them takes their memory).
         """
-        single: list[tuple[Observation, str]] = []
-        other: list[Destination] = []
+        items = self._items
+        several = self._several_ports()
         reason = self._reason
-        for item in self._items.values():
+        if drain:
+            self._items = {}
+        take = items.pop if drain else items.__getitem__
+        for key in list(items):
+            item = take(key)
             if isinstance(item, Destination):
-                other.append(item)
+                yield item
+            elif key[0] in several:
+                yield _first(item, reason(item))
             else:
-                single.append((item, reason(item)))
-        return single, other
+                yield item, reason(item)
+
+    def _several_ports(self) -> set[str]:
+        """The hosts stored under more than one port."""
+        several: set[str] = set()
+        if len(self._ports) < 2:  # (a DNS log's names all take the one default port)
+            return several
+        seen: set[str] = set()
+        for host, _ in self._items:
+            if host in seen:
+                several.add(host)
+            else:
+                seen.add(host)
+        return several
 
     def _reason(self, obs: Observation) -> str:
         reason = self._reasons.get((obs.tier, obs.reason))
@@ -86,6 +107,8 @@ class DestinationTable(Mapping[Key, Destination]):
         dest = items.get(key)
         if dest is None:
             items[key] = obs
+            if obs.port not in self._ports:
+                self._ports.add(obs.port)
             return
         if not isinstance(dest, Destination):
             dest = items[key] = _first(dest, self._reason(dest))
@@ -119,6 +142,7 @@ class DestinationTable(Mapping[Key, Destination]):
         items = self._items
         dest = items.get(key)
         if dest is None:
+            self._ports.add(other.port)
             items[key] = Destination(
                 other.host,
                 other.port,

@@ -6,11 +6,11 @@ Output is deterministic: same input, byte-identical file (entries sorted, keys i
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -53,22 +53,25 @@ _MATCHES = {"exact", "subdomains", "apex-and-subdomains", "one-label"}
 def entries_from(
     destinations: Iterable[Destination] | DestinationTable,
     classify: Callable[[str], Classification] = classify_mod.classify,
+    *,
+    drain: bool = False,
 ) -> list[Entry]:
     """One exact entry per host, ports merged, classified.
 
     From a :class:`~.aggregate.DestinationTable`, a host seen once on one port makes its entry straight from
-    the observation the table keeps for it (the same entry, without a Destination built for it).
+    the observation the table keeps for it (the same entry, without a Destination built for it); with
+    ``drain`` the table is emptied as the entries are made (the caller no longer needs it).
     """
     if isinstance(destinations, DestinationTable):
-        single, other = destinations.singles()
-        # hosts that take the general way: seen more than once on a port, or on several ports
-        general = {d.host for d in other}
-        general.update(host for host, n in Counter(obs.host for obs, _ in single).items() if n > 1)
-        entries = [
-            _observed(obs, reason, classify(obs.host)) for obs, reason in single if obs.host not in general
-        ]
-        several = [destinations[(obs.host, obs.port)] for obs, _ in single if obs.host in general]
-        return entries + entries_from(other + several, classify)
+        entries: list[Entry] = []
+        other: list[Destination] = []
+        for item in destinations.sorted_out(drain):
+            if isinstance(item, Destination):
+                other.append(item)
+            else:
+                obs, reason = item
+                entries.append(_observed(obs, reason, classify(obs.host)))
+        return entries + entries_from(other, classify) if other else entries
     by_host: dict[str, list[Destination]] = {}
     for dest in destinations:
         by_host.setdefault(dest.host, []).append(dest)
@@ -161,15 +164,17 @@ def build_policy(
     inputs: Sequence[str] = (),
     skipped: Mapping[str, int] | None = None,
     predicted: Sequence[Entry] = (),
+    drain: bool = False,
 ) -> Policy:
     """Destinations (plus catalog ``predicted`` entries) -> a sorted, classified, optionally generalised policy.
 
-    ``destinations`` may be what ingest returns (a mapping by host and port): its table is read as it is kept.
+    ``destinations`` may be what ingest returns (a mapping by host and port): its table is read as it is kept,
+    and with ``drain`` emptied as the entries are made (for a caller that no longer needs it).
     """
     if isinstance(destinations, Mapping) and not isinstance(destinations, DestinationTable):
         destinations = destinations.values()
     destinations, listed = _split_listed(destinations)
-    entries = entries_from(destinations)
+    entries = entries_from(destinations, drain=drain)
     if predicted:
         entries = merge_predictions(entries, predicted)
     if fold:
@@ -187,7 +192,7 @@ def build_policy(
             entries, entries_from(listed, _classify_suffix), classify_mod.psl.is_shared_suffix
         )
     return Policy(
-        entries=tuple(sorted(entries, key=_entry_key)),
+        entries=_sorted(entries),
         regions=tuple(regions),
         inputs=tuple(inputs),
         skipped=dict(sorted((skipped or {}).items())),
@@ -257,8 +262,16 @@ def merge_predictions(observed: Sequence[Entry], predicted: Sequence[Entry]) -> 
     return out
 
 
-def _entry_key(entry: Entry) -> tuple[str, str]:
-    return entry.scope, entry.pattern
+def _sorted(entries: Iterable[Entry]) -> tuple[Entry, ...]:
+    """Entries by scope, then pattern: sorted by pattern, then (stable) by scope, with no key tuple per entry."""
+    ordered = list(entries)
+    ordered.sort(key=_pattern)
+    ordered.sort(key=_scope)
+    return tuple(ordered)
+
+
+_pattern = attrgetter("pattern")
+_scope = attrgetter("classification.scope")
 
 
 def expand_regions(regions: Sequence[str]) -> list[str]:

@@ -114,3 +114,35 @@ def test_observations_and_a_pickled_tally_are_the_plain_fold(observations: list[
         other.add(o)
     assert list(tally.observations()) == _reference(observations)
     assert list(pickle.loads(pickle.dumps(other)).observations()) == _reference(observations)
+
+
+@given(st.lists(_OBS, max_size=40), st.integers(1, 5))
+def test_a_tally_sent_in_chunks_is_received_whole(observations: list[Observation], chunk: int) -> None:
+    """send/receive (a forked reader's tally down a pipe, a pickle per chunk) give the same observations."""
+    import io
+
+    from egressmap.sources import obs_tally
+
+    tally, other = ObservationTally("f"), ObservationTally("f")
+    for o in observations:
+        tally.add(o)
+        other.add(o)
+    pipe = io.BytesIO()
+    saved, obs_tally.CHUNK = obs_tally.CHUNK, chunk
+    try:
+        tally.send(pipe)
+    finally:
+        obs_tally.CHUNK = saved
+    assert not tally.rows  # sent: let go
+    pipe.seek(0)
+    assert list(ObservationTally.receive(pipe).observations()) == list(other.observations())
+
+
+def test_a_source_is_kept_as_its_line_number_only_when_it_spells_one() -> None:
+    """``origin:N`` is kept as N; a source of another input, a CloudWatch line or ``origin:007`` as it is."""
+    tally = ObservationTally("a.log")
+    sources = ["a.log:12", "a.log:007", "a.log:3 (/aws/g s)", "b.log:4", "a.log:", "a.log:\u0663"]
+    for i, source in enumerate(sources):
+        tally.add(Observation(f"h{i}.example.com", 443, "dns", "observed", "r", source))
+    assert [row.where for row in tally.rows.values()] == [12, *sources[1:]]
+    assert [o.source for o in tally.observations()] == sources

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=policy_inputs(configs, report),
         skipped=skipped,
         predicted=prediction.entries if prediction else (),
+        drain=True,
     )
     del destinations  # what the policy needs of it is in its entries; free it before the export is written
     if report.bypass is not None:

@@ -118,5 +118,6 @@ def _new_side(args: argparse.Namespace) -> tuple[Policy, IngestReport | None]:
         inputs=args.sources,
         skipped={k: report.count(k) for k in ("malformed", "dropped", "warning")},
         predicted=prediction.entries if prediction else (),
+        drain=True,
     )
     return policy, report

@@ -5,25 +5,33 @@ the counted ones at the end, as the Squid reader does (:mod:`.squid_tally`). Mem
 (host, port, kind, outcome, reason, scheme) keys, not with the lines. The source of a counted observation is its
 first line; its clients are a sample; ``time`` and ``last_time`` span its lines.
 
+A log with a million names has a million rows, so a row is kept small: not an Observation (that is made when the
+row is yielded) but the host, the fields it shares with many rows (one tuple for all of them), the first line's
+number rather than its ``file:line`` text, and its clients as a tuple.
+
 A log read in parts (:mod:`.resolver_parts`) counts each part in a tally of its own, and
 :meth:`ObservationTally.absorb` joins them in file order: the result is what one pass over the file gives.
 """
 
 from __future__ import annotations
 
+import pickle
 import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 from operator import attrgetter
-from typing import Any
+from typing import Any, BinaryIO, get_args
 
-from ..model import Observation
+from ..model import Kind, Observation, Outcome, Tier
 
 MAX_CLIENTS = 50
 """Clients kept per counted observation (a sample, as for Squid logs)."""
 
-_Key = tuple[str, int, str, str, str, str | None]
+_Shared = tuple[int, Kind, Outcome, str, str | None]
+"""What a row shares with many others: port, kind, outcome, reason, scheme (with the host, its key)."""
+_Key = tuple[str, _Shared]
 _SOURCE = re.compile(r"(.*):(\d+)((?: \(.*\))?)", re.DOTALL)
 
 
@@ -39,35 +47,36 @@ def shifted(source: str, offset: int) -> str:
 
 @dataclass(slots=True)
 class Row:
-    """One counted observation: its first line's observation, the count, a sample of clients, the time span.
+    """One counted observation: its first line's fields, the count, a sample of clients, the time span.
 
-    ``clients`` is None until a second line names a client (the first observation's are the sample until then):
-    most rows of a log with a million names are counted once or from one client.
+    Its fields are an Observation's, in their order (the same size: the memory of a row let go serves the
+    observation made of it, see :meth:`ObservationTally.observations`).
     """
 
-    first: Observation
-    count: int
-    clients: dict[str, None] | None
+    host: str
+    port: int
+    kind: Kind
+    tier: Tier
+    reason: str
+    where: int | str
+    """The first line: its number in the tally's input, or its source as the observation gave it."""
+    scheme: str | None
+    outcome: Outcome
+    clients: tuple[str, ...]
     start: float | None
     end: float | None
-
-    def sample(self) -> tuple[str, ...]:
-        """The clients kept, in the order first seen."""
-        return self.first.clients if self.clients is None else tuple(self.clients)
+    url: str | None
+    count: int
 
     def again(self, clients: tuple[str, ...], time: float | None, count: int = 1) -> None:
         """Count more lines of this observation, from these clients at this time."""
         self.count += count
         kept = self.clients
-        if kept is None:
-            if clients == self.first.clients or not clients:
-                clients = ()
-            else:
-                kept = self.clients = dict.fromkeys(self.first.clients)
-        if kept is not None and len(kept) < MAX_CLIENTS:
+        if clients != kept and len(kept) < MAX_CLIENTS:
             for client in clients:
                 if len(kept) < MAX_CLIENTS and client not in kept:
-                    kept[sys.intern(client)] = None  # the same few clients in many rows: kept once
+                    kept += (sys.intern(client),)  # the same few clients in many rows: kept once
+            self.clients = kept
         if time is not None:
             if self.start is None or time < self.start:
                 self.start = time
@@ -75,58 +84,89 @@ class Row:
                 self.end = time
 
 
+CHUNK = 10_000
+"""Rows per pickle when a tally is sent (:meth:`ObservationTally.send`)."""
+
+
 class ObservationTally:
     """Identical observations (but for source, clients and time) counted together.
 
-    It pickles as plain tuples (:meth:`__getstate__`): a forked reader's tally of half a million rows comes back
-    through a pipe (:mod:`.parallel`) several times quicker than the rows and observations as objects.
+    ``origin``: the input whose lines the observations' sources name (``origin:line``); such a source is kept
+    as its line number. A tally crosses a pipe with :meth:`send` and :meth:`receive`, in chunks, and pickles
+    as plain tuples too.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, origin: str | None = None) -> None:
+        self.origin = origin
         self.rows: dict[_Key, Row] = {}
-
-    def __getstate__(self) -> list[tuple[Any, ...]]:
-        """Each row as a tuple: its first observation's fields, then count, clients (or None), start, end."""
-        fields = _FIELDS
-        return [(fields(r.first), r.count, r.clients, r.start, r.end) for r in self.rows.values()]
-
-    def __setstate__(self, state: list[tuple[Any, ...]]) -> None:
-        rows: dict[_Key, Row] = {}
-        for values, count, clients, start, end in state:
-            obs = Observation(*values)
-            rows[(obs.host, obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)] = Row(
-                obs, count, clients, start, end
-            )
-        self.rows = rows
+        self._shared: dict[_Shared, _Shared] = {}
 
     def add(self, obs: Observation) -> Row:
         """Count one observation; its row, for a reader that counts more lines of it (:meth:`Row.again`)."""
-        key = (obs.host, obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)
+        shared = (obs.port, obs.kind, obs.outcome, obs.reason, obs.scheme)
+        key = (obs.host, self._shared.setdefault(shared, shared))
         row = self.rows.get(key)
         if row is None:
             clients = obs.clients
-            kept = dict.fromkeys(clients) if len(clients) > 1 and len(set(clients)) < len(clients) else None
-            row = self.rows[key] = Row(obs, obs.count, kept, obs.time, obs.time)
+            if len(clients) > 1 and (len(set(clients)) < len(clients) or len(clients) > MAX_CLIENTS):
+                clients = tuple(dict.fromkeys(clients))[:MAX_CLIENTS]
+            row = self.rows[key] = Row(
+                obs.host,
+                obs.port,
+                obs.kind,
+                obs.tier,
+                obs.reason,
+                self._line(obs.source),
+                obs.scheme,
+                obs.outcome,
+                clients,
+                obs.time,
+                obs.time,
+                obs.url,
+                obs.count,
+            )
         else:
             row.again(obs.clients, obs.time, obs.count)
         return row
 
+    def _line(self, source: str) -> int | str:
+        """A source of this tally's input as its line number; any other as it is."""
+        origin = self.origin
+        if origin is not None and source.startswith(origin) and source[len(origin) : len(origin) + 1] == ":":
+            number = source[len(origin) + 1 :]
+            if number.isascii() and number.isdigit() and number[0] != "0":
+                return int(number)
+        return source
+
+    def _source(self, where: int | str) -> str:
+        return f"{self.origin}:{where}" if type(where) is int else str(where)
+
     def absorb(self, later: ObservationTally, offset: int) -> None:
         """Join the tally of the next part of the same log, whose line numbers count from ``offset`` + 1.
 
-        Counts and times add up. The client sample is the whole's too: when this part has fewer than
-        :data:`MAX_CLIENTS` clients, the later part's sample holds at most that many of them, so it holds the
-        first new ones the whole needs.
+        ``later`` is emptied. Counts and times add up. The client sample is the whole's too: when this part has
+        fewer than :data:`MAX_CLIENTS` clients, the later part's sample holds at most that many of them, so it
+        holds the first new ones the whole needs.
         """
-        for key, row in later.rows.items():
-            mine = self.rows.get(key)
-            if mine is None:
-                first = replace(row.first, source=shifted(row.first.source, offset))
-                self.rows[key] = Row(first, row.count, row.clients, row.start, row.end)
+        rows, later.rows = later.rows, {}
+        take = rows.pop
+        mine = self.rows
+        same = later.origin == self.origin
+        # each of its rows is taken over or let go as it comes: never both tallies whole
+        for key in list(rows):
+            row = take(key)
+            kept = mine.get(key)
+            if kept is None:
+                where = row.where
+                if type(where) is int and same:
+                    row.where = where + offset
+                else:
+                    row.where = self._line(shifted(later._source(where), offset))
+                mine[(row.host, self._shared.setdefault(key[1], key[1]))] = row
                 continue
-            mine.again(row.sample(), row.start, row.count)
+            kept.again(row.clients, row.start, row.count)
             if row.end is not None:
-                mine.again((), row.end, 0)
+                kept.again((), row.end, 0)
 
     def observations(self) -> Iterator[Observation]:
         """The counted observations, in the order their first line came; the tally is emptied as they go.
@@ -135,28 +175,70 @@ class ObservationTally:
         destinations) are not both held whole.
         """
         rows, self.rows = self.rows, {}
+        take = rows.pop
+        source = self._source
         for key in list(rows):
-            row = rows.pop(key)
-            f, count = row.first, row.count
-            if count == f.count == 1 and row.clients is None and f.last_time is None and row.start == f.time:
-                yield f  # a line of its own: its observation as it came (times are its time)
-                continue
+            row = take(key)  # (let go here: its memory serves the observation, an object of its size)
+            count = row.count
             yield Observation(
-                f.host,
-                f.port,
-                f.kind,
-                f.tier,
-                f.reason,
-                f.source,
-                f.scheme,
-                f.outcome,
-                row.sample(),
+                row.host,
+                row.port,
+                row.kind,
+                row.tier,
+                row.reason,
+                source(row.where),
+                row.scheme,
+                row.outcome,
+                row.clients,
                 row.start,
                 row.end if count > 1 else None,
-                f.url,
+                row.url,
                 count,
             )
 
+    # --- crossing a pipe ---------------------------------------------------------------------------------------
 
-_FIELDS = attrgetter(*(f.name for f in fields(Observation)))
-"""An observation's fields in the order its constructor takes them."""
+    def send(self, out: BinaryIO) -> None:
+        """Write the tally to ``out`` as :meth:`receive` reads it, and empty it.
+
+        A pickle per :data:`CHUNK` rows: neither end holds a pickle's memo of every row.
+        """
+        pickle.dump(self.origin, out, pickle.HIGHEST_PROTOCOL)
+        rows, self.rows = self.rows, {}
+        states = _states(rows.values())
+        while batch := list(islice(states, CHUNK)):
+            pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, out, pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def receive(cls, inp: BinaryIO) -> ObservationTally:
+        """The tally :meth:`send` wrote."""
+        tally = cls(pickle.load(inp))  # noqa: S301 - our own forked reader's output
+        while (batch := pickle.load(inp)) is not None:  # noqa: S301
+            tally.extend(batch)
+        return tally
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its rows, each a tuple, which pickle hands to :meth:`extend` in batches as it reads."""
+        return (ObservationTally, (self.origin,), None, _states(self.rows.values()))
+
+    def extend(self, states: Iterable[tuple[Any, ...]]) -> None:
+        """Add rows in their sent form (:meth:`send`, :meth:`__reduce__`); the rows are new to this tally."""
+        rows, common = self.rows, self._shared
+        tiers = _TIERS
+        for host, port, kind, tier, reason, where, scheme, outcome, clients, start, end, url, count in states:
+            shared = (port, kind, outcome, reason, scheme)
+            shared = common.setdefault(shared, shared)  # its strings are this tally's, not each batch's copy
+            port, kind, outcome, reason, scheme = shared
+            row = Row(
+                host, port, kind, tiers[tier], reason, where, scheme, outcome, clients, start, end, url, count
+            )
+            rows[(host, shared)] = row
+
+
+_TIERS: dict[str, Tier] = {tier: tier for tier in get_args(Tier)}
+_STATE = attrgetter(*Row.__slots__)
+
+
+def _states(rows: Iterable[Row]) -> Iterator[tuple[Any, ...]]:
+    return map(_STATE, rows)

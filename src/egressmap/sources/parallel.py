@@ -13,7 +13,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 T = TypeVar("T")
 
@@ -43,14 +43,18 @@ def split_work(
     *,
     size: int | None = None,
     before_fork: Callable[[], None] | None = None,
+    send: Callable[[T, BinaryIO], None] | None = None,
+    receive: Callable[[BinaryIO], T] | None = None,
 ) -> tuple[T, T] | None:
     """Run ``work(start, end)`` on the file's two parts at once; None when not worth it or not possible.
 
     ``size`` is the length of the byte space the work cuts (default: the file's size; it may be another one,
     such as a compressed file's data, and an estimate). The child takes the last ``child_share`` of it and
     whatever follows. ``meanwhile`` runs in this process before its own part (so a larger child share can make
-    up for it). ``before_fork`` runs just before the child is made, only when it is (stop threads there). When
-    the child fails the result is None and the caller reads the file the ordinary way.
+    up for it). ``before_fork`` runs just before the child is made, only when it is (stop threads there). The
+    child's result comes back pickled, or written by ``send`` and read by ``receive`` (both or neither) when
+    one pickle would cost too much (its memo holds every object of a result with a million parts). When the
+    child fails the result is None and the caller reads the file the ordinary way.
     """
     if size is None:
         size = os.path.getsize(path)
@@ -67,7 +71,12 @@ def split_work(
             os.close(read_end)
             result = work(mid, TO_THE_END)
             with os.fdopen(write_end, "wb", buffering=PIPE_BUFFER) as out:
-                pickle.dump(result, out, pickle.HIGHEST_PROTOCOL)  # streamed: never the whole text at once
+                if send is None:
+                    pickle.dump(
+                        result, out, pickle.HIGHEST_PROTOCOL
+                    )  # streamed: never the whole text at once
+                else:
+                    send(result, out)
             status = 0
         finally:
             os._exit(status)
@@ -79,7 +88,7 @@ def split_work(
                 meanwhile()
             first = work(0, mid)
             try:  # read as it comes: the child's result is never held as text here either
-                second = pickle.load(inp)  # noqa: S301 - our own child's output
+                second = pickle.load(inp) if receive is None else receive(inp)  # noqa: S301 - our child's
             except Exception:  # the child failed before or while writing: read its part here instead
                 second = None
     finally:

@@ -14,10 +14,11 @@ fails, leaves the input to be read line by line.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..model import Skipped
 from .interface import Item
@@ -54,7 +55,7 @@ class Part:
 
 def count_part(source: ResolverLog, stream: InputStream, start: int, end: int) -> Part:
     """Count the lines of the stream's file that begin at a byte offset in [start, end)."""
-    tally = ObservationTally()
+    tally = ObservationTally(stream.origin)
     items = source.count(stream.range_lines(start, end), stream.origin, tally)
     skipped = [item for item in items if isinstance(item, Skipped)]
     return Part(tally, skipped, list(stream.problems), stream.lines_read)
@@ -67,7 +68,9 @@ def read_in_parts(
     if not stream.plain_file or source.answers:
         return None
     problems = list(stream.problems)  # a part read here replaces them: they are put back if the child fails
-    parts = split_work(stream.path, partial(count_part, source, stream), CHILD_SHARE, meanwhile)
+    parts = split_work(
+        stream.path, partial(count_part, source, stream), CHILD_SHARE, meanwhile, send=_send, receive=_receive
+    )
     if parts is None:
         stream.problems[:] = problems
         return None
@@ -76,6 +79,17 @@ def read_in_parts(
     stream.problems[:] = whole.problems
     stream.lines_read = whole.lines
     return _items(whole)
+
+
+def _send(part: Part, out: BinaryIO) -> None:
+    """The child's part down the pipe: its lists in one pickle, its tally in chunks (a million rows)."""
+    pickle.dump((part.skipped, part.problems, part.lines), out, pickle.HIGHEST_PROTOCOL)
+    part.tally.send(out)
+
+
+def _receive(inp: BinaryIO) -> Part:
+    skipped, problems, lines = pickle.load(inp)  # noqa: S301 - our own forked reader's output
+    return Part(ObservationTally.receive(inp), skipped, problems, lines)
 
 
 def _items(part: Part) -> Iterator[Item]:

@@ -175,7 +175,7 @@ class ResolverLog(Source):
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """A ``dns`` observation per distinct query (counted, see :mod:`.obs_tally`); bad records as they come."""
-        tally = ObservationTally()
+        tally = ObservationTally(origin)
         yield from self.count(lines, origin, tally)
         yield from tally.observations()
 
@@ -229,7 +229,7 @@ class ResolverLog(Source):
                         stamp, when = now, epoch_of(now)
                     seen.again((srcaddr, str(instance)) if instance else (srcaddr,), when)
                     if self.answers and answers:
-                        host = seen.first.host
+                        host = seen.host
                         for address in addresses_of(answers):
                             yield DnsAnswer(srcaddr, address, host, when, origin)
                     continue

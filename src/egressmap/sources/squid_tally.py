@@ -82,10 +82,20 @@ class Tally:
             row[5].update(clients)
 
     def absorb(self, later: Tally, offset: int) -> None:
-        """Count in the rows of a later part of the same input, whose line numbers start after ``offset``."""
-        for (method, scheme, authority, outcome), row in later.rows.items():
+        """Count in the rows of a later part of the same input, whose line numbers start after ``offset``.
+
+        ``later`` is emptied: its rows are taken over (or let go once counted) as they come.
+        """
+        rows, later.rows = later.rows, {}
+        take, mine = rows.pop, self.rows
+        for key in list(rows):  # each row is taken over or let go as it comes: never both tallies whole
+            row = take(key)
+            if key not in mine:
+                row[1] += offset
+                mine[key] = row
+                continue
             count, lineno, first, last, url, clients = row
-            self.add(lineno + offset, method, scheme, authority, outcome, clients, first, last, url, count)
+            self.add(lineno + offset, *key, clients, first, last, url, count)
 
     def flush(self) -> Iterator[Item]:
         """One observation per distinct request kind, in order of first appearance; the tally is emptied."""

@@ -39,7 +39,7 @@ class SuricataEve(Source):
 
     def read(self, lines: Iterable[str], origin: str) -> Iterator[Item]:
         """The observations of each event, identical ones counted together; bad events with their line numbers."""
-        tally = ObservationTally()
+        tally = ObservationTally(origin)
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
