@@ -256,8 +256,17 @@ def plain_destination(authority: str, default: int = 443) -> tuple[str, int] | N
         return None
     if port_text is None:
         return host, default
-    port = int(port_text)
+    port = _PORTS.get(port_text)
+    if port is None:
+        port = int(port_text)
+        if len(_PORTS) < 65536:  # (digits only: ports and their zero-padded spellings)
+            _PORTS[port_text] = port
     return (host, port) if 0 < port < 65536 else None
+
+
+_PORTS: dict[str, int] = {}
+"""Ports by their text: each a single int object, however many destinations name it (an int past 256 is
+otherwise made afresh each time, 28 bytes a destination)."""
 
 
 def join_host_port(host: str, port: int) -> str:

@@ -17,6 +17,16 @@ from egressmap.sources.gzip_feed import GzipFeed
 from egressmap.sources.reader import InputStream
 
 
+@pytest.fixture(autouse=True, params=["isal", "zlib"])
+def inflater(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test both ways: ISA-L first (the ``[fast]`` extra, installed for the tests), and zlib alone."""
+    if request.param == "zlib":
+        monkeypatch.setattr(gzip_feed, "_fast", None)
+    else:
+        assert gzip_feed._fast is not None, "isal is in the test extra: pip install -e '.[test]'"
+    return str(request.param)
+
+
 def _body(lines: int, seed: int = 1) -> bytes:
     rng = random.Random(seed)
     return "".join(
@@ -177,3 +187,42 @@ def test_close_before_the_end_stops_the_thread(monkeypatch: pytest.MonkeyPatch) 
     feed.peek(1)
     feed.close()
     assert not feed._thread.is_alive()  # noqa: SLF001 - the thread is the point of the test
+
+
+def test_isal_stops_short_at_damage_and_zlib_reads_on(monkeypatch: pytest.MonkeyPatch, inflater: str) -> None:
+    """Why the feed reads a damaged file again: ISA-L alone hands over less of what lies before the damage."""
+    data = gzip.compress(_body(20000))
+    cut = data[: len(data) // 2]
+    expected, _ = _reference(cut)
+    if inflater == "isal":
+        short = b""
+        with gzip_feed._fast(fileobj=io.BytesIO(cut), mode="rb") as alone:  # type: ignore[misc]
+            try:
+                while piece := alone.read1(65536):
+                    short += piece
+            except EOFError:
+                pass
+        assert len(short) < len(expected)
+    feed = GzipFeed(io.BufferedReader(io.BytesIO(cut)))
+    got = b""
+    with pytest.raises(EOFError):
+        while piece := feed.read(65536):
+            got += piece
+    feed.close()
+    assert got == expected
+
+
+def test_a_pipe_is_inflated_by_zlib() -> None:
+    """An input that cannot seek (stdin) is never read twice: zlib from the start."""
+
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+    data = _body(3000)
+    feed = GzipFeed(Pipe(gzip.compress(data)))
+    try:
+        assert isinstance(feed._gzip, gzip.GzipFile) and type(feed._gzip) is gzip.GzipFile
+        assert _drain(feed, 65536) == data
+    finally:
+        feed.close()

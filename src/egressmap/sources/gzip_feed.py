@@ -6,6 +6,12 @@ when it is faster than decompression. Errors (a truncated or damaged stream) tra
 the data decompressed before them, so the reader sees exactly what reading the :class:`~gzip.GzipFile` itself
 would give: every byte before the damage, then the same exception. Multi-member files are read whole, as
 :class:`~gzip.GzipFile` reads them.
+
+With the ``[fast]`` extra installed, python-isal's :class:`isal.igzip.IGzipFile` (Intel's ISA-L inflate, the
+same interface) decompresses a seekable file about three times quicker than zlib (``bench/ingest``: a ``.gz``
+input against its plain file). It stops at damage with less of the data before it, so at an error the thread
+reads the file again with :class:`~gzip.GzipFile` from where ISA-L stopped: a damaged file gives the same bytes
+and the same error either way, and only a damaged file is inflated twice.
 """
 
 from __future__ import annotations
@@ -14,7 +20,19 @@ import gzip
 import queue
 import threading
 import zlib
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, cast
+
+_Opener = Callable[..., gzip.GzipFile]
+_fast: _Opener | None
+_fast_errors: tuple[type[BaseException], ...] = ()
+try:
+    from isal import isal_zlib
+    from isal.igzip import IGzipFile as _fast
+
+    _fast_errors = (cast("type[BaseException]", isal_zlib.error),)
+except ImportError:  # the optional extra is not installed: the standard library's zlib only
+    _fast = None
 
 BLOCK = 256 * 1024
 """Decompressed bytes gathered before they are handed to the reader."""
@@ -36,7 +54,10 @@ class GzipFeed:
     """
 
     def __init__(self, fileobj: BinaryIO, skip: int = 0) -> None:
-        self._gzip = gzip.GzipFile(fileobj=fileobj, mode="rb")
+        self._fileobj = fileobj
+        self._start = fileobj.tell() if _fast is not None and fileobj.seekable() else None
+        opener = gzip.GzipFile if self._start is None or _fast is None else _fast
+        self._gzip = opener(fileobj=fileobj, mode="rb")
         self._skip = skip
         self.skipped_lines = 0
         """Newlines in the first ``skip`` bytes, which the thread throws away (set once the first read returns)."""
@@ -54,11 +75,19 @@ class GzipFeed:
         pending: list[bytes] = []
         size = 0
         skip = self._skip
+        done = 0  # decompressed bytes read so far (those thrown away included)
         try:
             while not self._stop.is_set():
-                data = self._gzip.read1(BLOCK)
+                try:
+                    data = self._gzip.read1(BLOCK)
+                except ERRORS + _fast_errors:
+                    if self._start is None:
+                        raise
+                    self._again(done)  # ISA-L met damage: the standard library reads on from here
+                    continue
                 if not data:
                     break
+                done += len(data)
                 # bytes to throw away come from the same read1 calls as without: the same data, the same errors
                 if skip:
                     self.skipped_lines += data.count(b"\n", 0, skip)
@@ -79,6 +108,19 @@ class GzipFeed:
         if pending:
             self._put(b"".join(pending))
         self._put(_END)
+
+    def _again(self, done: int) -> None:
+        """Go on with :class:`~gzip.GzipFile` from the start, past the ``done`` bytes already read."""
+        assert self._start is not None  # noqa: S101 - only a seekable input is read by ISA-L first
+        self._gzip.close()
+        self._fileobj.seek(self._start)
+        self._gzip = gzip.GzipFile(fileobj=self._fileobj, mode="rb")
+        self._start = None
+        while done > 0:  # the same bytes again, thrown away (the damage lies beyond them)
+            again = len(self._gzip.read(min(done, 1 << 20)))
+            if not again:
+                break
+            done -= again
 
     def _put(self, item: bytes | BaseException) -> None:
         while not self._stop.is_set():

@@ -37,6 +37,7 @@ def tally_native(
     """Count native-format lines given as raw blocks (lines joined by newlines); return (rows, skipped, lines)."""
     rows: Rows = {}
     get = rows.get
+    common: dict[bytes, bytes] = {}
     skipped: list[Skipped] = []
     base = first_lineno
     sample = CLIENT_SAMPLE
@@ -64,6 +65,8 @@ def tally_native(
             key = (url, code, method)
             row = get(key)
             if row is None:  # rare: the first request of its kind
+                # its status and method as the first of their kind had them: a few objects for every row
+                key = (url, common.setdefault(code, code), common.setdefault(method, method))
                 rows[key] = [1, lineno, ts, ts, {client}, full[:200]]
             else:
                 row[3] = ts
