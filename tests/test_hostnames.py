@@ -83,6 +83,32 @@ def test_drop_and_private() -> None:
     assert drop_reason("127.0.0.1") == "loopback address"
     assert drop_reason("foo.localhost") == "localhost"
     assert drop_reason("10.0.0.1") is None and is_private_ip("10.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("100.64.0.1", True),  # shared address space (RFC 6598, CGNAT; EKS pod ranges use it)
+        ("100.127.255.255", True),
+        ("100.128.0.1", False),
+        ("198.18.0.1", True),  # benchmarking (RFC 2544)
+        ("192.0.2.10", True),  # documentation (RFC 5737)
+        ("fd12:3456::1", True),
+        ("8.8.8.8", False),
+        ("2600:1f18::1", False),
+        ("127.0.0.1", False),  # dropped, not private
+        ("169.254.169.254", False),
+        ("pypi.org", False),
+    ],
+)
+def test_private_is_what_the_internet_does_not_route(address: str, private: bool) -> None:
+    """One definition: classification (internal), the bypass finding and EVE's direction all read it."""
+    from egressmap.classify import classify
+    from egressmap.hostnames import is_global_ip
+
+    assert is_private_ip(address) is private
+    if private:
+        assert classify(address).category == "internal" and not is_global_ip(address)
     assert (
         placeholder_reason("%{HTTP_HOST}")
         and placeholder_reason("${host}")

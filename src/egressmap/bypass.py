@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from .hostnames import is_ip
+from .hostnames import is_global_ip, is_ip
 from .model import NXDOMAIN, Classification, Entry, Observation, Policy
 
 MARGIN = 300.0
@@ -102,7 +102,7 @@ class BypassWatch:
             if all(o.outcome == NXDOMAIN for o, _ in inside):  # (none, or a name that does not exist)
                 continue
             c: Classification = classify(host)
-            if c.category == "internal" or (is_ip(host) and c.scope == "internet" and _private(host)):
+            if c.category == "internal" or (is_ip(host) and not is_global_ip(host)):
                 continue
             users = _clients(inside, lambda x: x in self.proxy_clients)
             others = _clients(inside, lambda x: x not in self.proxy_clients and is_ip(x))
@@ -121,12 +121,6 @@ class BypassWatch:
 
 def _clients(seen: Iterable[tuple[Observation, str]], keep: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for o, _ in seen for c in o.clients if keep(c)))
-
-
-def _private(host: str) -> bool:
-    import ipaddress
-
-    return not ipaddress.ip_address(host).is_global
 
 
 def _name(host: str, seen: list[tuple[Observation, str]], clients: tuple[str, ...], said: str) -> BypassName:

@@ -29,6 +29,7 @@ from .validation import LOCAL_NAMES, host_refusal
 __all__ = [
     "drop_reason",
     "is_ip",
+    "is_global_ip",
     "is_private_ip",
     "join_host_port",
     "normalize_host",
@@ -175,16 +176,31 @@ def _maybe_ip(host: str) -> bool:
 
 
 def is_private_ip(host: str) -> bool:
-    """True for private-range addresses (RFC 1918, ULA, CGNAT): kept in a policy but marked internal.
+    """True for an address the internet does not route (RFC 1918, ULA, CGNAT, documentation, benchmark).
 
-    >>> is_private_ip("172.31.87.105"), is_private_ip("8.8.8.8")
-    (True, False)
+    Kept in a policy but marked internal. Loopback, link-local and unspecified addresses are not private here
+    (:func:`drop_reason` drops them); a name is not.
+
+    >>> is_private_ip("172.31.87.105"), is_private_ip("100.64.3.4"), is_private_ip("8.8.8.8")
+    (True, True, False)
     """
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return ip.is_private and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+    return not ip.is_global and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified)
+
+
+def is_global_ip(host: str) -> bool:
+    """True for an address the internet routes (what :func:`is_private_ip` and the drops are not).
+
+    >>> is_global_ip("8.8.8.8"), is_global_ip("100.64.3.4"), is_global_ip("127.0.0.1"), is_global_ip("pypi.org")
+    (True, False, False, False)
+    """
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=65536)
