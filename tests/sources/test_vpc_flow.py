@@ -177,6 +177,11 @@ def test_cloudwatch_lines_read_as_default_layout_with_a_warning() -> None:
         ("198.51.100.25", "denied"),
     }
     assert sum(o.count for o in _obs(items)) == 4
+    # a source names the log stream (and group) its line came from, as the JSON readers' do
+    assert {o.source for o in _obs(items)} == {
+        "flow.log:1 (eni-0a1b2c3d4e5f60718-all)",
+        "flow.log:2 (eni-0a1b2c3d4e5f60718-all)",
+    }
     (warning,) = _skips(items, "warning")
     assert warning.lineno == 1 and "read as the default v2 flow log format" in warning.reason
     (cut,) = _skips(items, "malformed")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -71,8 +71,17 @@ def line_source(origin: str, lineno: int, line: str) -> str:
     For a CloudWatch Logs export those are the log group and stream (``fetch cloudwatch``, ``awslogs get``) or
     the stream (``aws logs tail``). Readers call this only for lines that do not start with ``{``.
     """
+    return prefix_source(origin, lineno, line[: line.find("{")].split())
+
+
+def prefix_source(origin: str, lineno: int, prefix: Sequence[str]) -> str:
+    """``origin:lineno``, then the words of a line's prefix that are not times (a log group and stream).
+
+    >>> prefix_source("f.log", 3, ["2026-11-20T08:00:00.000Z", "eni-0a-all"]), prefix_source("f.log", 4, [])
+    ('f.log:3 (eni-0a-all)', 'f.log:4')
+    """
     time = _time()
-    words = [w for w in line[: line.find("{")].split() if not time.fullmatch(w)]
+    words = [w for w in prefix if not time.fullmatch(w)]
     return f"{origin}:{lineno} ({' '.join(words)})" if words else f"{origin}:{lineno}"
 
 

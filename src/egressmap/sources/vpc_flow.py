@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import ClassVar
 
 from ..model import Observation, Outcome, Skipped
-from .aws_json import epoch_of, name_or_skip
+from .aws_json import epoch_of, name_or_skip, prefix_source
 from .interface import Item, Seen, Source, match_ratio
 from .obs_tally import ObservationTally
 
@@ -190,7 +190,10 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Seen
                 lineno,
                 f"flow log record with {len(tokens)} fields, the {_SPEC[layout.assumed]} names {width}",
             )
+        where = prefix_source(origin, lineno, tokens[:-width])  # it names the group and stream
         tokens = tokens[-width:]  # a CloudWatch export's time or group and stream before the record
+    else:
+        where = f"{origin}:{lineno}"
     values = dict(zip(layout.fields, tokens, strict=True))
     status = values.get("log-status", "OK")
     if status in _NO_FLOW:
@@ -237,7 +240,7 @@ def _record(layout: Layout, tokens: list[str], origin: str, lineno: int) -> Seen
         kind="connect",
         tier="observed",
         reason=f"outbound {_PROTOCOLS[proto]} flow in a VPC flow log{rejected} (unattributed IP)",
-        source=f"{origin}:{lineno}",
+        source=where,
         outcome=outcome,
         clients=(src,),
         time=float(start) if start and start.isdigit() else None,
