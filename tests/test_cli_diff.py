@@ -11,7 +11,7 @@ import pytest
 
 from egressmap.cli import main
 from egressmap.model import Policy
-from egressmap.policy import dump_json, dump_yaml, policy_to_dict
+from egressmap.policy_file import dump_json, dump_yaml, policy_to_dict
 from tests.sources.test_route53_resolver import record
 from tests.test_drift import EC2, approved, entry
 

@@ -12,7 +12,7 @@ import pytest
 from egressmap.cli import main
 from egressmap.exporters import EXPORTERS
 from egressmap.model import Classification, Entry, is_dns_reason, kept_reasons, nxdomain_only
-from egressmap.policy import load_policy
+from egressmap.policy_file import load_policy
 from egressmap.review import NXDOMAIN_HEADING, ONLY_FAILED, ONLY_NXDOMAIN, entry_flag, nxdomain_note
 from tests.sources.test_network_firewall import tls_log
 from tests.sources.test_route53_resolver import record

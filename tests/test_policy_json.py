@@ -6,11 +6,11 @@ import io
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from egressmap import policy
-from egressmap.policy import dump_json, iter_compact_json, write_json
+from egressmap import policy, policy_file
+from egressmap.policy_file import dump_json, iter_compact_json, write_json
 
 _VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -34,14 +34,14 @@ def _one_string(data: dict[str, Any]) -> str:
 @given(data=st.dictionaries(st.text(max_size=5), _VALUES | st.lists(_VALUES, max_size=40), max_size=4))
 def test_pieces_join_to_the_one_string_layout(data: dict[str, Any]) -> None:
     """Whatever the document, the pieces make the compact text, and it parses back to the document."""
-    policy.JSON_BATCH = 3  # several batches per list
+    policy_file.JSON_BATCH = 3  # several batches per list
     try:
         text = dump_json(data, compact=True)
         lazy = {k: iter(v) if isinstance(v, list) else v for k, v in data.items()}
         out = io.StringIO()
         write_json(lazy, out)
     finally:
-        policy.JSON_BATCH = 512
+        policy_file.JSON_BATCH = 512
     assert text == _one_string(data)
     assert out.getvalue() == text
     assert json.loads(text) == data
@@ -59,7 +59,7 @@ def test_an_iterator_is_consumed_as_it_is_written() -> None:
     pieces = iter_compact_json({"rows": rows()})
     next(pieces)
     next(pieces)
-    assert len(drawn) == policy.JSON_BATCH
+    assert len(drawn) == policy_file.JSON_BATCH
     assert "".join(pieces).count('{"n"') == 2000
 
 
@@ -87,6 +87,7 @@ def test_a_list_may_have_its_own_item_encoder() -> None:
         max_size=5,
     )
 )
+@example(data={"\x7f": None})  # DEL: ASCII, written as it is by orjson and escaped by json
 def test_pretty_json_is_the_standard_library_s_text(data: dict[str, object]) -> None:
     """The orjson path (when installed) writes exactly what json.dumps(indent=2, ensure_ascii=True) writes."""
     assert dump_json(data) == json.dumps(data, indent=2, ensure_ascii=True) + "\n"

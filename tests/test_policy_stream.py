@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from egressmap.classify import classify
 from egressmap.model import Entry, Policy
-from egressmap.policy import dump_json, policy_to_dict
+from egressmap.policy_file import dump_json, policy_to_dict
 from egressmap.policy_stream import iter_policy_json
 
 _TEXT = st.text(max_size=12)  # any characters: NUL, non-ASCII, quotes, newlines

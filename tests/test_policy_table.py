@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from egressmap.aggregate import DestinationTable, _first
 from egressmap.classify import classify
 from egressmap.model import Observation
-from egressmap.policy import _observed, _single, build_policy, policy_to_dict
+from egressmap.policy import _observed, _single, build_policy
+from egressmap.policy_file import policy_to_dict
 
 _OBS = st.builds(
     Observation,

@@ -46,10 +46,11 @@ def test_the_fast_text_parses_to_the_row_in_ascii(row: dict[str, Any]) -> None:
 
 
 def test_rows_orjson_cannot_write_alike_fall_back_to_the_standard_library() -> None:
-    """Non-ASCII text, a NaN or infinite time and an int past 64 bits are written by json.dumps."""
+    """Non-ASCII text, DEL, a NaN or infinite time and an int past 64 bits are written by json.dumps."""
     base: dict[str, Any] = {"host": "pypi.org", "count": 1, "first_seen": 1.5, "last_seen": None}
     for odd in (
         {"host": "bücher.example"},
+        {"host": "a\x7fb.example"},
         {"first_seen": math.nan},
         {"last_seen": -math.inf},
         {"count": 2**64},

@@ -3,7 +3,8 @@
 The standard library's encoder spends about 6 us on a row (20 keys, two floats), as much as everything else a
 destination costs outside classification; orjson takes about 0.4 us. Its text is compact (no space after
 ``,`` and ``:``) and parses to the same row. A row it cannot write the way the standard library would (a
-character outside ASCII, which orjson writes as UTF-8 where ``json.dumps`` escapes it; a time that is NaN or
+character outside ASCII, which orjson writes as UTF-8 where ``json.dumps`` escapes it, or DEL, which orjson
+writes as it is; a time that is NaN or
 infinite, which orjson writes as null; a value it refuses) is written by the standard library, so the
 document parses the same either way and stays ASCII.
 """
@@ -37,7 +38,7 @@ def fast_row_json(row: dict[str, Any]) -> str:
         text = _orjson_dumps(row)
     except TypeError:  # orjson.JSONEncodeError: an int past 64 bits, a type it does not know
         return stdlib_row_json(row)
-    return text.decode("ascii") if text.isascii() else stdlib_row_json(row)
+    return text.decode("ascii") if text.isascii() and b"\x7f" not in text else stdlib_row_json(row)
 
 
 def row_json() -> Callable[[dict[str, Any]], str]:

@@ -11,7 +11,7 @@ import pytest
 from egressmap.bundle.evidence import config_urls, from_policy, from_scan_report
 from egressmap.bundle.manifest import BundleError
 from egressmap.cli import main
-from egressmap.policy import load_policy
+from egressmap.policy_file import load_policy
 
 LOG = (
     "+ wget https://download.example.org/pub/tool-1.2.tar.gz\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from egressmap.model import Policy
-from egressmap.policy import load_policy
+from egressmap.policy_file import load_policy
 
 GOLDEN = Path(__file__).parent.parent / "data" / "exporters"
 SHARED_POLICY = GOLDEN / "policy.yaml"

@@ -14,7 +14,7 @@ import pytest
 from egressmap.cli import main
 from egressmap.exporters import EXPORTERS
 from egressmap.model import Classification, Entry, Match, Policy
-from egressmap.policy import dump_yaml
+from egressmap.policy_file import dump_yaml
 
 from .test_hostile import VARIANTS
 

@@ -16,7 +16,8 @@ import pytest
 from egressmap.aggregate import aggregate
 from egressmap.exporters import EXPORTERS, ExportOptions
 from egressmap.model import Classification, Entry, Match, Observation, Policy, Skipped
-from egressmap.policy import build_policy, dump_yaml, entry_to_dict, policy_from_dict
+from egressmap.policy import build_policy
+from egressmap.policy_file import dump_yaml, entry_to_dict, policy_from_dict
 from egressmap.sources import build_sources
 from egressmap.verify.targets import plan_targets
 

@@ -13,7 +13,7 @@ import h11
 import trustme
 
 from egressmap.model import Policy
-from egressmap.policy import policy_from_dict
+from egressmap.policy_file import policy_from_dict
 from egressmap.proxy.allow import Allowlist
 from egressmap.proxy.server import ProxyConfig, ProxyServer
 

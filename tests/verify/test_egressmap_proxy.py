@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from egressmap.policy import dump_yaml
+from egressmap.policy_file import dump_yaml
 from egressmap.proxy.allow import Allowlist
 from egressmap.proxy.server import ProxyConfig, ProxyServer
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from egressmap.model import Classification, Entry, Match, Policy
-from egressmap.policy import dump_yaml
+from egressmap.policy_file import dump_yaml
 
 from ..integration.squidlab import exported_squid
 from .helpers import by_target, lab_flags, run_json

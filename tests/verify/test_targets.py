@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from egressmap.errors import ConfigError, InputError
 from egressmap.model import Classification, Entry, Match, Policy
-from egressmap.policy import dump_yaml
+from egressmap.policy_file import dump_yaml
 from egressmap.verify.targets import CANARY, plan_targets, read_input
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..policy import SCHEMA_FAMILY, policy_from_dict
+from ..policy_file import SCHEMA_FAMILY, policy_from_dict
 from .evidence import Found, config_urls, from_policy, from_scan_report
 from .manifest import Artefact, BundleError, Manifest, merge_artefacts
 from .stacks import stack_artefacts

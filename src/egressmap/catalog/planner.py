@@ -13,7 +13,8 @@ from ..classify import all_regions
 from ..errors import ConfigError
 from ..hostnames import normalize_host
 from ..model import Entry
-from ..policy import entry_to_dict, merge_predictions
+from ..policy import merge_predictions
+from ..policy_file import entry_to_dict
 from . import check_target, resolve, select
 from .bucket import cluster_bucket, narrow, narrowed_keys
 from .configs import ConfigDoc

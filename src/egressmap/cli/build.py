@@ -8,7 +8,8 @@ from typing import Any
 
 from ..bypass import summary_lines, with_warnings
 from ..ingest import split_configs
-from ..policy import build_policy, dump_yaml, expand_regions
+from ..policy import build_policy, expand_regions
+from ..policy_file import dump_yaml
 from ..review import excluded_note, without_flagged
 from .common import (
     EXIT_OK,

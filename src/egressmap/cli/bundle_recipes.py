@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("give a POLICY, or --check-wheelhouse DIR")
     from ..bundle.evidence import from_policy
     from ..bundle.recipes import render
-    from ..policy import load_policy
+    from ..policy_file import load_policy
 
     policy = load_policy(args.policy)
     keys = [a.url for a in from_policy(policy, args.policy, include_failed=True).artefacts]
@@ -86,7 +86,7 @@ def _check(args: argparse.Namespace, target: Any, version: str | None) -> int:
     roots = list(args.requirement)
     if not roots:
         if version is None and args.policy:
-            from ..policy import load_policy
+            from ..policy_file import load_policy
 
             version = pcluster_version(load_policy(args.policy))
         if version is None:

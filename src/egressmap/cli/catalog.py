@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import ConfigError
-from ..policy import dump_json
+from ..policy_file import dump_json
 from .common import EXIT_OK
 
 NAME = "catalog"

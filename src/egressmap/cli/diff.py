@@ -12,7 +12,8 @@ from ..drift.inputs import policy_schema
 from ..errors import ConfigError, EgressmapError
 from ..ingest import IngestReport, split_configs
 from ..model import Policy
-from ..policy import SCHEMA, build_policy, load_policy
+from ..policy import build_policy
+from ..policy_file import SCHEMA, load_policy
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions, write
 
 NAME = "diff"

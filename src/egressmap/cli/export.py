@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..policy import load_policy
+from ..policy_file import load_policy
 from .common import EXIT_OK, EXIT_PARTIAL, add_export, export_text, write
 
 NAME = "export"

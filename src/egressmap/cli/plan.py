@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..policy import dump_json
+from ..policy_file import dump_json
 from .common import EXIT_OK, write
 
 NAME = "plan"

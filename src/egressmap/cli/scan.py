@@ -8,7 +8,7 @@ from typing import Any
 
 from ..bypass import finding_dict, render_finding
 from ..ingest import split_configs
-from ..policy import write_json
+from ..policy_file import write_json
 from ..report import (
     compare_rows,
     iter_scan_rows,

@@ -125,7 +125,8 @@ def build_config(
     )
     rejected: tuple[str, ...] = ()
     if enforce:
-        from ..policy import expand_regions, load_policy
+        from ..policy import expand_regions
+        from ..policy_file import load_policy
 
         policy = load_policy(enforce)
         allowlist = Allowlist.from_policy(policy, expand_regions(regions) if regions else None)

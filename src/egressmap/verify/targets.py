@@ -21,7 +21,7 @@ from ..errors import ConfigError, InputError
 from ..exporters.rules import rules_for
 from ..hostnames import normalize_host, split_host_port
 from ..model import REGION_TOKEN, Match, Policy, entry_covers
-from ..policy import policy_from_dict
+from ..policy_file import policy_from_dict
 from ..sources.plainlist import read_wildcard
 from ..validation import refusal
 from .interface import Protocol, Target
