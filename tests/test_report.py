@@ -16,15 +16,9 @@ from hypothesis import strategies as st
 from egressmap.aggregate import aggregate
 from egressmap.classify import classify
 from egressmap.model import TIER_RANK, Destination, Observation
-from egressmap.report import (
-    _row,
-    iter_scan_rows,
-    render_scan_plain,
-    render_scan_rich,
-    scan_rows,
-    scan_sections,
-)
+from egressmap.report import render_scan_plain, render_scan_rich, scan_sections
 from egressmap.review import OTHER_HEADING, SCAN_HEADING
+from egressmap.scan_rows import _row, iter_scan_rows, scan_rows
 
 from .test_aggregate import _OBSERVATIONS as OBSERVATIONS
 from .test_aggregate import _reference as reference_fold

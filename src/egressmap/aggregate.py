@@ -54,7 +54,7 @@ class DestinationTable(Mapping[Key, Destination]):
     def stored(self) -> Mapping[Key, Observation | Destination]:
         """What the table holds by key, read-only: a destination seen once is still its one observation.
 
-        For readers that can use an observation as it is (:func:`egressmap.report.iter_scan_rows` makes a row
+        For readers that can use an observation as it is (:func:`egressmap.scan_rows.iter_scan_rows` makes a row
         of it without building the Destination); reading the table itself gives the same destination.
         """
         return MappingProxyType(self._items)

@@ -14,14 +14,13 @@ from ..review import excluded_note, without_flagged
 from .common import (
     EXIT_OK,
     EXIT_PARTIAL,
-    add_export,
-    add_sources,
     export_text,
     ingest,
     policy_inputs,
     predictions,
     write,
 )
+from .flags import add_export, add_sources
 
 NAME = "build"
 BATCH = True

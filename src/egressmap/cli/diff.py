@@ -14,7 +14,8 @@ from ..ingest import IngestReport, split_configs
 from ..model import Policy
 from ..policy import build_policy
 from ..policy_file import SCHEMA, load_policy
-from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions, write
+from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, ingest, predictions, write
+from .flags import add_sources
 
 NAME = "diff"
 BATCH = True

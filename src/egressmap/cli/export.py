@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from ..policy_file import load_policy
-from .common import EXIT_OK, EXIT_PARTIAL, add_export, export_text, write
+from .common import EXIT_OK, EXIT_PARTIAL, export_text, write
+from .flags import add_export
 
 NAME = "export"
 BATCH = True

@@ -10,18 +10,17 @@ from ..bypass import finding_dict, render_finding
 from ..ingest import split_configs
 from ..policy_file import write_json
 from ..report import (
-    compare_rows,
-    iter_scan_rows,
     render_comparison,
     render_inputs_plain,
     render_inputs_rich,
     render_scan_plain,
     render_scan_rich,
     report_dict,
-    scan_rows,
 )
 from ..rowjson import row_json
-from .common import EXIT_OK, EXIT_PARTIAL, add_sources, ingest, predictions
+from ..scan_rows import compare_rows, iter_scan_rows, scan_rows
+from .common import EXIT_OK, EXIT_PARTIAL, ingest, predictions
+from .flags import add_sources
 
 NAME = "scan"
 BATCH = True
