@@ -72,13 +72,12 @@ def checked_name(raw: str) -> str:
     ...
     ValueError: 'evil.com"; pass ip any any' is not a valid host name (invalid character '"' in host name)
     """
-    shown = _shown(raw)
     try:
         normal = normalize_host(raw)
     except ValueError as exc:
-        raise ValueError(f"{shown} is not a valid host name ({exc})") from None
+        raise ValueError(f"{_shown(raw)} is not a valid host name ({exc})") from None
     if normal != raw:
-        raise ValueError(f"{shown} is not in canonical form (expected {_shown(normal)})")
+        raise ValueError(f"{_shown(raw)} is not in canonical form (expected {_shown(normal)})")
     return normal
 
 
@@ -99,8 +98,10 @@ def invalid_reason(entry: Entry, *, hosts: bool = True) -> str | None:
             raise ValueError(f"match {entry.match!r} does not fit pattern {_shown(entry.pattern)}")
         if wildcard and is_ip(entry.pattern[2:]):
             raise ValueError("a wildcard over an IP address")
+        plain = not wildcard and REGION_TOKEN not in entry.pattern  # then check_pattern checked it as a name
         for host in entry.hosts if hosts else ():
-            checked_name(host)
+            if not (plain and host == entry.pattern):  # (an exact entry's one host is most often its pattern)
+                checked_name(host)
     except ValueError as exc:
         return f"rejected entry {_shown(entry.pattern)}: {exc}"
     return refusal(entry.pattern, entry.match, entry.hosts)
