@@ -57,8 +57,20 @@ _Key = tuple[object, object, object, object, object, object]
 
 
 def _interned(key: _Key) -> _Key:
-    a, b, c, d, e, f = (sys.intern(part) if isinstance(part, str) else part for part in key)
-    return (a, b, c, d, e, f)
+    """The key with each of its few-valued strings (type, rcode, action, group, version) as one object.
+
+    The name, one of a million, stays as it is: interning it would only fill the interpreter's table.
+    """
+    name, kind, rcode, action, group, version = key
+    intern = sys.intern
+    return (
+        name,
+        intern(kind) if type(kind) is str else kind,
+        intern(rcode) if type(rcode) is str else rcode,
+        intern(action) if type(action) is str else action,
+        intern(group) if type(group) is str else group,
+        intern(version) if type(version) is str else version,
+    )
 
 
 class _Skip(NamedTuple):
