@@ -62,9 +62,10 @@ class DestinationTable(Mapping[Key, Destination]):
     def sorted_out(self, drain: bool = False) -> Iterator[tuple[Observation, str] | Destination]:
         """Each destination, as (observation, its reason) when it is one observation alone on its host.
 
-        Any other (seen more than once, or its host on several ports) comes as a Destination. For readers that make the same of an observation as of the Destination it stands for
-        (:func:`egressmap.policy.build_policy`) without building one per destination. With ``drain`` the table
-        is emptied as they go (for a caller that no longer needs it: what it makes of them takes their memory).
+        Any other (seen more than once, or its host on several ports) comes as a Destination. For readers that
+        make the same of an observation as of the Destination it stands for (:func:`egressmap.policy.build_policy`)
+        without building one per destination. With ``drain`` the table is emptied as they go (for a caller that
+        no longer needs it: what it makes of them takes their memory).
         """
         several = self._several_ports()
         reason = self._reason
@@ -108,8 +109,7 @@ class DestinationTable(Mapping[Key, Destination]):
         dest = items.get(key)
         if dest is None:
             items[key] = obs
-            if obs.port not in self._ports:
-                self._ports.add(obs.port)
+            self._ports.add(obs.port)
             return
         if not isinstance(dest, Destination):
             dest = items[key] = _first(dest, self._reason(dest))

@@ -15,6 +15,7 @@ from .errors import ConfigError
 from .generalize import check_pattern
 from .hostnames import normalize_host
 from .model import REGION_TOKEN, TIER_RANK, Classification, Entry, Policy
+from .rowjson import json_alike
 
 SCHEMA = "egressmap.policy/1"
 SCHEMA_FAMILY = "egressmap.policy/"
@@ -93,7 +94,7 @@ def _pretty(data: Mapping[str, Any]) -> str:
             text: bytes = orjson.dumps(data, option=orjson.OPT_INDENT_2)
         except TypeError:  # a type orjson does not write: the standard library says what it is
             text = b"\x80"
-        if text.isascii() and b"\x7f" not in text:  # (orjson writes DEL as it is; json escapes it)
+        if json_alike(text):
             return text.decode("ascii") + "\n"
     return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .model import Entry, Policy
 from .policy_file import _pretty, entry_to_dict, policy_to_dict
+from .rowjson import json_alike
 
 _MARK = "\x00entries\x00"
 """Stands for the entries in the dumped skeleton; no entry holds a NUL character, so it is found once."""
@@ -53,7 +54,7 @@ def _encoder() -> Callable[[dict[str, Any]], str]:
 
     def encode(item: dict[str, Any]) -> str:
         raw: bytes = orjson.dumps(item, option=orjson.OPT_INDENT_2)
-        if raw.isascii() and b"\x7f" not in raw:  # no float, no DEL: orjson writes what json would
+        if json_alike(raw):  # an entry holds no float: orjson writes what json would
             return raw.decode("ascii").replace("\n", "\n    ")
         return _plain(item)
 

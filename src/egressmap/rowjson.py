@@ -22,6 +22,15 @@ except ImportError:  # the optional extra is not installed
     _orjson_dumps = None
 
 
+def json_alike(text: bytes) -> bool:
+    """True when orjson's ``text`` of a value without floats is what ``json.dumps(ensure_ascii=True)`` writes.
+
+    That is ASCII with no DEL, which orjson leaves as it is and json escapes. The one test every writer that takes
+    orjson's text for the standard library's makes (scan rows, the policy file, its streamed entries).
+    """
+    return text.isascii() and b"\x7f" not in text
+
+
 def stdlib_row_json(row: dict[str, Any]) -> str:
     """The row as ``json.dumps`` writes it (what ``scan --json`` gives without orjson)."""
     return json.dumps(row, ensure_ascii=True)
@@ -38,7 +47,7 @@ def fast_row_json(row: dict[str, Any]) -> str:
         text = _orjson_dumps(row)
     except TypeError:  # orjson.JSONEncodeError: an int past 64 bits, a type it does not know
         return stdlib_row_json(row)
-    return text.decode("ascii") if text.isascii() and b"\x7f" not in text else stdlib_row_json(row)
+    return text.decode("ascii") if json_alike(text) else stdlib_row_json(row)
 
 
 def row_json() -> Callable[[dict[str, Any]], str]:
@@ -46,4 +55,4 @@ def row_json() -> Callable[[dict[str, Any]], str]:
     return stdlib_row_json if _orjson_dumps is None else fast_row_json
 
 
-__all__ = ["fast_row_json", "row_json", "stdlib_row_json"]
+__all__ = ["fast_row_json", "json_alike", "row_json", "stdlib_row_json"]

@@ -71,10 +71,8 @@ def split_work(
             os.close(read_end)
             result = work(mid, TO_THE_END)
             with os.fdopen(write_end, "wb", buffering=PIPE_BUFFER) as out:
-                if send is None:
-                    pickle.dump(
-                        result, out, pickle.HIGHEST_PROTOCOL
-                    )  # streamed: never the whole text at once
+                if send is None:  # streamed: never the whole text at once
+                    pickle.dump(result, out, pickle.HIGHEST_PROTOCOL)
                 else:
                     send(result, out)
             status = 0
