@@ -13,6 +13,8 @@ from egressmap.sources.reader import InputStream, read_raw
 from egressmap.sources.squid import SquidLog
 from egressmap.sources.squid_format import BUILTIN, LogFormat
 
+pytestmark = pytest.mark.usefixtures("per_line_loop")  # the native format's tests with each per-line loop
+
 NATIVE = [
     "1732186800.123    120 10.0.0.5 TCP_TUNNEL/200 6120 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -",
     "1732186801.000     40 10.0.0.5 TCP_MISS/200 1024 GET http://security.ubuntu.com/ubuntu/dists/jammy/InRelease - HIER_DIRECT/1.2.3.4 text/plain",

@@ -1,4 +1,5 @@
-"""The native fast path over a big gzip log read by two processes: the same result as one process."""
+"""The native fast path over a big gzip log read by two processes: the same result as one process (with each per-line
+loop)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from egressmap.sources import gzip_range, parallel, squid_native
 from egressmap.sources.interface import Item
 from egressmap.sources.reader import InputStream
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork"),
+    pytest.mark.usefixtures("per_line_loop"),
+]
 
 
 def _log(lines: int) -> bytes:

@@ -1,0 +1,428 @@
+/* The per-line loop of Squid's native log format, in C: what squid_native.tally_native does, line for line.
+ *
+ * count(blocks, first_lineno, sample, seed) -> (rows, bad, lines)
+ *
+ * blocks: an iterable of bytes-like blocks of whole lines joined by "\n" (no final line end).
+ * rows:   one tuple (url, code, method, count, first lineno, first ts, last ts, clients, sample url) per distinct
+ *         (url, code, method), all fields bytes but the two counts, in order of first request. url is cut to
+ *         scheme://authority unless the method is CONNECT; clients are those of the first `sample - 1` requests,
+ *         a 1-tuple when there was one, else a set; the sample url is the first request's URL[:200]. `last ts`
+ *         is the first ts object itself while one request was counted.
+ * bad:    line numbers of lines with fewer than 7 fields (blank lines and "#" comments are not bad).
+ * lines:  how many lines the blocks held.
+ *
+ * Identical requests are counted in a table of this module's own, keyed by the raw bytes: no Python object is
+ * made for a line that repeats a known request, and equal short fields (status, method, client) are one object
+ * each. `seed` keys the hash (a random number from the caller), so a crafted log cannot choose colliding keys.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SAMPLE_URL 200
+#define TS_INLINE 31
+
+typedef struct {
+    uint64_t hash;
+    PyObject *url; /* bytes; with code and method, the key */
+    PyObject *code;
+    PyObject *method;
+    Py_ssize_t count;
+    Py_ssize_t lineno;
+    PyObject *first;   /* the first request's timestamp, bytes */
+    PyObject *last;    /* the last one's when it did not fit in last_ts (rare), else NULL */
+    PyObject *clients; /* one client (bytes) until a second one comes, then a set */
+    PyObject *sample;  /* the first request's URL, at most SAMPLE_URL bytes */
+    signed char last_len; /* -1: no later request; 0..TS_INLINE: last_ts holds it; -2: in `last` */
+    char last_ts[TS_INLINE];
+} Row;
+
+/* Open addressing, linear probing: slots hold an index + 1 (0 when empty), a power of two of them. */
+typedef struct {
+    Py_ssize_t *slots;
+    size_t mask;
+    Py_ssize_t n;
+} Index;
+
+typedef struct {
+    uint64_t hash;
+    PyObject *value; /* bytes */
+} Short;
+
+typedef struct {
+    Row *rows;
+    Py_ssize_t cap;
+    Index keys;    /* into rows */
+    Short *shorts; /* equal status, method and client fields: one object each */
+    Py_ssize_t shorts_cap;
+    Index short_keys; /* into shorts */
+    uint64_t seed;
+} Table;
+
+/* what bytes.split() takes for whitespace: \t \n \v \f \r and space */
+static unsigned char is_space[256];
+
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_piece(uint64_t h, const unsigned char *p, Py_ssize_t n) {
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, (size_t)n);
+    h = (h ^ v ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+}
+
+static inline int same(PyObject *field, const char *p, Py_ssize_t n) {
+    return PyBytes_GET_SIZE(field) == n && memcmp(PyBytes_AS_STRING(field), p, (size_t)n) == 0;
+}
+
+static int index_init(Index *index) {
+    index->mask = 1023;
+    index->n = 0;
+    index->slots = PyMem_Calloc(index->mask + 1, sizeof(Py_ssize_t));
+    if (index->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* Twice the slots, filled again from the hashes (hash_of(i) for entry i). */
+static int index_grow(Index *index, const void *entries, size_t stride) {
+    size_t size = (index->mask + 1) * 2;
+    Py_ssize_t *slots = PyMem_Calloc(size, sizeof(Py_ssize_t));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < index->n; i++) {
+        uint64_t hash = *(const uint64_t *)((const char *)entries + (size_t)i * stride);
+        size_t at = (size_t)hash & (size - 1);
+        while (slots[at])
+            at = (at + 1) & (size - 1);
+        slots[at] = i + 1;
+    }
+    PyMem_Free(index->slots);
+    index->slots = slots;
+    index->mask = size - 1;
+    return 0;
+}
+
+/* Make room for one more entry in an array of `*cap` entries of `stride` bytes holding `n`. */
+static int reserve(void **entries, Py_ssize_t *cap, Py_ssize_t n, size_t stride) {
+    if (n < *cap)
+        return 0;
+    Py_ssize_t more = *cap ? *cap * 2 : 256;
+    void *grown = PyMem_Realloc(*entries, (size_t)more * stride);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *entries = grown;
+    *cap = more;
+    return 0;
+}
+
+/* The one bytes object for a short field's value (a new reference), made at its first sight. */
+static PyObject *shared(Table *t, const char *p, Py_ssize_t n) {
+    uint64_t hash = mix(hash_piece(t->seed, (const unsigned char *)p, n));
+    size_t at = (size_t)hash & t->short_keys.mask;
+    for (Py_ssize_t i; (i = t->short_keys.slots[at]) != 0; at = (at + 1) & t->short_keys.mask) {
+        Short *known = &t->shorts[i - 1];
+        if (known->hash == hash && same(known->value, p, n))
+            return Py_NewRef(known->value);
+    }
+    if (reserve((void **)&t->shorts, &t->shorts_cap, t->short_keys.n, sizeof(Short)) < 0)
+        return NULL;
+    PyObject *value = PyBytes_FromStringAndSize(p, n);
+    if (value == NULL)
+        return NULL;
+    t->shorts[t->short_keys.n] = (Short){hash, value};
+    t->short_keys.slots[at] = ++t->short_keys.n;
+    if ((size_t)t->short_keys.n * 2 > t->short_keys.mask &&
+        index_grow(&t->short_keys, t->shorts, sizeof(Short)) < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    return Py_NewRef(value);
+}
+
+static void clear_row(Row *row) {
+    Py_CLEAR(row->url);
+    Py_CLEAR(row->code);
+    Py_CLEAR(row->method);
+    Py_CLEAR(row->first);
+    Py_CLEAR(row->last);
+    Py_CLEAR(row->clients);
+    Py_CLEAR(row->sample);
+}
+
+static void clear_table(Table *t) {
+    for (Py_ssize_t i = 0; i < t->keys.n; i++)
+        clear_row(&t->rows[i]);
+    for (Py_ssize_t i = 0; i < t->short_keys.n; i++)
+        Py_DECREF(t->shorts[i].value);
+    PyMem_Free(t->rows);
+    PyMem_Free(t->keys.slots);
+    PyMem_Free(t->shorts);
+    PyMem_Free(t->short_keys.slots);
+}
+
+/* The fields of a native line, as bytes.split(None, 7) finds its first seven. */
+enum { TS, ELAPSED, CLIENT, CODE, SIZE, METHOD, URL, FIELDS };
+
+typedef struct {
+    const char *at[FIELDS];
+    Py_ssize_t len[FIELDS];
+} Line;
+
+/* A new row at key slot `at` for the line (its url cut to `cut` bytes); 0, or -1 with an exception set. */
+static int add_row(Table *t, size_t at, uint64_t hash, Py_ssize_t lineno, const Line *f, Py_ssize_t cut) {
+    if (reserve((void **)&t->rows, &t->cap, t->keys.n, sizeof(Row)) < 0)
+        return -1;
+    Row *row = &t->rows[t->keys.n];
+    memset(row, 0, sizeof(Row));
+    row->hash = hash;
+    row->count = 1;
+    row->lineno = lineno;
+    row->last_len = -1;
+    row->url = PyBytes_FromStringAndSize(f->at[URL], cut);
+    row->code = shared(t, f->at[CODE], f->len[CODE]);
+    row->method = shared(t, f->at[METHOD], f->len[METHOD]);
+    row->first = PyBytes_FromStringAndSize(f->at[TS], f->len[TS]);
+    row->clients = shared(t, f->at[CLIENT], f->len[CLIENT]);
+    if (row->url != NULL && cut == f->len[URL] && cut <= SAMPLE_URL)
+        row->sample = Py_NewRef(row->url); /* what slicing a short bytes object whole gives */
+    else
+        row->sample = PyBytes_FromStringAndSize(f->at[URL], Py_MIN(f->len[URL], SAMPLE_URL));
+    if (!row->url || !row->code || !row->method || !row->first || !row->clients || !row->sample) {
+        clear_row(row);
+        return -1;
+    }
+    t->keys.slots[at] = ++t->keys.n;
+    if ((size_t)t->keys.n * 2 > t->keys.mask)
+        return index_grow(&t->keys, t->rows, sizeof(Row));
+    return 0;
+}
+
+/* One more request of a known row; 0, or -1 with an exception set. */
+static int count_again(Table *t, Row *row, const Line *f, long sample) {
+    if (f->len[TS] <= TS_INLINE) {
+        memcpy(row->last_ts, f->at[TS], (size_t)f->len[TS]);
+        row->last_len = (signed char)f->len[TS];
+    } else {
+        PyObject *ts = PyBytes_FromStringAndSize(f->at[TS], f->len[TS]);
+        if (ts == NULL)
+            return -1;
+        Py_XSETREF(row->last, ts);
+        row->last_len = -2;
+    }
+    if (++row->count >= sample)
+        return 0;
+    PyObject *client = shared(t, f->at[CLIENT], f->len[CLIENT]);
+    if (client == NULL)
+        return -1;
+    int status = 0;
+    if (PyBytes_CheckExact(row->clients)) {
+        if (client != row->clients) { /* a second client: from now on a set */
+            PyObject *both = PySet_New(NULL);
+            if (both == NULL || PySet_Add(both, row->clients) < 0 || PySet_Add(both, client) < 0) {
+                Py_XDECREF(both);
+                status = -1;
+            } else {
+                Py_SETREF(row->clients, both);
+            }
+        }
+    } else {
+        status = PySet_Add(row->clients, client);
+    }
+    Py_DECREF(client);
+    return status;
+}
+
+/* Count the lines of one block; 0, or -1 with an exception set. */
+static int count_block(Table *t, const char *data, Py_ssize_t size, Py_ssize_t *lineno, long sample,
+                       PyObject *bad) {
+    const char *end = data + size;
+    const char *line = data;
+    for (;;) {
+        const char *stop = memchr(line, '\n', (size_t)(end - line));
+        if (stop == NULL)
+            stop = end;
+        Line f;
+        const char *p = line;
+        int found = 0;
+        for (; found < FIELDS; found++) {
+            while (p < stop && is_space[(unsigned char)*p])
+                p++;
+            if (p == stop)
+                break;
+            f.at[found] = p;
+            while (p < stop && !is_space[(unsigned char)*p])
+                p++;
+            f.len[found] = p - f.at[found];
+        }
+        if (found < FIELDS) {
+            if (found > 0 && f.at[TS][0] != '#') {
+                PyObject *n = PyLong_FromSsize_t(*lineno);
+                if (n == NULL || PyList_Append(bad, n) < 0) {
+                    Py_XDECREF(n);
+                    return -1;
+                }
+                Py_DECREF(n);
+            }
+        } else {
+            const char *url = f.at[URL];
+            Py_ssize_t full = f.len[URL], cut = full;
+            if (!(f.len[METHOD] == 7 && memcmp(f.at[METHOD], "CONNECT", 7) == 0)) {
+                /* scheme://authority: up to the first "/" after the first "://" (none when that opens it) */
+                for (Py_ssize_t i = 0; i + 2 < full; i++) {
+                    if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
+                        const char *slash = memchr(url + i + 3, '/', (size_t)(full - i - 3));
+                        if (i > 0 && slash != NULL)
+                            cut = slash - url;
+                        break;
+                    }
+                }
+            }
+            uint64_t h = hash_piece(t->seed, (const unsigned char *)url, cut);
+            h = hash_piece(h, (const unsigned char *)f.at[CODE], f.len[CODE]);
+            h = mix(hash_piece(h, (const unsigned char *)f.at[METHOD], f.len[METHOD]));
+            size_t at = (size_t)h & t->keys.mask;
+            Row *row = NULL;
+            for (Py_ssize_t i; (i = t->keys.slots[at]) != 0; at = (at + 1) & t->keys.mask) {
+                Row *r = &t->rows[i - 1];
+                if (r->hash == h && same(r->url, url, cut) && same(r->code, f.at[CODE], f.len[CODE]) &&
+                    same(r->method, f.at[METHOD], f.len[METHOD])) {
+                    row = r;
+                    break;
+                }
+            }
+            if ((row == NULL ? add_row(t, at, h, *lineno, &f, cut) : count_again(t, row, &f, sample)) < 0)
+                return -1;
+        }
+        ++*lineno;
+        if (stop == end)
+            return 0;
+        line = stop + 1;
+    }
+}
+
+/* The rows as tuples, in order of first request; each row's references pass to its tuple. */
+static PyObject *row_tuples(Table *t) {
+    PyObject *rows = PyList_New(t->keys.n);
+    if (rows == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < t->keys.n; i++) {
+        Row *row = &t->rows[i];
+        PyObject *last = row->last_len == -1   ? Py_NewRef(row->first)
+                         : row->last_len == -2 ? Py_NewRef(row->last)
+                                               : PyBytes_FromStringAndSize(row->last_ts, row->last_len);
+        PyObject *clients = PyBytes_CheckExact(row->clients) ? PyTuple_Pack(1, row->clients) : Py_NewRef(row->clients);
+        PyObject *count = PyLong_FromSsize_t(row->count);
+        PyObject *lineno = PyLong_FromSsize_t(row->lineno);
+        PyObject *tuple = PyTuple_New(9);
+        if (!last || !clients || !count || !lineno || !tuple) {
+            Py_XDECREF(last);
+            Py_XDECREF(clients);
+            Py_XDECREF(count);
+            Py_XDECREF(lineno);
+            Py_XDECREF(tuple);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, 0, row->url);
+        PyTuple_SET_ITEM(tuple, 1, row->code);
+        PyTuple_SET_ITEM(tuple, 2, row->method);
+        PyTuple_SET_ITEM(tuple, 3, count);
+        PyTuple_SET_ITEM(tuple, 4, lineno);
+        PyTuple_SET_ITEM(tuple, 5, row->first);
+        PyTuple_SET_ITEM(tuple, 6, last);
+        PyTuple_SET_ITEM(tuple, 7, clients);
+        PyTuple_SET_ITEM(tuple, 8, row->sample);
+        row->url = row->code = row->method = row->first = row->sample = NULL; /* the tuple's now */
+        Py_CLEAR(row->last);
+        Py_CLEAR(row->clients);
+        PyList_SET_ITEM(rows, i, tuple);
+    }
+    return rows;
+}
+
+static PyObject *count(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *blocks;
+    Py_ssize_t lineno;
+    long sample;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OnlK:count", &blocks, &lineno, &sample, &seed))
+        return NULL;
+    PyObject *it = PyObject_GetIter(blocks);
+    if (it == NULL)
+        return NULL;
+    Table t = {0};
+    t.seed = mix(seed);
+    PyObject *bad = PyList_New(0);
+    PyObject *rows = NULL, *result = NULL;
+    Py_ssize_t first = lineno;
+    if (bad == NULL || index_init(&t.keys) < 0 || index_init(&t.short_keys) < 0)
+        goto done;
+    PyObject *block;
+    while ((block = PyIter_Next(it)) != NULL) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(block, &view, PyBUF_SIMPLE) < 0) {
+            Py_DECREF(block);
+            goto done;
+        }
+        int status = count_block(&t, view.buf, view.len, &lineno, sample, bad);
+        PyBuffer_Release(&view);
+        Py_DECREF(block);
+        if (status < 0)
+            goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    rows = row_tuples(&t);
+    if (rows != NULL)
+        result = Py_BuildValue("(OOn)", rows, bad, lineno - first);
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(bad);
+    Py_DECREF(it);
+    clear_table(&t);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"count", count, METH_VARARGS,
+     "count(blocks, first_lineno, sample, seed) -> (rows, bad line numbers, lines): the native log's per-line "
+     "loop (see egressmap.sources.squid_native.tally_native)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_squid_count",
+    .m_doc = "The per-line loop of Squid's native log format, in C.",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__squid_count(void) {
+    for (const char *c = " \t\n\v\f\r"; *c; c++)
+        is_space[(unsigned char)*c] = 1;
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,125 @@
+"""The C per-line loop of the native Squid format gives what the Python loop gives, line for line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from egressmap.model import Skipped
+from egressmap.sources import squid_native
+from egressmap.sources.squid_native import CLIENT_SAMPLE, Rows, tally_python
+
+count = squid_native._count
+pytestmark = pytest.mark.skipif(count is None, reason="the C loop was not built (no compiler at install)")
+
+Result = tuple[list[tuple[object, ...]], list[int], int]
+
+
+def _same_shape(rows: Rows) -> list[tuple[object, ...]]:
+    """The rows with their clients as a set (the C loop gives one client as a 1-tuple)."""
+    return [(*row[:7], set(row[7]), row[8]) for row in rows]
+
+
+def _both(blocks: list[bytes], first: int = 1) -> tuple[Result, Result]:
+    assert count is not None
+    rows, skipped, lines = tally_python(blocks, "log", first)
+    fast_rows, bad, fast_lines = count(blocks, first, CLIENT_SAMPLE, 12345)
+    return (
+        (_same_shape(rows), [s.lineno for s in skipped], lines),
+        (_same_shape(fast_rows), bad, fast_lines),
+    )
+
+
+_FIELD = st.sampled_from(
+    [
+        b"1796375521.123",
+        b"1796375521.124",
+        b"1796375521.123456789012345678901234567890",  # longer than the C row keeps inline
+        b"10.0.0.1",
+        b"10.0.0.2",
+        b"TCP_TUNNEL/200",
+        b"TCP_DENIED/403",
+        b"CONNECT",
+        b"GET",
+        b"pypi.org:443",
+        b"http://a.example/x/y",
+        b"http://a.example",
+        b"https://a.example:8443/",
+        b"://x.example/p",
+        b"a://b://c/d",
+        b"http://b.example/" + b"p" * 250,
+        b"-",
+        b"#",
+        b"#comment",
+        b"\xff\xfe",
+        b"error:invalid-request",
+    ]
+)
+_SPACE = st.sampled_from([b" ", b"  ", b"\t", b"\x0b", b"\x0c", b" \r "])
+_LINE = st.lists(st.tuples(_FIELD, _SPACE), max_size=10).map(lambda parts: b"".join(f + s for f, s in parts))
+
+
+@settings(max_examples=300)
+@given(st.lists(st.lists(_LINE, max_size=40), max_size=4), st.integers(1, 10**6))
+@example([[b"1 2 10.0.0.1 TCP_MISS/200 5 GET http://h.example/p - x -"] * 40], 1)
+@example([[b""], [], [b"", b"  "], [b"# a comment", b"a b"]], 7)
+def test_the_c_loop_counts_what_the_python_loop_counts(blocks: list[list[bytes]], first: int) -> None:
+    """Any lines of these fields and separators, in any blocks: the same rows, bad lines and line count."""
+    python, c = _both([b"\n".join(lines) for lines in blocks], first)
+    assert c == python
+
+
+def test_many_requests_of_one_kind_keep_a_sample_of_clients() -> None:
+    lines = [
+        f"{1796375521 + i}.000 1 10.0.{i % 3}.{i} TCP_TUNNEL/200 10 CONNECT pypi.org:443 - HIER_DIRECT/x -".encode()
+        for i in range(100)
+    ]
+    python, c = _both([b"\n".join(lines[:50]), b"\n".join(lines[50:])])
+    assert c == python
+    (row,) = c[0]
+    assert row[3] == 100 and row[5] == b"1796375521.000" and row[6] == b"1796375620.000"
+    assert len(row[7]) == CLIENT_SAMPLE - 1  # type: ignore[arg-type]
+
+
+def test_a_request_seen_once_has_one_timestamp_object() -> None:
+    assert count is not None
+    (row,), _, _ = count([b"1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -"], 1, CLIENT_SAMPLE, 1)
+    assert row[5] is row[6]
+    assert row[7] == (b"c",)
+    assert row[:3] == (b"http://h.example", b"TCP_MISS/200", b"GET") and row[8] == b"http://h.example/p"
+
+
+def test_any_bytes_like_block_is_read() -> None:
+    line = b"1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -"
+    assert count is not None
+    for block in (bytearray(line), memoryview(line)):
+        rows, bad, lines = count([block], 1, CLIENT_SAMPLE, 1)  # type: ignore[list-item]
+        assert (len(rows), bad, lines) == (1, [], 1)
+
+
+def test_a_block_that_is_not_bytes_is_a_type_error() -> None:
+    assert count is not None
+    with pytest.raises(TypeError):
+        count([b"a b c d e f g", "text"], 1, CLIENT_SAMPLE, 1)  # type: ignore[list-item]
+
+
+def test_an_error_while_reading_the_blocks_comes_through() -> None:
+    def blocks() -> Iterator[bytes]:
+        yield b"1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -"
+        raise OSError("disk gone")
+
+    assert count is not None
+    with pytest.raises(OSError, match="disk gone"):
+        count(blocks(), 1, CLIENT_SAMPLE, 1)
+
+
+def test_tally_native_reports_bad_lines_as_the_python_loop_does() -> None:
+    blocks = [b"garbage line\n1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -\n#x y\n\nshort"]
+    assert squid_native.tally_native(blocks, "log")[1] == [
+        Skipped("log", 1, "not a native squid log line (fewer than 7 fields)"),
+        Skipped("log", 5, "not a native squid log line (fewer than 7 fields)"),
+    ]
+    assert squid_native.tally_native(blocks, "log")[1] == tally_python(blocks, "log")[1]
