@@ -123,3 +123,9 @@ def test_tally_native_reports_bad_lines_as_the_python_loop_does() -> None:
         Skipped("log", 5, "not a native squid log line (fewer than 7 fields)"),
     ]
     assert squid_native.tally_native(blocks, "log")[1] == tally_python(blocks, "log")[1]
+
+
+def test_the_loop_in_use_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert squid_native.per_line_loop() == "C"
+    monkeypatch.setattr(squid_native, "_count", None)
+    assert squid_native.per_line_loop() == "Python"

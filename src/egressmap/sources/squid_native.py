@@ -46,6 +46,11 @@ except ImportError:  # installed where no C compiler was: the Python loop
 _FEW_FIELDS = "not a native squid log line (fewer than 7 fields)"
 
 
+def per_line_loop() -> str:
+    """Which per-line loop :func:`tally_native` runs: ``"C"``, or ``"Python"`` where the module was not built."""
+    return "Python" if _count is None else "C"
+
+
 def tally_native(
     blocks: Iterable[bytes], origin: str, first_lineno: int = 1
 ) -> tuple[Rows, list[Skipped], int]:
