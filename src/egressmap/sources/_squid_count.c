@@ -3,11 +3,12 @@
  * count(blocks, first_lineno, sample, seed) -> (rows, bad, lines)
  *
  * blocks: an iterable of bytes-like blocks of whole lines joined by "\n" (no final line end).
- * rows:   one tuple (url, code, method, count, first lineno, first ts, last ts, clients, sample url) per distinct
- *         (url, code, method), all fields bytes but the two counts, in order of first request. url is cut to
- *         scheme://authority unless the method is CONNECT; clients are those of the first `sample - 1` requests,
- *         a 1-tuple when there was one, else a set; the sample url is the first request's URL[:200]. `last ts`
- *         is the first ts object itself while one request was counted.
+ * rows:   one tuple (url, code, method, count, first lineno, first time, last time, clients, sample url) per
+ *         distinct (url, code, method), in order of first request. url, code, method and the sample url (the
+ *         first request's URL[:200]) are bytes; url is cut to scheme://authority unless the method is CONNECT.
+ *         The times are what float() makes of the first and last timestamps, or None where it cannot (the last
+ *         is the first's object while one request was counted). clients are those of the first `sample - 1`
+ *         requests, decoded as UTF-8 with replacement: a 1-tuple when there was one, else a set.
  * bad:    line numbers of lines with fewer than 7 fields (blank lines and "#" comments are not bad).
  * lines:  how many lines the blocks held.
  *
@@ -32,7 +33,7 @@ typedef struct {
     Py_ssize_t lineno;
     PyObject *first;   /* the first request's timestamp, bytes */
     PyObject *last;    /* the last one's when it did not fit in last_ts (rare), else NULL */
-    PyObject *clients; /* one client (bytes) until a second one comes, then a set */
+    PyObject *clients; /* one client (str) until a second one comes, then a set */
     PyObject *sample;  /* the first request's URL, at most SAMPLE_URL bytes */
     signed char last_len; /* -1: no later request; 0..TS_INLINE: last_ts holds it; -2: in `last` */
     char last_ts[TS_INLINE];
@@ -47,16 +48,24 @@ typedef struct {
 
 typedef struct {
     uint64_t hash;
-    PyObject *value; /* bytes */
+    PyObject *raw;   /* bytes: the field as logged */
+    PyObject *value; /* what stands for it: the same bytes, or its text */
 } Short;
+
+/* Equal values of a short field as one object each, made at first sight: bytes, or str (decoded). */
+typedef struct {
+    Short *values;
+    Py_ssize_t cap;
+    Index index; /* into values */
+    int text;
+} Shared;
 
 typedef struct {
     Row *rows;
     Py_ssize_t cap;
-    Index keys;    /* into rows */
-    Short *shorts; /* equal status, method and client fields: one object each */
-    Py_ssize_t shorts_cap;
-    Index short_keys; /* into shorts */
+    Index keys;     /* into rows */
+    Shared fields;  /* status and method, bytes */
+    Shared clients; /* str */
     uint64_t seed;
 } Table;
 
@@ -138,28 +147,39 @@ static int reserve(void **entries, Py_ssize_t *cap, Py_ssize_t n, size_t stride)
     return 0;
 }
 
-/* The one bytes object for a short field's value (a new reference), made at its first sight. */
-static PyObject *shared(Table *t, const char *p, Py_ssize_t n) {
-    uint64_t hash = mix(hash_piece(t->seed, (const unsigned char *)p, n));
-    size_t at = (size_t)hash & t->short_keys.mask;
-    for (Py_ssize_t i; (i = t->short_keys.slots[at]) != 0; at = (at + 1) & t->short_keys.mask) {
-        Short *known = &t->shorts[i - 1];
-        if (known->hash == hash && same(known->value, p, n))
+/* The one object for a short field's value (a new reference). */
+static PyObject *shared(Shared *s, uint64_t seed, const char *p, Py_ssize_t n) {
+    uint64_t hash = mix(hash_piece(seed, (const unsigned char *)p, n));
+    size_t at = (size_t)hash & s->index.mask;
+    for (Py_ssize_t i; (i = s->index.slots[at]) != 0; at = (at + 1) & s->index.mask) {
+        Short *known = &s->values[i - 1];
+        if (known->hash == hash && same(known->raw, p, n))
             return Py_NewRef(known->value);
     }
-    if (reserve((void **)&t->shorts, &t->shorts_cap, t->short_keys.n, sizeof(Short)) < 0)
+    if (reserve((void **)&s->values, &s->cap, s->index.n, sizeof(Short)) < 0)
         return NULL;
-    PyObject *value = PyBytes_FromStringAndSize(p, n);
-    if (value == NULL)
+    PyObject *raw = PyBytes_FromStringAndSize(p, n);
+    if (raw == NULL)
         return NULL;
-    t->shorts[t->short_keys.n] = (Short){hash, value};
-    t->short_keys.slots[at] = ++t->short_keys.n;
-    if ((size_t)t->short_keys.n * 2 > t->short_keys.mask &&
-        index_grow(&t->short_keys, t->shorts, sizeof(Short)) < 0) {
-        Py_DECREF(value);
+    PyObject *value = s->text ? PyUnicode_DecodeUTF8(p, n, "replace") : Py_NewRef(raw);
+    if (value == NULL) {
+        Py_DECREF(raw);
         return NULL;
     }
+    s->values[s->index.n] = (Short){hash, raw, value};
+    s->index.slots[at] = ++s->index.n;
+    if ((size_t)s->index.n * 2 > s->index.mask && index_grow(&s->index, s->values, sizeof(Short)) < 0)
+        return NULL; /* the entry is kept: clear_shared lets it go */
     return Py_NewRef(value);
+}
+
+static void clear_shared(Shared *s) {
+    for (Py_ssize_t i = 0; i < s->index.n; i++) {
+        Py_DECREF(s->values[i].raw);
+        Py_DECREF(s->values[i].value);
+    }
+    PyMem_Free(s->values);
+    PyMem_Free(s->index.slots);
 }
 
 static void clear_row(Row *row) {
@@ -175,12 +195,10 @@ static void clear_row(Row *row) {
 static void clear_table(Table *t) {
     for (Py_ssize_t i = 0; i < t->keys.n; i++)
         clear_row(&t->rows[i]);
-    for (Py_ssize_t i = 0; i < t->short_keys.n; i++)
-        Py_DECREF(t->shorts[i].value);
     PyMem_Free(t->rows);
     PyMem_Free(t->keys.slots);
-    PyMem_Free(t->shorts);
-    PyMem_Free(t->short_keys.slots);
+    clear_shared(&t->fields);
+    clear_shared(&t->clients);
 }
 
 /* The fields of a native line, as bytes.split(None, 7) finds its first seven. */
@@ -202,10 +220,10 @@ static int add_row(Table *t, size_t at, uint64_t hash, Py_ssize_t lineno, const 
     row->lineno = lineno;
     row->last_len = -1;
     row->url = PyBytes_FromStringAndSize(f->at[URL], cut);
-    row->code = shared(t, f->at[CODE], f->len[CODE]);
-    row->method = shared(t, f->at[METHOD], f->len[METHOD]);
+    row->code = shared(&t->fields, t->seed, f->at[CODE], f->len[CODE]);
+    row->method = shared(&t->fields, t->seed, f->at[METHOD], f->len[METHOD]);
     row->first = PyBytes_FromStringAndSize(f->at[TS], f->len[TS]);
-    row->clients = shared(t, f->at[CLIENT], f->len[CLIENT]);
+    row->clients = shared(&t->clients, t->seed, f->at[CLIENT], f->len[CLIENT]);
     if (row->url != NULL && cut == f->len[URL] && cut <= SAMPLE_URL)
         row->sample = Py_NewRef(row->url); /* what slicing a short bytes object whole gives */
     else
@@ -234,11 +252,11 @@ static int count_again(Table *t, Row *row, const Line *f, long sample) {
     }
     if (++row->count >= sample)
         return 0;
-    PyObject *client = shared(t, f->at[CLIENT], f->len[CLIENT]);
+    PyObject *client = shared(&t->clients, t->seed, f->at[CLIENT], f->len[CLIENT]);
     if (client == NULL)
         return -1;
     int status = 0;
-    if (PyBytes_CheckExact(row->clients)) {
+    if (PyUnicode_CheckExact(row->clients)) {
         if (client != row->clients) { /* a second client: from now on a set */
             PyObject *both = PySet_New(NULL);
             if (both == NULL || PySet_Add(both, row->clients) < 0 || PySet_Add(both, client) < 0) {
@@ -323,6 +341,19 @@ static int count_block(Table *t, const char *data, Py_ssize_t size, Py_ssize_t *
     }
 }
 
+/* What float() makes of a timestamp (a new reference), None where it raises ValueError; NULL on other errors. */
+static PyObject *time_of(PyObject *raw) {
+    if (raw == NULL)
+        return NULL;
+    PyObject *time = PyFloat_FromString(raw);
+    Py_DECREF(raw);
+    if (time == NULL && PyErr_ExceptionMatches(PyExc_ValueError)) {
+        PyErr_Clear();
+        time = Py_NewRef(Py_None);
+    }
+    return time;
+}
+
 /* The rows as tuples, in order of first request; each row's references pass to its tuple. */
 static PyObject *row_tuples(Table *t) {
     PyObject *rows = PyList_New(t->keys.n);
@@ -330,14 +361,18 @@ static PyObject *row_tuples(Table *t) {
         return NULL;
     for (Py_ssize_t i = 0; i < t->keys.n; i++) {
         Row *row = &t->rows[i];
-        PyObject *last = row->last_len == -1   ? Py_NewRef(row->first)
-                         : row->last_len == -2 ? Py_NewRef(row->last)
-                                               : PyBytes_FromStringAndSize(row->last_ts, row->last_len);
-        PyObject *clients = PyBytes_CheckExact(row->clients) ? PyTuple_Pack(1, row->clients) : Py_NewRef(row->clients);
+        PyObject *first = time_of(row->first);
+        row->first = NULL;
+        PyObject *last = first == NULL           ? NULL
+                         : row->last_len == -1   ? Py_NewRef(first)
+                         : row->last_len == -2   ? time_of(Py_NewRef(row->last))
+                                                 : time_of(PyBytes_FromStringAndSize(row->last_ts, row->last_len));
+        PyObject *clients = PyUnicode_CheckExact(row->clients) ? PyTuple_Pack(1, row->clients) : Py_NewRef(row->clients);
         PyObject *count = PyLong_FromSsize_t(row->count);
         PyObject *lineno = PyLong_FromSsize_t(row->lineno);
         PyObject *tuple = PyTuple_New(9);
-        if (!last || !clients || !count || !lineno || !tuple) {
+        if (!first || !last || !clients || !count || !lineno || !tuple) {
+            Py_XDECREF(first);
             Py_XDECREF(last);
             Py_XDECREF(clients);
             Py_XDECREF(count);
@@ -351,11 +386,11 @@ static PyObject *row_tuples(Table *t) {
         PyTuple_SET_ITEM(tuple, 2, row->method);
         PyTuple_SET_ITEM(tuple, 3, count);
         PyTuple_SET_ITEM(tuple, 4, lineno);
-        PyTuple_SET_ITEM(tuple, 5, row->first);
+        PyTuple_SET_ITEM(tuple, 5, first);
         PyTuple_SET_ITEM(tuple, 6, last);
         PyTuple_SET_ITEM(tuple, 7, clients);
         PyTuple_SET_ITEM(tuple, 8, row->sample);
-        row->url = row->code = row->method = row->first = row->sample = NULL; /* the tuple's now */
+        row->url = row->code = row->method = row->sample = NULL; /* the tuple's now */
         Py_CLEAR(row->last);
         Py_CLEAR(row->clients);
         PyList_SET_ITEM(rows, i, tuple);
@@ -378,7 +413,9 @@ static PyObject *count(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *bad = PyList_New(0);
     PyObject *rows = NULL, *result = NULL;
     Py_ssize_t first = lineno;
-    if (bad == NULL || index_init(&t.keys) < 0 || index_init(&t.short_keys) < 0)
+    t.clients.text = 1;
+    if (bad == NULL || index_init(&t.keys) < 0 || index_init(&t.fields.index) < 0 ||
+        index_init(&t.clients.index) < 0)
         goto done;
     PyObject *block;
     while ((block = PyIter_Next(it)) != NULL) {

@@ -31,8 +31,12 @@ from .squid_tally import Tally, outcome_of, split_url
 
 CLIENT_SAMPLE = 16
 
-Row = tuple[bytes, bytes, bytes, int, int, bytes, bytes, Collection[bytes], bytes]
-"""(url, status, method, count, first lineno, first ts, last ts, clients, sample url) of a distinct request."""
+Row = tuple[bytes, bytes, bytes, int, int, float | None, float | None, Collection[str], bytes]
+"""(url, status, method, count, first lineno, first time, last time, clients, sample url) of a distinct request.
+
+url, status, method and the sample URL are as logged; a time is ``float(timestamp)``, None when that fails
+(the last is the first's object while one request was counted); clients are decoded (UTF-8, replaced).
+"""
 Rows = list[Row]
 """In order of first request."""
 
@@ -105,7 +109,25 @@ def tally_python(
                 if count < sample:
                     row[4].add(client)
         base += len(lines)
-    return [(*key, *row) for key, row in rows.items()], skipped, base - first_lineno
+    return _rows(rows), skipped, base - first_lineno
+
+
+def _rows(rows: dict[tuple[bytes, bytes, bytes], list[Any]]) -> Rows:
+    """:func:`tally_python`'s counts as :data:`Row` tuples (what the C loop makes at its end)."""
+    name = _Clients().__getitem__
+    out: Rows = []
+    for (url, code, method), (count, lineno, first, last, clients, sample) in rows.items():
+        start = _time(first)
+        end = start if last is first else _time(last)
+        out.append((url, code, method, count, lineno, start, end, set(map(name, clients)), sample))
+    return out
+
+
+def _time(raw: bytes) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return None
 
 
 def tally_range(
@@ -205,11 +227,10 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
     counted = tally.rows
     unusable: dict[tuple[bytes, bytes, bytes], Skipped] = {}
     kinds: dict[tuple[bytes, bytes], tuple[str, Outcome]] = {}  # (status, method) -> (method, outcome): few
-    name = _Clients().__getitem__
     rows.reverse()
     take = rows.pop
     while rows:
-        raw_url, raw_code, raw_method, count, lineno, first, last, clients, sample = take()
+        raw_url, raw_code, raw_method, count, lineno, start, end, clients, sample = take()
         try:
             url = raw_url.decode("utf-8")
             known = kinds.get((raw_code, raw_method))
@@ -235,23 +256,11 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
             scheme, authority, sample_url = where
             if sample != raw_url:
                 sample_url = (split_url(method, sample.decode("utf-8", "replace")) or (None, "", ""))[2]
-        names = set(map(name, clients))
-        try:
-            start: float | None = float(first)
-        except ValueError:
-            start = None
-        if last is not first:  # one request has the same timestamp object twice
-            try:
-                end: float | None = float(last)
-            except ValueError:
-                end = None
-        else:
-            end = start
         kind = (method, scheme, authority, outcome)
         if kind in counted:  # the same request with another status or credentials: Tally.add merges them
-            tally.add(lineno, *kind, names, start, end, sample_url, count)
-        else:  # most rows: what Tally.add does with a new request, without the call
-            counted[kind] = [count, lineno, start, end, sample_url, names]
+            tally.add(lineno, *kind, clients, start, end, sample_url, count)
+        else:  # most rows: what Tally.add does with a new request, without the call (nor a copy of clients)
+            counted[kind] = [count, lineno, start, end, sample_url, clients]
     return _Part(tally, skipped, unusable, lines)
 
 

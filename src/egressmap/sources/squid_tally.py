@@ -51,7 +51,8 @@ class Tally:
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
-        # (method, scheme, authority, outcome) -> [count, first lineno, first time, last time, url, clients]
+        # (method, scheme, authority, outcome) -> [count, first lineno, first time, last time, url, clients]; the
+        # clients a set, or a tuple of one (as the native path hands them over) until another comes
         self.rows: dict[tuple[str, str | None, str, Outcome], list[Any]] = {}
 
     def add(
@@ -79,6 +80,8 @@ class Tally:
         ):  # rows of the native path come by first line
             row[3] = last
         if len(row[5]) < MAX_CLIENTS:
+            if type(row[5]) is tuple:
+                row[5] = set(row[5])
             row[5].update(clients)
 
     def absorb(self, later: Tally, offset: int) -> None:
@@ -128,7 +131,7 @@ class Tally:
             if reason is None:
                 reason = reasons[(method, outcome)] = _reason(method, outcome)
             if "-" in clients or "" in clients:
-                clients = clients - _NO_CLIENT
+                clients = set(clients) - _NO_CLIENT
             names = tuple(clients) if len(clients) < 2 else tuple(sorted(clients))
             yield Observation(  # positional (the fields' order): a third quicker than by keyword
                 host,
