@@ -9,10 +9,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from egressmap.model import Skipped
-from egressmap.sources import squid_native
-from egressmap.sources.squid_native import CLIENT_SAMPLE, Rows, tally_python
+from egressmap.sources import squid_count
+from egressmap.sources.squid_count import CLIENT_SAMPLE, Rows, tally_python
 
-count = squid_native._count
+count = squid_count._count
 pytestmark = pytest.mark.skipif(count is None, reason="the C loop was not built (no compiler at install)")
 
 Result = tuple[list[tuple[object, ...]], list[int], int]
@@ -125,14 +125,14 @@ def test_an_error_while_reading_the_blocks_comes_through() -> None:
 
 def test_tally_native_reports_bad_lines_as_the_python_loop_does() -> None:
     blocks = [b"garbage line\n1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -\n#x y\n\nshort"]
-    assert squid_native.tally_native(blocks, "log")[1] == [
+    assert squid_count.tally_native(blocks, "log")[1] == [
         Skipped("log", 1, "not a native squid log line (fewer than 7 fields)"),
         Skipped("log", 5, "not a native squid log line (fewer than 7 fields)"),
     ]
-    assert squid_native.tally_native(blocks, "log")[1] == tally_python(blocks, "log")[1]
+    assert squid_count.tally_native(blocks, "log")[1] == tally_python(blocks, "log")[1]
 
 
 def test_the_loop_in_use_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert squid_native.per_line_loop() == "C"
-    monkeypatch.setattr(squid_native, "_count", None)
-    assert squid_native.per_line_loop() == "Python"
+    assert squid_count.per_line_loop() == "C"
+    monkeypatch.setattr(squid_count, "_count", None)
+    assert squid_count.per_line_loop() == "Python"

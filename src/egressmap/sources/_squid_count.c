@@ -1,4 +1,4 @@
-/* The per-line loop of Squid's native log format, in C: what squid_native.tally_native does, line for line.
+/* The per-line loop of Squid's native log format, in C: what squid_count.tally_python does, line for line.
  *
  * count(blocks, first_lineno, sample, seed) -> (rows, bad, lines)
  *
@@ -446,7 +446,7 @@ done:
 static PyMethodDef methods[] = {
     {"count", count, METH_VARARGS,
      "count(blocks, first_lineno, sample, seed) -> (rows, bad line numbers, lines): the native log's per-line "
-     "loop (see egressmap.sources.squid_native.tally_native)."},
+     "loop (see egressmap.sources.squid_count.tally_native)."},
     {NULL, NULL, 0, NULL},
 };
 

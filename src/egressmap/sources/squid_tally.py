@@ -15,7 +15,7 @@ from ..model import Observation, Outcome, Skipped
 from .interface import Item
 
 MAX_CLIENTS = 50
-"""Clients kept per observation (a sample; see :data:`.squid_native.CLIENT_SAMPLE`)."""
+"""Clients kept per observation (a sample; see :data:`.squid_count.CLIENT_SAMPLE`)."""
 _NO_CLIENT = frozenset({"", "-"})
 _FAILED_STATUS = frozenset({"000", "0", "502", "503", "504"})
 
