@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from egressmap import __version__
 from egressmap.cli import main
 from egressmap.exporters import EXPORTERS
 from egressmap.hostnames import drop_reason, normalize_host
+from egressmap.sources import squid_count
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "imagebuilder.log"
 NATIVE_OK = (
@@ -479,3 +481,17 @@ def test_scan_on_a_terminal_lists_the_inputs_too(
     assert code == 0
     plain = re.sub(r"\x1b\[[0-9;]*m", "", out)
     assert "1 input(s)" in plain and "squid-auto" in plain and "Proxy lines" in plain
+
+
+def test_version_names_the_per_line_loop(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow install can be told at once: the C loop was not built."""
+    for loop in ("C", "Python"):
+        if loop == "Python":
+            monkeypatch.setattr(squid_count, "_count", None)
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        want = f"egressmap {__version__} (the native Squid log's per-line loop in {loop})"
+        assert capsys.readouterr().out.strip() == want

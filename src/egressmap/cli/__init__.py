@@ -21,6 +21,7 @@ from types import ModuleType
 from .. import __version__
 from ..errors import EgressmapError
 from ..gcpause import paused_gc
+from ..sources.squid_count import per_line_loop
 from . import athena, build, bundle, catalog, diff, export, fetch, merge, plan, proxy, scan, verify
 from .catalog import PHASES
 from .common import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, log
@@ -50,7 +51,8 @@ def parser() -> argparse.ArgumentParser:
         prog="egressmap",
         description="Which outbound destinations does this stack need, and is the firewall right?",
     )
-    top.add_argument("--version", action="version", version=f"egressmap {__version__}")
+    loop = f"the native Squid log's per-line loop in {per_line_loop()}"  # Python: no C compiler at install
+    top.add_argument("--version", action="version", version=f"egressmap {__version__} ({loop})")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="more detail (-vv for debug)")
     common.add_argument("-q", "--quiet", action="store_true", help="no report of skipped lines on stderr")
