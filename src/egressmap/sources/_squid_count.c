@@ -111,7 +111,7 @@ static int index_init(Index *index) {
     return 0;
 }
 
-/* Twice the slots, filled again from the hashes (hash_of(i) for entry i). */
+/* Twice the slots, filled again from the entries' hashes (each entry, `stride` bytes long, starts with its hash). */
 static int index_grow(Index *index, const void *entries, size_t stride) {
     size_t size = (index->mask + 1) * 2;
     Py_ssize_t *slots = PyMem_Calloc(size, sizeof(Py_ssize_t));
