@@ -1,4 +1,7 @@
-"""The one compiled part: the per-line loop of Squid's native log (optional; pure Python when it cannot build)."""
+"""The compiled parts, each optional: where one cannot be built, its Python twin runs.
+
+The per-line loop of Squid's native log (sources/squid_count.py), and hostnames.plain_destination.
+"""
 
 from setuptools import Extension, setup
 
@@ -7,7 +10,8 @@ setup(
         Extension(
             "egressmap.sources._squid_count",
             ["src/egressmap/sources/_squid_count.c"],
-            optional=True,  # no compiler: pip still installs, and squid_native's Python loop does the work
-        )
+            optional=True,  # no compiler: pip still installs, and squid_count's Python loop does the work
+        ),
+        Extension("egressmap._hostnames", ["src/egressmap/_hostnames.c"], optional=True),
     ]
 )

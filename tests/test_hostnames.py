@@ -187,6 +187,36 @@ def test_the_plain_destination_shortcut_agrees_with_the_full_checks(authority: s
         raise AssertionError(f"{authority!r} is plain and should take the shortcut")
 
 
+_LABELISH = st.text(alphabet="abz09-.:xnA_\u00e9 ", max_size=24)
+
+
+@settings(max_examples=3000)
+@given(
+    authority=_AUTHORITIES
+    | _LABELISH
+    | st.sampled_from(["a" * 63 + ".com", "a" * 64 + ".com", "x." + "a" * 63, ("a" * 9 + ".") * 25 + "com"])
+    | st.tuples(_LABELISH, st.sampled_from([".localhost", ".xn--p1ai", "", ":443"])).map("".join),
+    default=st.sampled_from([80, 443]),
+)
+def test_the_c_plain_destination_answers_as_the_python_one(authority: str, default: int) -> None:
+    """The compiled twin (built by the test install) gives the same answer for any authority."""
+    assert hostnames.fast_plain_destination is not hostnames.plain_destination, (
+        "the C module is built at install (gcc): pip install -e '.[test]'"
+    )
+    assert hostnames.fast_plain_destination(authority, default) == hostnames.plain_destination(
+        authority, default
+    )
+
+
+def test_the_c_plain_destination_shares_port_objects() -> None:
+    """Like the Python one, each port is one int object however many names use it."""
+    first = hostnames.fast_plain_destination("a.example:8443", 443)
+    second = hostnames.fast_plain_destination("b.example:8443", 443)
+    assert first is not None and second is not None
+    assert first[1] is second[1] == 8443
+    assert hostnames.fast_plain_destination("a.example", 80) == ("a.example", 80)
+
+
 @pytest.mark.parametrize(
     ("raw", "address"),
     [

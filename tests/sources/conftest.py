@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from egressmap.sources import squid_count
+from egressmap import hostnames
+from egressmap.sources import squid_count, squid_tally
 
 
 @pytest.fixture(params=["c", "python"])
-def per_line_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A test of the native Squid path both ways: the C loop (built by the test install) and the Python one."""
+def c_or_python(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A test of the Squid path both ways: with its C parts (built by the test install), and with none.
+
+    The C parts: the native format's per-line loop and the tally's plain-destination check.
+    """
     if request.param == "python":
         monkeypatch.setattr(squid_count, "_count", None)
+        monkeypatch.setattr(squid_tally, "fast_plain_destination", hostnames.plain_destination)
     else:
         assert squid_count._count is not None, (
             "the C loop is built at install (gcc): pip install -e '.[test]'"
         )
+        assert hostnames.fast_plain_destination is not hostnames.plain_destination
     return str(request.param)

@@ -13,7 +13,7 @@ from egressmap.sources.reader import InputStream, read_raw
 from egressmap.sources.squid import SquidLog
 from egressmap.sources.squid_format import BUILTIN, LogFormat
 
-pytestmark = pytest.mark.usefixtures("per_line_loop")  # the native format's tests with each per-line loop
+pytestmark = pytest.mark.usefixtures("c_or_python")  # the Squid tests with the C parts and without
 
 NATIVE = [
     "1732186800.123    120 10.0.0.5 TCP_TUNNEL/200 6120 CONNECT pypi.org:443 - HIER_DIRECT/151.101.0.223 -",

@@ -18,7 +18,7 @@ from egressmap.sources.reader import InputStream
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork"),
-    pytest.mark.usefixtures("per_line_loop"),
+    pytest.mark.usefixtures("c_or_python"),
 ]
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from ..hostnames import default_port, drop_reason, normalize_host, plain_destination, split_host_port
+from ..hostnames import default_port, drop_reason, fast_plain_destination, normalize_host, split_host_port
 from ..model import Observation, Outcome, Skipped
 from .interface import Item
 
@@ -113,7 +113,7 @@ class Tally:
             key = keys.pop()
             method, scheme, authority, outcome = key
             count, lineno, first, last, url, clients = take(key)
-            plain = plain_destination(authority, 443 if scheme is None else default_port(scheme))
+            plain = fast_plain_destination(authority, 443 if scheme is None else default_port(scheme))
             if plain is not None:  # most authorities: canonical and usable, checked at once
                 host, port = plain
             else:
