@@ -1,4 +1,5 @@
-"""The C per-line loop of the native Squid format gives what the Python loop gives, line for line."""
+"""The C module of the native Squid format: its loop counts what the Python loop counts, and its conversion makes
+the tally the Python conversion makes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from egressmap.model import Skipped
-from egressmap.sources import squid_count
+from egressmap.sources import squid_count, squid_native
 from egressmap.sources.squid_count import CLIENT_SAMPLE, Rows, tally_python
 
 count = squid_count._count
@@ -136,3 +137,53 @@ def test_the_loop_in_use_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert squid_count.per_line_loop() == "C"
     monkeypatch.setattr(squid_count, "_count", None)
     assert squid_count.per_line_loop() == "Python"
+
+
+_CODES = [
+    b"TCP_TUNNEL/200",
+    b"TCP_MISS/200",
+    b"TCP_DENIED/403",
+    b"NONE_NONE/000",
+    b"TCP_MISS/503",
+    b"TCP_\xff/200",
+]
+_METHODS = [b"CONNECT", b"CONNECT", b"GET", b"\xffGET"]
+_URLS = [
+    b"h.example:443",
+    b"H.Example:443",
+    b"h.example:8443",
+    b"http://h.example/x",
+    b"h.example:443/" + b"p" * 250,
+    b"error:invalid-request",
+    b"-",
+    b"cache_object://h.example/info",
+    b"a://b",
+    b"\xff.example:443",
+    b"user@h.example:443",
+    b"h.example",
+]
+_REQUEST = st.tuples(
+    st.sampled_from([b"1796375521.000", b"1796375522.500", b"x"]),
+    st.sampled_from([b"10.0.0.1", b"10.0.0.2", b"-"]),
+    st.sampled_from(_CODES),
+    st.sampled_from(_METHODS),
+    st.sampled_from(_URLS),
+).map(lambda f: b"%s 5 %s %s 10 %s %s - HIER_DIRECT/x -" % f)
+
+
+@settings(max_examples=300)
+@given(st.lists(_REQUEST, max_size=40))
+def test_the_c_conversion_makes_the_tally_the_python_loop_makes(lines: list[bytes]) -> None:
+    """Tunnels, plain requests, undecodable fields and URLs that name no destination, in any mix: the same
+    tally rows, unusable requests and bad lines whether the C module converts the tunnels' rows or not."""
+    assert squid_native._convert_c is not None
+    block = b"\n".join(lines)
+
+    def converted() -> tuple[object, object, object]:
+        part = squid_native._convert(*squid_count.tally_native([block], "log"), "log")
+        return part.tally.rows, part.unusable, part.skipped
+
+    with_c = converted()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(squid_native, "_convert_c", None)
+        assert converted() == with_c
