@@ -23,8 +23,8 @@
  * that is UTF-8, holds no "://" and does not start with "error:", "cache_object:" or "-", its sample URL the
  * URL itself) go into a Tally's rows as it puts them there: `counted[(method, None, url, outcome)] = [count,
  * lineno, first, last, "", clients]`, or `add(...)` (Tally.add) when the kind is there already. (method,
- * outcome) comes from method_and_outcome(status, method), asked once per pair. Every other row is returned, in
- * order, for the Python loop; each row taken is let go (its place in `rows` set to None).
+ * outcome) comes from method_and_outcome(status, method), asked once per pair. `rows` comes reversed (the first
+ * row last) and is emptied; every row not taken is returned, in order, for the Python loop.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -566,21 +566,24 @@ static PyObject *convert(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *left = PyList_New(0);
     if (left == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
-        PyObject *row = PyList_GET_ITEM(rows, i);
-        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 9 || !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 0)) ||
-            !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 1)) || !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 2))) {
+    for (Py_ssize_t n; (n = PyList_GET_SIZE(rows)) > 0;) {
+        /* taken from the end (the rows come reversed): the list shrinks as it goes, and each row taken is let
+         * go once converted, so their memory serves what is made meanwhile */
+        PyObject *row = Py_NewRef(PyList_GET_ITEM(rows, n - 1));
+        int done = -1;
+        if (PyList_SetSlice(rows, n - 1, n, NULL) < 0) {
+            /* done stays -1 */
+        } else if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 9 ||
+                   !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 0)) || !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 1)) ||
+                   !PyBytes_CheckExact(PyTuple_GET_ITEM(row, 2))) {
             PyErr_SetString(PyExc_TypeError, "convert: rows are count()'s 9-tuples");
-            Py_CLEAR(left);
-            break;
+        } else {
+            done = convert_row(row, counted, add, ask, kinds, &known);
+            if (done == 0 && PyList_Append(left, row) < 0)
+                done = -1;
         }
-        int done = convert_row(row, counted, add, ask, kinds, &known);
-        if (done < 0 || (done == 0 && PyList_Append(left, row) < 0)) {
-            Py_CLEAR(left);
-            break;
-        }
-        Py_INCREF(Py_None);
-        if (PyList_SetItem(rows, i, Py_None) < 0) { /* the row is let go: its memory serves what comes next */
+        Py_DECREF(row);
+        if (done < 0) {
             Py_CLEAR(left);
             break;
         }

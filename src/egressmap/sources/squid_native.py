@@ -124,9 +124,10 @@ def _convert(rows: Rows, skipped: list[Skipped], lines: int, origin: str) -> _Pa
     counted = tally.rows
     unusable: dict[tuple[bytes, bytes, bytes], Skipped] = {}
     kinds: dict[tuple[bytes, bytes], tuple[str, Outcome]] = {}  # (status, method) -> (method, outcome): few
+    rows.reverse()
     if _convert_c is not None:  # the tunnels' own host:port rows, most rows, in C; the others below
         rows = _convert_c(rows, counted, tally.add, _method_and_outcome)
-    rows.reverse()
+        rows.reverse()
     take = rows.pop
     while rows:
         raw_url, raw_code, raw_method, count, lineno, start, end, clients, sample = take()
