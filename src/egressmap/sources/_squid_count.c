@@ -471,7 +471,8 @@ static int has(const char *p, Py_ssize_t n, const char *what) {
 }
 
 /* Whether squid_native._convert takes the row as a tunnel's own host:port: CONNECT, no "://", not "error:",
- * "cache_object:" or "-" at the start, and its sample URL the URL itself. */
+ * "cache_object:" or "-" at the start (squid_native._NO_DESTINATION: change both together), and its sample URL
+ * the URL itself. */
 static int plain_tunnel(PyObject *url, PyObject *method, PyObject *sample) {
     if (sample != url || PyBytes_GET_SIZE(method) != 7 || memcmp(PyBytes_AS_STRING(method), "CONNECT", 7) != 0)
         return 0;
