@@ -1,6 +1,7 @@
 """The compiled parts, each optional: where one cannot be built, its Python twin runs.
 
-The per-line loop of Squid's native log (sources/squid_count.py), and hostnames.plain_destination.
+Squid's native log: the per-line loop (sources/squid_count.py) and the conversion of its tunnels' rows
+(sources/squid_native.py); and hostnames.plain_destination.
 """
 
 from setuptools import Extension, setup
