@@ -211,6 +211,14 @@ static void clear_table(Table *t) {
     clear_shared(&t->clients);
 }
 
+/* Where the first "://" of a URL starts, -1 when it has none. */
+static Py_ssize_t find_scheme_end(const char *p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i + 2 < n; i++)
+        if (p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/')
+            return i;
+    return -1;
+}
+
 /* The fields of a native line, as bytes.split(None, 7) finds its first seven. */
 enum { TS, ELAPSED, CLIENT, CODE, SIZE, METHOD, URL, FIELDS };
 
@@ -319,13 +327,11 @@ static int count_block(Table *t, const char *data, Py_ssize_t size, Py_ssize_t *
             Py_ssize_t full = f.len[URL], cut = full;
             if (!(f.len[METHOD] == 7 && memcmp(f.at[METHOD], "CONNECT", 7) == 0)) {
                 /* scheme://authority: up to the first "/" after the first "://" (none when that opens it) */
-                for (Py_ssize_t i = 0; i + 2 < full; i++) {
-                    if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
-                        const char *slash = memchr(url + i + 3, '/', (size_t)(full - i - 3));
-                        if (i > 0 && slash != NULL)
-                            cut = slash - url;
-                        break;
-                    }
+                Py_ssize_t i = find_scheme_end(url, full);
+                if (i > 0) {
+                    const char *slash = memchr(url + i + 3, '/', (size_t)(full - i - 3));
+                    if (slash != NULL)
+                        cut = slash - url;
                 }
             }
             uint64_t h = hash_piece(t->seed, (const unsigned char *)url, cut);
@@ -462,14 +468,6 @@ typedef struct {
     PyObject *answer;        /* (method, outcome) */
 } Kind;
 
-static int has(const char *p, Py_ssize_t n, const char *what) {
-    size_t m = strlen(what);
-    for (Py_ssize_t i = 0; i + (Py_ssize_t)m <= n; i++)
-        if (memcmp(p + i, what, m) == 0)
-            return 1;
-    return 0;
-}
-
 /* Whether squid_native._convert takes the row as a tunnel's own host:port: CONNECT, no "://", not "error:",
  * "cache_object:" or "-" at the start (squid_native._NO_DESTINATION: change both together), and its sample URL
  * the URL itself. */
@@ -482,7 +480,7 @@ static int plain_tunnel(PyObject *url, PyObject *method, PyObject *sample) {
         return 0;
     if ((n >= 6 && memcmp(p, "error:", 6) == 0) || (n >= 13 && memcmp(p, "cache_object:", 13) == 0))
         return 0;
-    return !has(p, n, "://");
+    return find_scheme_end(p, n) < 0;
 }
 
 /* The (method, outcome) of a row's status and method (a borrowed reference), asked of Python once per pair;
