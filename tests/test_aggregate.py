@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from egressmap.aggregate import MAX_CLIENTS, MAX_SOURCES, MAX_URLS, aggregate
+from egressmap.aggregate import MAX_CLIENTS, MAX_SOURCES, MAX_URLS, aggregate, split_source
 from egressmap.model import TIER_RANK, Destination, Observation
 from egressmap.policy import build_policy
 from egressmap.sources import squid_native
@@ -186,3 +187,14 @@ def test_the_native_log_gives_what_folding_every_line_gives(tmp_path: Path) -> N
     ] == [
         (e.pattern, e.ports, e.classification, e.tier, e.count, e.denied, e.failed) for e in reference.entries
     ]
+
+
+@settings(max_examples=500)
+@given(
+    st.text(alphabet=st.sampled_from("ab.:/( )0123456789²٣"), max_size=16)
+    | st.builds(lambda n, d: f"{n}:{d}", st.text(max_size=8), st.integers(0, 10**12))
+)
+def test_split_source_reads_every_source_as_its_pattern_does(source: str) -> None:
+    found = re.fullmatch(r"(.*):(\d+)( \(.*\))?", source, re.DOTALL)
+    expected = (found[1], int(found[2]), found[3] or "") if found else (source, 0, "")
+    assert split_source(source) == expected

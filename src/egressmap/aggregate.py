@@ -111,30 +111,33 @@ class DestinationTable(Mapping[Key, Destination]):
             items[key] = obs
             self._ports.add(obs.port)
             return
-        if not isinstance(dest, Destination):
+        if type(dest) is not Destination:
             dest = items[key] = _first(dest, self._reason(dest))
-        if TIER_RANK[obs.tier] < TIER_RANK[dest.tier]:
-            dest.tier = obs.tier
-        dest.count += obs.count
-        dest.outcomes[obs.outcome] = dest.outcomes.get(obs.outcome, 0) + obs.count
+        tier = obs.tier
+        if tier != dest.tier and TIER_RANK[tier] < TIER_RANK[dest.tier]:
+            dest.tier = tier
+        count, outcome, outcomes = obs.count, obs.outcome, dest.outcomes
+        dest.count += count
+        outcomes[outcome] = outcomes.get(outcome, 0) + count
         dest.reasons.add(self._reason(obs))
         if obs.source not in dest.sources:
             add_source(dest.sources, obs.source)
         if obs.clients:
-            dest.clients.update(obs.clients)
-            if (
-                len(dest.clients) > MAX_CLIENTS
-            ):  # a sample that does not depend on the order: the first by name
-                dest.clients = set(sorted(dest.clients)[:MAX_CLIENTS])
+            clients = dest.clients
+            clients.update(obs.clients)
+            if len(clients) > MAX_CLIENTS:  # a sample that does not depend on the order: the first by name
+                dest.clients = set(sorted(clients)[:MAX_CLIENTS])
         if obs.scheme:
             dest.schemes.add(obs.scheme)
-        if obs.url and obs.url not in dest.urls:
-            add_url(dest.urls, obs.url)
+        url = obs.url
+        if url and url not in dest.urls:
+            add_url(dest.urls, url)
         for when in (obs.time, obs.last_time):
             if when is not None:
-                if dest.first_seen is None or when < dest.first_seen:
+                first, last = dest.first_seen, dest.last_seen
+                if first is None or when < first:
                     dest.first_seen = when
-                if dest.last_seen is None or when > dest.last_seen:
+                if last is None or when > last:
                     dest.last_seen = when
 
     def absorb(self, other: Destination) -> None:
@@ -196,6 +199,9 @@ def split_source(source: str) -> tuple[str, int, str]:
     >>> split_source("s3://b/AWSLogs/x.log.gz:7"), split_source("catalog")
     (('s3://b/AWSLogs/x.log.gz', 7, ''), ('catalog', 0, ''))
     """
+    name, colon, line = source.rpartition(":")
+    if colon and line.isdecimal():  # most sources (``file:line``): what the pattern finds, without it
+        return name, int(line), ""
     found = _SOURCE.fullmatch(source)
     return (found[1], int(found[2]), found[3] or "") if found else (source, 0, "")
 
