@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -248,6 +249,10 @@ def test_hostile_hosts_never_reach_any_export(
             assert normalize_host(name) == name and drop_reason(name) is None
     code, out, _ = run(capsys, "build", str(log), "--to", "list", "--include-documentation")
     for line in out.splitlines():
+        v6 = re.fullmatch(r"\[([0-9a-f:.]+)\]:\d+", line)  # an IPv6 literal, bracketed before its port
+        if v6:
+            assert str(ipaddress.IPv6Address(v6[1])) == v6[1], line
+            continue
         assert line.startswith("# ") or re.fullmatch(r"[a-z0-9.:-]+:\d+", line), line
     for name in ("csv", "markdown"):
         code, out, _ = run(capsys, "build", str(log), "--to", name, "--include-documentation")

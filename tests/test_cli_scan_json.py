@@ -16,12 +16,13 @@ import gzip
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from egressmap import rowjson
 from egressmap.cli import main
-from egressmap.sources import parallel
+from egressmap.sources import parallel, squid_count, squid_native
 
 DATA = Path(__file__).parent / "data"
 EXPECTED = DATA / "scan_json"
@@ -139,24 +140,43 @@ def test_fixture_logs_give_the_same_document(
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))
-@pytest.mark.parametrize("processes", [1, 2])
+@pytest.mark.parametrize("parts", ["one", "threads", "processes"])
 def test_generated_logs_give_the_same_document(
     name: str,
-    processes: int,
+    parts: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Generated native logs with many destinations, in one or two processes, with and without orjson."""
+    """Generated native logs with many destinations, read whole or in two parts, with and without orjson.
+
+    Two parts are counted in two threads with the C counter: the document of one read. Without it, in two
+    processes: each part's sample of clients, joined (the ``.two`` documents).
+    """
     (tmp_path / name).write_bytes(generated_log(*GENERATED[name]))
-    expected = _expected(name if processes == 1 else f"{name}.two")
-    if processes == 2:
+    expected = _expected(f"{name}.two" if parts == "processes" else name)
+    if parts != "one":
         monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
         monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    if parts == "processes":
+        monkeypatch.setattr(squid_count, "_Counter", None)
+    split: list[str] = []
+    if parts == "threads":
+        assert squid_count._Counter is not None, (
+            "the C counter is built at install (gcc): pip install -e '.[test]'"
+        )
+        threads = squid_native._count_in_threads
+
+        def in_threads(stream: Any, *args: Any) -> Any:
+            split.append(stream.path)
+            return threads(stream, *args)
+
+        monkeypatch.setattr(squid_native, "_count_in_threads", in_threads)
     with monkeypatch.context() as patch:
         patch.setattr(rowjson, "_orjson_dumps", None)
         assert _scan(capsys, tmp_path, name, monkeypatch) == expected
     _same_rows(_scan(capsys, tmp_path, name, monkeypatch), expected)
+    assert len(split) == (2 if parts == "threads" else 0)
 
 
 def test_expected_documents_are_those_of_the_fixtures() -> None:

@@ -111,7 +111,7 @@ class DestinationTable(Mapping[Key, Destination]):
             items[key] = obs
             self._ports.add(obs.port)
             return
-        if type(dest) is not Destination:
+        if not isinstance(dest, Destination):
             dest = items[key] = _first(dest, self._reason(dest))
         tier = obs.tier
         if tier != dest.tier and TIER_RANK[tier] < TIER_RANK[dest.tier]:

@@ -191,7 +191,13 @@ def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
         calls.append(path)
         return parallel.split_work(path, *args, **kwargs)
 
+    def in_threads(stream: InputStream, *args: Any) -> Any:
+        calls.append(stream.path)
+        return threads(stream, *args)
+
+    threads = squid_native._count_in_threads  # with the C counter: two threads, else two processes
     monkeypatch.setattr(squid_native, "split_work", spy)
+    monkeypatch.setattr(squid_native, "_count_in_threads", in_threads)
     ticks: list[int] = []
     stream = InputStream(str(path), progress=ticks.append)
     two = list(src.read_input(stream))

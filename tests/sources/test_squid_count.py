@@ -62,6 +62,8 @@ _FIELD = st.sampled_from(
         b"#comment",
         b"\xff\xfe",
         b"error:invalid-request",
+        b"a\x01b\x1f\x00c!",  # control bytes below the space: part of a field, not a separator
+        b"http://\x7f\x80\xa0\xff.example/\x20x",
     ]
 )
 _SPACE = st.sampled_from([b" ", b"  ", b"\t", b"\x0b", b"\x0c", b" \r "])
@@ -187,3 +189,86 @@ def test_the_c_conversion_makes_the_tally_the_python_loop_makes(lines: list[byte
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(squid_native, "_convert_c", None)
         assert converted() == with_c
+
+
+Counter = squid_count._Counter
+
+
+def _split_count(parts: list[list[bytes]], first: int, sample: int = CLIENT_SAMPLE) -> Result:
+    """The parts' lines counted by one Counter each, the later ones absorbed in order."""
+    assert Counter is not None
+    counters = [Counter(1 if i else first, sample, 99) for i in range(len(parts))]
+    for counter, lines in zip(counters, parts, strict=True):
+        for block in lines:
+            counter.feed(block)
+    for later in counters[1:]:
+        counters[0].absorb(later)
+    rows, bad, n = counters[0].result()
+    return _same_shape(rows), bad, n
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_LINE | _REQUEST, max_size=60),
+    st.lists(st.integers(0, 60), max_size=3),
+    st.integers(1, 10**6),
+    st.sampled_from([2, 3, CLIENT_SAMPLE]),
+)
+@example([b"1 2 c%d TCP_MISS/200 5 GET http://h.example/p - x -" % (i % 7) for i in range(40)], [3, 9], 1, 4)
+def test_counters_of_consecutive_parts_absorbed_count_what_one_count_does(
+    lines: list[bytes], cuts: list[int], first: int, sample: int
+) -> None:
+    """Lines cut into parts anywhere, each part counted apart and folded in: the rows (first and last times,
+    the clients of each kind's first `sample - 1` requests), bad lines and line numbers of one count."""
+    assert count is not None
+    edges = [0, *sorted(min(c, len(lines)) for c in cuts), len(lines)]
+    parts = [[b"\n".join(lines[a:b])] if b > a else [] for a, b in zip(edges, edges[1:], strict=False)]
+    rows, bad, n = count([b"\n".join(lines)] if lines else [], first, sample, 5)
+    assert _split_count(parts, first, sample) == (_same_shape(rows), bad, n)
+
+
+def test_two_threads_count_the_two_halves_of_a_log_at_once() -> None:
+    """What the native path does with a big file: each half fed by its own thread (the GIL let go per block)."""
+    import threading
+
+    assert Counter is not None and count is not None
+    lines = [
+        b"%d.5 1 10.0.%d.%d TCP_TUNNEL/200 9 CONNECT h%d.example:443 - HIER_DIRECT/x -"
+        % (i, i % 5, i % 251, i % 997)
+        for i in range(60_000)
+    ]
+    halves = [lines[:29_000], lines[29_000:]]
+    blocks = [[b"\n".join(half[i : i + 500]) for i in range(0, len(half), 500)] for half in halves]
+    first, later = Counter(1, CLIENT_SAMPLE, 3), Counter(1, CLIENT_SAMPLE, 3)
+
+    def feed(counter: object, part: list[bytes]) -> None:
+        for block in part:
+            counter.feed(block)  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=feed, args=(later, blocks[1]))
+    thread.start()
+    feed(first, blocks[0])
+    thread.join()
+    first.absorb(later)
+    rows, bad, n = first.result()
+    expected = count([b"\n".join(lines)], 1, CLIENT_SAMPLE, 8)
+    assert (_same_shape(rows), bad, n) == (_same_shape(expected[0]), *expected[1:])
+    assert later.result() == ([], [], 0)  # absorbed: emptied
+    assert first.result() == ([], [], 0)  # result() empties it too
+
+
+def test_a_counter_refuses_what_it_cannot_count_right() -> None:
+    assert Counter is not None
+    one = Counter(1, CLIENT_SAMPLE, 1)
+    with pytest.raises(ValueError, match="itself"):
+        one.absorb(one)
+    with pytest.raises(ValueError, match="seed or sample"):
+        one.absorb(Counter(1, CLIENT_SAMPLE, 2))
+    with pytest.raises(TypeError):
+        one.absorb(object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        one.feed("text")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="sample"):
+        Counter(1, 1, 1)
+    one.feed(bytearray(b"1.5 1 c TCP_MISS/200 1 GET http://h.example/p - x -"))
+    assert one.result()[2] == 1

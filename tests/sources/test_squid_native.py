@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from egressmap.model import Observation, Skipped
-from egressmap.sources import gzip_range, parallel, squid_native
+from egressmap.sources import gzip_range, parallel, reader, squid_count, squid_native
 from egressmap.sources.interface import Item
 from egressmap.sources.reader import InputStream
 
@@ -56,10 +56,22 @@ def _read(path: Path) -> tuple[list[Item], int]:
 
 
 def _two_processes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, bool]]:
-    """Make any input big enough for two processes; record each split's size and whether it happened."""
+    """Make any input big enough to be read in two parts; record each split's size and whether it happened.
+
+    With the C counter the parts are counted in two threads, without it in two processes.
+    """
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
     calls: list[tuple[int | None, bool]] = []
+    if squid_count._Counter is not None:
+        threads = squid_native._count_in_threads
+
+        def in_threads(stream: InputStream, size: int, *args: Any) -> Any:
+            calls.append((size, True))
+            return threads(stream, size, *args)
+
+        monkeypatch.setattr(squid_native, "_count_in_threads", in_threads)
+        return calls
 
     def spy(path: str, *args: Any, **kwargs: Any) -> Any:
         done = parallel.split_work(path, *args, **kwargs)
@@ -100,8 +112,9 @@ def test_big_gzip_log_in_two_processes_equals_one_process(
 ) -> None:
     """Destinations, counts, first/last times, sources and skipped lines with their numbers: as one process.
 
-    Clients are a sample (those of each request kind's first requests in each part), as for a plain file read by
-    two processes: the same as that read when cut at the same place, and a superset of the one-process sample.
+    Clients are a sample: in two threads the one-process sample (the counts are folded in C as one count makes
+    them); in two processes those of each request kind's first requests in each part, a superset of it, the
+    same as a plain file's read when cut at the same place.
     """
     data = _log(12000)
     packed = tmp_path / "access.log.gz"
@@ -114,6 +127,8 @@ def test_big_gzip_log_in_two_processes_equals_one_process(
     assert _summary(two, clients=False) == _summary(one, clients=False)
     sample = _clients(one)
     assert all(sample[key] <= seen for key, seen in _clients(two).items())
+    if squid_count._Counter is not None:
+        assert _clients(two) == sample
     skipped = [s for s in two if isinstance(s, Skipped)]
     assert sorted(s.lineno for s in skipped if "NUL" in s.reason) == [
         i + 1 for i in range(12000) if i % 1409 == 9 and i % 997 != 5
@@ -171,6 +186,8 @@ def test_a_failing_child_after_the_stream_let_go_reads_the_whole_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the child fails once the gzip stream stopped its thread, this process reads the file whole."""
+    if squid_count._Counter is not None:
+        pytest.skip("with the C counter the parts are counted in threads, not a child (see the test below)")
     data = _log(3000)
     packed = tmp_path / "access.log.gz"
     packed.write_bytes(gzip.compress(data))
@@ -188,3 +205,23 @@ def test_a_failing_child_after_the_stream_let_go_reads_the_whole_here(
     two, two_lines = _read(packed)
     assert two_lines == one_lines == 3000
     assert _summary(two) == _summary(one)  # one process: the same sample of clients too
+
+
+def test_an_error_in_the_second_thread_comes_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part counted in the other thread that cannot be read raises here, as reading it in this one would."""
+    if squid_count._Counter is None:
+        pytest.skip("without the C counter the parts are read by two processes (see the test above)")
+    path = tmp_path / "access.log"
+    path.write_bytes(_log(3000))
+    calls = _two_processes(monkeypatch)
+    original = reader.read_range
+
+    def failing(path: str, origin: str, start: int, *args: Any) -> Any:
+        if start > 0:
+            raise OSError("the disk went away")
+        return original(path, origin, start, *args)
+
+    monkeypatch.setattr(gzip_range, "read_range", failing)  # what range_reader hands over for a plain file
+    with pytest.raises(OSError, match="the disk went away"):
+        _read(path)
+    assert calls

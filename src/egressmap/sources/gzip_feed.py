@@ -194,10 +194,12 @@ class GzipFeed:
         """Stop the thread (it may be blocked on a full queue) and wait for it."""
         self._stop.set()
         while self._thread.is_alive():
-            try:
-                self._queue.get(timeout=0.05)
+            try:  # the thread may wait to put a block: make room, then let it see the stop
+                while True:
+                    self._queue.get_nowait()
             except queue.Empty:
                 pass
+            self._thread.join(0.01)
         self._gzip.close()
 
 

@@ -20,7 +20,7 @@ T = TypeVar("T")
 PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 """Files smaller than this are read in one process: forking and passing the result back would cost more."""
 ONE_PROCESS = False
-"""True in a process that must not fork for this (a ``--engine dask`` worker: the cluster has one per CPU)."""
+"""True in a process that must not split its work (a ``--engine dask`` worker: the cluster has one per CPU)."""
 PIPE_BUFFER = 1 << 20
 """Bytes buffered on each end of the pipe the child's result comes through."""
 TO_THE_END = sys.maxsize
@@ -33,6 +33,11 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         return os.cpu_count() or 1
+
+
+def worth_splitting(size: int) -> bool:
+    """Whether work on ``size`` bytes is worth doing in two parts at once (in two processes or two threads)."""
+    return not ONE_PROCESS and size >= PARALLEL_MIN_BYTES and usable_cpus() >= 2
 
 
 def split_work(
@@ -58,7 +63,7 @@ def split_work(
     """
     if size is None:
         size = os.path.getsize(path)
-    if ONE_PROCESS or size < PARALLEL_MIN_BYTES or usable_cpus() < 2 or not hasattr(os, "fork"):
+    if not worth_splitting(size) or not hasattr(os, "fork"):
         return None
     mid = int(size * (1 - child_share))
     if before_fork is not None:
@@ -96,4 +101,4 @@ def split_work(
     return first, second
 
 
-__all__ = ["PARALLEL_MIN_BYTES", "TO_THE_END", "split_work", "usable_cpus"]
+__all__ = ["PARALLEL_MIN_BYTES", "TO_THE_END", "split_work", "usable_cpus", "worth_splitting"]

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import Skipped
+
+if TYPE_CHECKING:
+    from ._squid_count import Counter
 
 CLIENT_SAMPLE = 16
 
@@ -29,10 +32,12 @@ Rows = list[Row]
 """In order of first request."""
 
 _count: Callable[[Iterable[bytes], int, int, int], tuple[Rows, list[int], int]] | None
+_Counter: type[Counter] | None
 try:
+    from ._squid_count import Counter as _Counter
     from ._squid_count import count as _count
 except ImportError:  # installed where no C compiler was: the Python loop
-    _count = None
+    _count = _Counter = None
 
 
 _FEW_FIELDS = "not a native squid log line (fewer than 7 fields)"
@@ -53,7 +58,23 @@ def tally_native(
     if _count is None:
         return tally_python(blocks, origin, first_lineno)
     rows, bad, lines = _count(blocks, first_lineno, CLIENT_SAMPLE, int.from_bytes(os.urandom(8)))
-    return rows, [Skipped(origin, lineno, _FEW_FIELDS) for lineno in bad], lines
+    return rows, bad_lines(bad, origin), lines
+
+
+def counters(n: int) -> list[Counter] | None:
+    """``n`` C counters of one seed, or None where the C module was not built.
+
+    For consecutive parts of one input counted apart (in threads), then folded together: ``first.absorb(later)``.
+    """
+    if _Counter is None:
+        return None
+    seed = int.from_bytes(os.urandom(8))
+    return [_Counter(1, CLIENT_SAMPLE, seed) for _ in range(n)]
+
+
+def bad_lines(numbers: Iterable[int], origin: str) -> list[Skipped]:
+    """The report of the lines the C loop found too short."""
+    return [Skipped(origin, lineno, _FEW_FIELDS) for lineno in numbers]
 
 
 def tally_python(

@@ -9,19 +9,23 @@ parent joins the two results (measured in ``bench/ingest``).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import Outcome, Skipped
 from .gzip_range import RangeReader, range_reader
 from .interface import Item
-from .parallel import TO_THE_END, split_work
+from .parallel import TO_THE_END, split_work, worth_splitting
 from .reader import InputStream, read_range
-from .squid_count import Rows, tally_native
+from .squid_count import Rows, bad_lines, counters, tally_native
 from .squid_tally import Tally, outcome_of, split_url
+
+if TYPE_CHECKING:
+    from ._squid_count import Counter
 
 
 def tally_range(
@@ -178,6 +182,15 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
     """
     parts = None
     reader = range_reader(stream)
+    pair = counters(2) if reader is not None and worth_splitting(reader[0]) else None
+    if reader is not None and pair is not None:
+        if stream.compressed:
+            stream.release()  # its decompression thread: each part decompresses for itself
+        part = _count_in_threads(stream, *reader, meanwhile, pair)
+        stream.lines_read = part.lines
+        stream.problems[:] = [p for p in stream.problems if p.kind == "warning"]  # (as below)
+        yield from _items(part)
+        return
     if reader is not None:
         size, read = reader
         work = partial(_native_part, stream.path, stream.origin, stream.progress, read=read)
@@ -198,6 +211,74 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
     # the block read at open are among theirs, so only its warnings stay
     stream.problems[:] = [p for p in stream.problems if p.kind == "warning"]
     yield from _items(part)
+
+
+def _count_in_threads(
+    stream: InputStream,
+    size: int,
+    read: RangeReader,
+    meanwhile: Callable[[], None] | None,
+    pair: list[Counter],
+) -> _Part:
+    """Count a big input's two parts at once, each in a thread of its own, then convert the rows once.
+
+    The C counter lets the GIL go while it counts a block, so the threads run on two CPUs; ``meanwhile`` runs
+    in this one while the other counts. The counts are folded together in C, as one count of the whole would
+    have made them, and converted once: no second process, and no tally passed back and joined.
+    """
+    share = GZIP_CHILD_SHARE if stream.compressed else CHILD_SHARE
+    mid = int(size * (1 - share))
+    first, later = pair
+    mine: list[Skipped] = []
+    theirs: list[Skipped] = []
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def count_later() -> None:
+        try:
+            _feed(later, read(stream.path, stream.origin, mid, TO_THE_END, theirs, None), stop)
+        except BaseException as exc:  # noqa: BLE001 - raised again in this thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=count_later, name=f"egressmap: {stream.origin} (second part)")
+    thread.start()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        _feed(first, read(stream.path, stream.origin, 0, mid, mine, _scaled(stream, mid)), stop)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    offset = first.lines
+    first.absorb(later)
+    rows, bad, lines = first.result()
+    skipped = [*bad_lines(bad, stream.origin), *mine, *(replace(s, lineno=s.lineno + offset) for s in theirs)]
+    skipped.sort(key=lambda s: s.lineno)
+    return _convert(rows, skipped, lines, stream.origin)
+
+
+def _feed(counter: Counter, blocks: Iterable[bytes], stop: threading.Event) -> None:
+    for block in blocks:
+        if stop.is_set():
+            return
+        counter.feed(block)
+
+
+def _scaled(stream: InputStream, end: int) -> Callable[[int], None] | None:
+    """The progress of the first part (only this thread draws the bar), scaled to stand for the whole."""
+    progress = stream.progress
+    if progress is None or end <= 0:
+        return None
+    size = os.path.getsize(stream.path)
+
+    def scaled(pos: int) -> None:
+        progress(min(size, pos * size // end))
+
+    return scaled
 
 
 def _items(part: _Part) -> Iterator[Item]:
