@@ -36,6 +36,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #define SAMPLE_URL 200
 #define TS_INLINE 22
@@ -45,9 +48,15 @@
 
 /* ---- the table: plain C memory (PyMem_Raw*), usable without the GIL ---- */
 
-/* Copies of the bytes the table keeps, in chunks that never move (rows point into them). */
+/* Copies of the bytes the table keeps, in chunks that never move (rows point into them), filled one after
+ * another: a row's bytes lie in the chunk of its URL or later ones, and a later row's never in earlier ones. */
 typedef struct {
-    char **chunks;
+    char *start;
+    size_t size;
+} Chunk;
+
+typedef struct {
+    Chunk *chunks;
     Py_ssize_t n, cap;
     char *at;
     size_t left;
@@ -139,31 +148,33 @@ static inline int same(const char *a, Py_ssize_t an, const char *b, Py_ssize_t b
     return an == bn && memcmp(a, b, (size_t)an) == 0;
 }
 
+/* Room for `more` chunks; 0, or -1 out of memory. */
+static int reserve_chunks(Arena *a, Py_ssize_t more) {
+    if (a->n + more <= a->cap)
+        return 0;
+    Py_ssize_t cap = (a->n + more) * 2;
+    Chunk *grown = PyMem_RawRealloc(a->chunks, (size_t)cap * sizeof(Chunk));
+    if (grown == NULL)
+        return -1;
+    a->chunks = grown;
+    a->cap = cap;
+    return 0;
+}
+
 /* A copy of n bytes in the arena; NULL when out of memory. */
 static const char *keep(Arena *a, const char *p, Py_ssize_t n) {
     if (n == 0)
         return "";
-    if ((size_t)n > a->left) {
-        size_t size = (size_t)n > CHUNK / 4 ? (size_t)n : CHUNK; /* a big piece alone: no chunk half empty */
-        if (a->n == a->cap) {
-            Py_ssize_t more = a->cap ? a->cap * 2 : 16;
-            char **grown = PyMem_RawRealloc(a->chunks, (size_t)more * sizeof(char *));
-            if (grown == NULL)
-                return NULL;
-            a->chunks = grown;
-            a->cap = more;
-        }
-        char *chunk = PyMem_RawMalloc(size ? size : 1);
+    if ((size_t)n > a->left) { /* a new chunk (the rest of the last one stays unused: bytes keep their order) */
+        size_t size = (size_t)n > CHUNK ? (size_t)n : CHUNK;
+        if (reserve_chunks(a, 1) < 0)
+            return NULL;
+        char *chunk = PyMem_RawMalloc(size);
         if (chunk == NULL)
             return NULL;
-        a->chunks[a->n++] = chunk;
-        if (size == CHUNK) {
-            a->at = chunk;
-            a->left = size;
-        } else {
-            memcpy(chunk, p, (size_t)n);
-            return chunk;
-        }
+        a->chunks[a->n++] = (Chunk){chunk, size};
+        a->at = chunk;
+        a->left = size;
     }
     char *copy = a->at;
     memcpy(copy, p, (size_t)n);
@@ -172,18 +183,15 @@ static const char *keep(Arena *a, const char *p, Py_ssize_t n) {
     return copy;
 }
 
-/* Take over another arena's chunks (what points into them stays valid); 0, or -1 out of memory. */
+/* Take over another arena's chunks after this one's (what points into them stays valid; what is kept next goes
+ * in a new chunk after them); 0, or -1 out of memory. */
 static int keep_all(Arena *a, Arena *from) {
-    if (a->n + from->n > a->cap) {
-        Py_ssize_t more = a->n + from->n + 16;
-        char **grown = PyMem_RawRealloc(a->chunks, (size_t)more * sizeof(char *));
-        if (grown == NULL)
-            return -1;
-        a->chunks = grown;
-        a->cap = more;
-    }
-    memcpy(a->chunks + a->n, from->chunks, (size_t)from->n * sizeof(char *));
+    if (reserve_chunks(a, from->n) < 0)
+        return -1;
+    memcpy(a->chunks + a->n, from->chunks, (size_t)from->n * sizeof(Chunk));
     a->n += from->n;
+    a->at = NULL;
+    a->left = 0;
     PyMem_RawFree(from->chunks);
     *from = (Arena){0};
     return 0;
@@ -191,7 +199,7 @@ static int keep_all(Arena *a, Arena *from) {
 
 static void free_arena(Arena *a) {
     for (Py_ssize_t i = 0; i < a->n; i++)
-        PyMem_RawFree(a->chunks[i]);
+        PyMem_RawFree(a->chunks[i].start);
     PyMem_RawFree(a->chunks);
     *a = (Arena){0};
 }
@@ -656,10 +664,26 @@ static PyObject *row_tuple(const Row *row, PyObject *fields, PyObject *clients) 
     return tuple;
 }
 
-/* (rows, bad, lines) of the table; it is emptied of its rows as they are made. */
+/* Give the memory just let go back to the system: glibc keeps freed blocks below its mmap threshold in its heap,
+ * and that threshold rises as the table's growing index frees big blocks, so the chunks end up there. */
+static void give_back(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
+/* Whether p points into the chunk. */
+static inline int within(const Chunk *chunk, const char *p) {
+    return p >= chunk->start && p < chunk->start + chunk->size;
+}
+
+/* (rows, bad, lines) of the table, which this uses up and frees (table_init starts it again): the rows are made
+ * from the last, and the table's memory of each is let go once its row is made (its chunks of bytes, its part of
+ * the rows array), so the table and the rows are never both whole. */
 static PyObject *table_result(Table *t) {
     PyObject *fields = value_objects(&t->fields, 0), *clients = value_objects(&t->clients, 1);
     PyObject *rows = PyList_New(t->keys.n), *bad = PyList_New(t->nbad), *result = NULL;
+    Arena *arena = &t->arena;
     if (fields == NULL || clients == NULL || rows == NULL || bad == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < t->nbad; i++) {
@@ -668,16 +692,34 @@ static PyObject *table_result(Table *t) {
             goto done;
         PyList_SET_ITEM(bad, i, n);
     }
+    PyMem_RawFree(t->keys.slots); /* no more lookups */
+    t->keys.slots = NULL;
+    Py_ssize_t done_chunks = 0; /* chunks let go from the front */
     for (Py_ssize_t i = 0; i < t->keys.n; i++) {
-        PyObject *tuple = row_tuple(&t->rows[i], fields, clients);
+        Row *row = &t->rows[i];
+        PyObject *tuple = row_tuple(row, fields, clients);
         if (tuple == NULL)
             goto done;
         PyList_SET_ITEM(rows, i, tuple);
-        PyMem_RawFree(t->rows[i].others); /* let go as it goes */
-        t->rows[i].others = NULL;
+        PyMem_RawFree(row->others);
+        PyMem_RawFree(row->last_long);
+        row->others = NULL;
+        row->last_long = NULL;
+        /* the chunks before the one that holds the next row's URL hold only the bytes of rows already made */
+        if (i + 1 < t->keys.n && t->rows[i + 1].url_len > 0) {
+            const char *next = t->rows[i + 1].url;
+            while (done_chunks < arena->n - 1 && !within(&arena->chunks[done_chunks], next)) {
+                PyMem_RawFree(arena->chunks[done_chunks].start);
+                arena->chunks[done_chunks++].start = NULL;
+                if (done_chunks % 64 == 0)
+                    give_back();
+            }
+        }
     }
     result = Py_BuildValue("(OOn)", rows, bad, t->lineno - t->first_lineno);
 done:
+    table_free(t);
+    give_back();
     Py_XDECREF(fields);
     Py_XDECREF(clients);
     Py_XDECREF(rows);
@@ -829,11 +871,10 @@ static PyObject *Counter_absorb(Counter *self, PyObject *arg) {
 static PyObject *Counter_result(Counter *self, PyObject *Py_UNUSED(ignored)) {
     if (!usable(self))
         return NULL;
-    PyObject *result = table_result(&self->t);
     Py_ssize_t next = self->t.lineno;
     long sample = self->t.sample;
     uint64_t seed = self->t.seed;
-    table_free(&self->t);
+    PyObject *result = table_result(&self->t); /* (which frees the table) */
     if (table_init(&self->t, next, sample, seed) < 0) {
         self->broken = 1;
         Py_XDECREF(result);
