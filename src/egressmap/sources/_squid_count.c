@@ -128,18 +128,37 @@ static inline uint64_t mix(uint64_t h) {
     return h;
 }
 
+static inline uint64_t load8(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t load4(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* h folded with n bytes, read only within them: eight at a time, then the last eight (which may overlap bytes
+ * already read; the length is mixed in, so equal bytes hash alike and different lengths apart), or for a short
+ * piece two overlapping loads of four, or its first, middle and last byte. */
 static uint64_t hash_piece(uint64_t h, const char *text, Py_ssize_t n) {
     const unsigned char *p = (const unsigned char *)text;
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
+    uint64_t v;
+    if (n >= 8) {
+        for (Py_ssize_t i = 0; i + 8 < n; i += 8) {
+            h = (h ^ load8(p + i)) * 0x9e3779b97f4a7c15ULL;
+            h ^= h >> 31;
+        }
+        v = load8(p + n - 8);
+    } else if (n >= 4) {
+        v = load4(p) | (load4(p + n - 4) << 32);
+    } else if (n > 0) {
+        v = (uint64_t)p[0] | ((uint64_t)p[n / 2] << 8) | ((uint64_t)p[n - 1] << 16);
+    } else {
+        v = 0;
     }
-    uint64_t v = 0;
-    memcpy(&v, p, (size_t)n);
     h = (h ^ v ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ULL;
     return h ^ (h >> 29);
 }
