@@ -81,11 +81,19 @@ class BypassWatch:
         """Note one observation of a proxy log or of network evidence (others are not the watch's)."""
         if role == "proxy":
             self.proxied.add(obs.host)
-            self.proxy_clients.update(obs.clients)
-            for t in (obs.time, obs.last_time):
+            if obs.clients:
+                self.proxy_clients.update(obs.clients)
+            first, last = obs.time, obs.last_time
+            if first is None and last is None:
+                return
+            start, end = self.start, self.end
+            for t in (first, last):  # what min() and max() keep (NaN included), without the calls
                 if t is not None:
-                    self.start = t if self.start is None else min(self.start, t)
-                    self.end = t if self.end is None else max(self.end, t)
+                    if start is None or t < start:
+                        start = t
+                    if end is None or t > end:
+                        end = t
+            self.start, self.end = start, end
         elif role == "network" and obs.kind != "mention":
             self.network.setdefault(obs.host, _Name()).observations.append((obs, format_name))
 
