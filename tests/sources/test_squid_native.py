@@ -14,7 +14,7 @@ import pytest
 from egressmap.model import Observation, Skipped
 from egressmap.sources import gzip_range, parallel, reader, squid_count, squid_native
 from egressmap.sources.interface import Item
-from egressmap.sources.reader import InputStream
+from egressmap.sources.reader import MAX_LINE, InputStream
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "fork"), reason="the two-process path needs fork"),
@@ -23,7 +23,8 @@ pytestmark = [
 
 
 def _log(lines: int) -> bytes:
-    """Native lines over 60 hosts and 5 clients, with bad lines, NUL bytes and unusable URLs in both halves."""
+    """Native lines over 60 hosts and 5 clients, with bad lines, NUL bytes, over-long lines and unusable URLs in
+    both halves."""
     rng = random.Random(7)
     out: list[bytes] = []
     results = ["TCP_TUNNEL/200", "TCP_MISS/200", "TCP_DENIED/403", "TCP_MISS/503"]
@@ -41,6 +42,8 @@ def _log(lines: int) -> bytes:
             line = line[:25] + b"\x00" + line[25:]
         elif i % 1999 == 11:
             line = b"1796375521.000 1 10.0.0.9 NONE_NONE/000 0 - error:invalid-request - HIER_NONE/- -"
+        elif i in (2903, 8761):  # longer than a line may be (one in each part): skipped, with its number
+            line = line + b"x" * MAX_LINE
         out.append(line)
     return b"\n".join(out) + b"\n"
 
@@ -136,6 +139,7 @@ def test_big_gzip_log_in_two_processes_equals_one_process(
     assert {s.lineno for s in skipped if "fewer than 7" in s.reason} == {
         i + 1 for i in range(12000) if i % 997 == 5
     }
+    assert sorted(s.lineno for s in skipped if "longer than" in s.reason) == [2904, 8762]
     plain = tmp_path / "access.log"
     plain.write_bytes(data)
     monkeypatch.setattr(squid_native, "CHILD_SHARE", squid_native.GZIP_CHILD_SHARE)
@@ -216,10 +220,10 @@ def test_an_error_in_the_second_thread_comes_through(tmp_path: Path, monkeypatch
     calls = _two_processes(monkeypatch)
     original = reader.read_range
 
-    def failing(path: str, origin: str, start: int, *args: Any) -> Any:
+    def failing(path: str, origin: str, start: int, *args: Any, **kwargs: Any) -> Any:
         if start > 0:
             raise OSError("the disk went away")
-        return original(path, origin, start, *args)
+        return original(path, origin, start, *args, **kwargs)
 
     monkeypatch.setattr(gzip_range, "read_range", failing)  # what range_reader hands over for a plain file
     with pytest.raises(OSError, match="the disk went away"):

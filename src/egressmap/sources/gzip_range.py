@@ -18,14 +18,30 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 from ..model import Skipped
 from .gzip_feed import ERRORS, GzipFeed
 from .reader import CHUNK, InputStream, read_range, read_raw
 
-RangeReader = Callable[[str, str, int, int, list[Skipped], Callable[[int], None] | None], Iterator[bytes]]
-"""Reads the lines of a file that begin in a byte range: ``(path, origin, start, end, problems, progress)``."""
+
+class RangeReader(Protocol):
+    """Reads the lines of a file that begin in a byte range, as :func:`.reader.read_range` does."""
+
+    def __call__(
+        self,
+        path: str,
+        origin: str,
+        start: int,
+        end: int,
+        problems: list[Skipped],
+        progress: Callable[[int], None] | None = None,
+        *,
+        counted: Callable[[], int] | None = None,
+    ) -> Iterator[bytes]:
+        """Blocks of the lines of ``path`` that begin in [start, end)."""
+        ...
+
 
 TYPICAL_RATIO = 6.0
 """Decompressed / compressed size of a typical text log, to choose among trailer readings beyond 4 GiB."""
@@ -78,6 +94,8 @@ def read_gzip_range(
     end: int,
     problems: list[Skipped],
     progress: Callable[[int], None] | None = None,
+    *,
+    counted: Callable[[], int] | None = None,
 ) -> Iterator[bytes]:
     """Blocks (as :func:`.reader.read_raw`) of a gzip file's lines that begin in decompressed bytes [start, end).
 
@@ -103,6 +121,7 @@ def read_gzip_range(
                 limit=max(0, end - start),
                 progress=tick,
                 lines_before=before,
+                counted=counted,
             )
         finally:
             feed.close()

@@ -45,6 +45,7 @@ def read_raw(
     limit: int | None = None,
     progress: Callable[[], None] | None = None,
     lines_before: int = 0,
+    counted: Callable[[], int] | None = None,
 ) -> Iterator[bytes]:
     """Yield blocks of whole lines joined by newlines (no final line end), cleaned.
 
@@ -53,9 +54,16 @@ def read_raw(
     With ``limit``, stop at the first line end after ``limit`` bytes (used to split a file between workers).
     Line numbers in reports count from ``first_lineno``; every line of the input appears in exactly one block.
     ``lines_before`` is the number of lines of the input before this part: a damaged stream's report counts the
-    lines used before the damage in the whole input.
+    lines used before the damage in the whole input. ``counted``, when given, tells how many lines of the blocks
+    yielded so far the caller has counted (it counts each block before asking for the next): the lines are then
+    not counted here too.
     """
     lineno = first_lineno - 1
+
+    def before() -> int:
+        """Lines yielded so far, before the block at hand."""
+        return lineno if counted is None else first_lineno - 1 + counted()
+
     # read1 returns what one decompression step produced, so a truncated gzip loses no whole line before the cut
     read = binary.read1 if isinstance(binary, (gzip.GzipFile, GzipFeed)) else binary.read
     pending = b""
@@ -71,19 +79,19 @@ def read_raw(
                 limit = None if not data else consumed + len(data)
                 consumed += len(data)
         except (EOFError, OSError, zlib.error) as exc:
+            done = before()
             problems.append(
                 Skipped(
                     origin,
-                    lineno + 1,
+                    done + 1,
                     f"input ends early: truncated or damaged gzip ({exc}); "
-                    f"the {lineno - first_lineno + 1 + lines_before} lines before it were used",
+                    f"the {done - first_lineno + 1 + lines_before} lines before it were used",
                 )
             )
             return
         if not data:
             if pending and not skipping:
-                lineno += 1
-                yield _clean(pending, origin, lineno, problems)
+                yield _clean(pending, origin, before() + 1, problems)
             return
         buf = pending + data
         cut = buf.rfind(b"\n")
@@ -91,9 +99,9 @@ def read_raw(
             pending = buf
             if len(pending) > MAX_LINE:
                 if not skipping:
-                    lineno += 1
-                    problems.append(Skipped(origin, lineno, f"line longer than {MAX_LINE} characters"))
+                    problems.append(Skipped(origin, before() + 1, f"line longer than {MAX_LINE} characters"))
                     yield b""
+                    lineno += 1
                 skipping, pending = True, b""
             continue
         block, pending = buf[:cut], buf[cut + 1 :]
@@ -103,8 +111,9 @@ def read_raw(
             if end < 0:
                 continue
             block = block[end + 1 :]
-        yield _clean(block, origin, lineno + 1, problems)
-        lineno += block.count(b"\n") + 1
+        yield _clean(block, origin, before() + 1, problems)
+        if counted is None:  # (else the caller counted them)
+            lineno += block.count(b"\n") + 1
         if progress is not None:
             progress()
 
@@ -116,11 +125,14 @@ def read_range(
     end: int,
     problems: list[Skipped],
     progress: Callable[[int], None] | None = None,
+    *,
+    counted: Callable[[], int] | None = None,
 ) -> Iterator[bytes]:
     """Blocks (as :func:`read_raw`) of the lines of a plain file that begin at a byte offset in [start, end).
 
     Cutting a file at any offsets this way gives every line to exactly one part. Line numbers in reports count
-    from the part's first line. ``progress`` gets the file position after each block.
+    from the part's first line. ``progress`` gets the file position after each block; ``counted`` is
+    :func:`read_raw`'s.
     """
     with open(path, "rb") as f:
         if start > 0:  # step over the rest of the line that crosses ``start`` (none if a line begins there)
@@ -132,7 +144,7 @@ def read_range(
                     break
             start -= 1
         tick = None if progress is None else lambda: progress(f.tell())
-        yield from read_raw(f, origin, problems, limit=max(0, end - start), progress=tick)
+        yield from read_raw(f, origin, problems, limit=max(0, end - start), progress=tick, counted=counted)
 
 
 def _clean(block: bytes, origin: str, first: int, problems: list[Skipped]) -> bytes:

@@ -236,7 +236,8 @@ def _count_in_threads(
 
     def count_later() -> None:
         try:
-            _feed(later, read(stream.path, stream.origin, mid, TO_THE_END, theirs, None), stop)
+            blocks = read(stream.path, stream.origin, mid, TO_THE_END, theirs, counted=lambda: later.lines)
+            _feed(later, blocks, stop)
         except BaseException as exc:  # noqa: BLE001 - raised again in this thread
             failed.append(exc)
 
@@ -245,7 +246,10 @@ def _count_in_threads(
     try:
         if meanwhile is not None:
             meanwhile()
-        _feed(first, read(stream.path, stream.origin, 0, mid, mine, _scaled(stream, mid)), stop)
+        blocks = read(
+            stream.path, stream.origin, 0, mid, mine, _scaled(stream, mid), counted=lambda: first.lines
+        )
+        _feed(first, blocks, stop)
     except BaseException:
         stop.set()
         raise
@@ -262,6 +266,7 @@ def _count_in_threads(
 
 
 def _feed(counter: Counter, blocks: Iterable[bytes], stop: threading.Event) -> None:
+    """Count each block before the next is read (the reader asks the counter for the lines so far)."""
     for block in blocks:
         if stop.is_set():
             return
