@@ -120,8 +120,18 @@ class DestinationTable(Mapping[Key, Destination]):
         dest.count += count
         outcomes[outcome] = outcomes.get(outcome, 0) + count
         dest.reasons.add(self._reason(obs))
-        if obs.source not in dest.sources:
-            add_source(dest.sources, obs.source)
+        source, sources = obs.source, dest.sources
+        if source not in sources:
+            if len(sources) == 1:  # most: one input, this line or an earlier one of it (file:line both)
+                name, colon, line = source.rpartition(":")
+                kept_name, kept_colon, kept_line = sources[0].rpartition(":")
+                if colon and kept_colon and name == kept_name and line.isdecimal() and kept_line.isdecimal():
+                    if int(line) < int(kept_line):
+                        sources[0] = source
+                else:
+                    add_source(sources, source)
+            else:
+                add_source(sources, source)
         if obs.clients:
             clients = dest.clients
             clients.update(obs.clients)
@@ -257,20 +267,25 @@ def _first(obs: Observation, reason: str) -> Destination:
     clients = set(obs.clients)
     if len(clients) > MAX_CLIENTS:
         clients = set(sorted(clients)[:MAX_CLIENTS])
-    times = [when for when in (obs.time, obs.last_time) if when is not None]
-    return Destination(
+    first, last = obs.time, obs.last_time
+    if first is None or last is None:
+        first = last = last if first is None else first
+    else:  # what min() and max() of [first, last] give, NaN included
+        first, last = (last if last < first else first), (last if last > first else first)
+    count, url, scheme = obs.count, obs.url, obs.scheme
+    return Destination(  # positional (the fields' order): quicker than by keyword
         obs.host,
         obs.port,
-        count=obs.count,
-        tier=obs.tier,
-        outcomes={obs.outcome: obs.count},
-        reasons={reason},
-        sources=[obs.source] if MAX_SOURCES else [],
-        clients=clients,
-        schemes={obs.scheme} if obs.scheme else set(),
-        urls=[obs.url] if obs.url and MAX_URLS else [],
-        first_seen=min(times) if times else None,
-        last_seen=max(times) if times else None,
+        count,
+        obs.tier,
+        {obs.outcome: count},
+        {reason},
+        [obs.source] if MAX_SOURCES else [],
+        clients,
+        {scheme} if scheme else set(),
+        [url] if url and MAX_URLS else [],
+        first,
+        last,
     )
 
 
