@@ -106,7 +106,7 @@ _OBSERVATIONS = st.builds(
     kind=st.just("connect"),
     tier=st.sampled_from(["observed", "referenced", "documentation"]),
     reason=st.sampled_from(["CONNECT tunnel seen", "GET request seen"]),
-    source=st.sampled_from([f"log:{i}" for i in range(8)]),
+    source=st.sampled_from([f"{name}:{i}" for name in ("log", "other.log", "s3://b/k.gz") for i in range(8)]),
     scheme=st.sampled_from([None, "http", "https"]),
     outcome=st.sampled_from(["allowed", "denied", "failed", "unknown"]),
     clients=st.lists(st.sampled_from([f"10.0.0.{i}" for i in range(60)]), max_size=60).map(tuple),
