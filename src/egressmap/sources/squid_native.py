@@ -2,8 +2,11 @@
 
 :func:`.squid_count.tally_native` counts identical requests of the raw lines (in C where it was built). Each
 distinct row is then decoded, its URL split and its outcome mapped, into a :class:`.squid_tally.Tally`.
-A big plain file is split between two processes by :mod:`.parallel`, each doing both steps on its part; the
-parent joins the two results (measured in ``bench/ingest``).
+A big file (plain, or gzip with that much data) is read in two parts at once. Where the C module was built,
+two threads count them, each with a counter of its own that lets the GIL go while it counts a block; the counts
+are folded together in C exactly as one count makes them, then converted once (:func:`_count_in_threads`).
+Without it, two processes (:mod:`.parallel`) each count and convert a part, and this one joins the two tallies
+(each part's sample of clients kept). Measured in ``bench/ingest``.
 """
 
 from __future__ import annotations
@@ -53,9 +56,10 @@ def _method_and_outcome(raw_code: bytes, raw_method: bytes) -> tuple[str, Outcom
 
 
 CHILD_SHARE = 0.52
-"""The forked child's share of a big native log: the parent also loads classification data meanwhile."""
+"""The second part's share of a big native log (the other thread's, or the forked child's): this one also
+loads classification data meanwhile."""
 GZIP_CHILD_SHARE = 0.46
-"""The same for a gzip file: the child also decompresses (and throws away) the parent's part."""
+"""The same for a gzip file: the second part's reader also decompresses (and throws away) the first part."""
 
 
 @dataclass
@@ -175,10 +179,10 @@ def read_native(blocks: Iterable[bytes], origin: str) -> Iterator[Item]:
 
 
 def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None = None) -> Iterator[Item]:
-    """:func:`read_native` over an opened input; a big file, plain or gzip, is done in two processes.
+    """:func:`read_native` over an opened input; a big file, plain or gzip, is read in two parts at once.
 
-    ``meanwhile`` runs in this process while the child works. The stream's progress callback gets an estimate
-    of the bytes done (this process's share of its part, scaled to the file) and its line count is set.
+    ``meanwhile`` runs here while the other part is read. The stream's progress callback gets an estimate of the
+    bytes done (the first part's, scaled to the file) and its line count is set.
     """
     parts = None
     reader = range_reader(stream)
