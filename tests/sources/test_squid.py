@@ -156,10 +156,11 @@ def test_native_parser_on_near_valid_lines(lines: list[str]) -> None:
         assert isinstance(item, Observation | Skipped)
 
 
-def test_two_process_read_of_a_big_native_log_equals_the_one_process_read(
+def test_two_part_read_of_a_big_native_log_equals_the_one_process_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Counts, first/last times, line numbers of bad lines and unusable rows: the same either way."""
+    """Counts, first/last times, line numbers of bad lines and unusable rows: the same either way (two threads
+    with the C counter, two processes without)."""
     lines: list[bytes] = []
     for i in range(400):
         host = f"h{i % 23}.example.com"

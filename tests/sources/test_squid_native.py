@@ -1,5 +1,5 @@
-"""The native fast path over a big gzip log read by two processes: the same result as one process (with each per-line
-loop)."""
+"""The native fast path over a big log read in two parts (two threads with the C counter, two processes without
+it): the same result as one read."""
 
 from __future__ import annotations
 
