@@ -229,3 +229,26 @@ def test_an_error_in_the_second_thread_comes_through(tmp_path: Path, monkeypatch
     with pytest.raises(OSError, match="the disk went away"):
         _read(path)
     assert calls
+
+
+def test_an_interrupt_stops_the_second_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while this thread reads its part: the other thread stops at its next block, nothing is left running."""
+    if squid_count._Counter is None:
+        pytest.skip("without the C counter the parts are read by two processes")
+    import threading
+
+    path = tmp_path / "access.log"
+    path.write_bytes(_log(3000))
+    _two_processes(monkeypatch)
+    original = reader.read_range
+
+    def interrupted(path: str, origin: str, start: int, *args: Any, **kwargs: Any) -> Any:
+        for block in original(path, origin, start, *args, **kwargs):
+            if start == 0:
+                raise KeyboardInterrupt
+            yield block
+
+    monkeypatch.setattr(gzip_range, "read_range", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _read(path)
+    assert not [t for t in threading.enumerate() if t.name.startswith("egressmap: ")]

@@ -254,11 +254,11 @@ def _count_in_threads(
             stream.path, stream.origin, 0, mid, mine, _scaled(stream, mid), counted=lambda: first.lines
         )
         _feed(first, blocks, stop)
-    except BaseException:
-        stop.set()
-        raise
-    finally:
         thread.join()
+    except BaseException:  # (an interrupt while waiting for the other thread too): it stops at its next block
+        stop.set()
+        thread.join()
+        raise
     if failed:
         raise failed[0]
     offset = first.lines
