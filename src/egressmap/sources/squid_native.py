@@ -109,7 +109,7 @@ def _native_part(
 
 _NO_DESTINATION = ("error:", "cache_object:", "-")
 """URL prefixes that name no destination (as :func:`.squid_tally.split_url` reads them; ``plain_tunnel`` in
-``_squid_count.c`` checks the same three: change both together)."""
+``_squid_convert.c`` checks the same three: change both together)."""
 
 
 _convert_c: (
