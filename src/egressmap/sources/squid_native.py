@@ -96,14 +96,8 @@ def _native_part(
     end: int,
     read: RangeReader = read_range,
 ) -> _Part:
-    if progress is None or start > 0 or end <= 0 or end >= TO_THE_END:
-        return _convert(*tally_range(path, origin, start, end, read=read), origin)
-    # only this process can draw the bar: its part (the file's first) stands for the whole, scaled
-    size = os.path.getsize(path)
-
-    def scaled(pos: int) -> None:
-        progress(min(size, pos * size // end))
-
+    # only this process can draw the bar: its part (the file's first) stands for the whole
+    scaled = _scaled(path, progress, end) if start == 0 and end < TO_THE_END else None
     return _convert(*tally_range(path, origin, start, end, scaled, read), origin)
 
 
@@ -184,18 +178,14 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
     ``meanwhile`` runs here while the other part is read. The stream's progress callback gets an estimate of the
     bytes done (the first part's, scaled to the file) and its line count is set.
     """
-    parts = None
+    parts: tuple[_Part, _Part | None] | None = None
     reader = range_reader(stream)
     pair = counters(2) if reader is not None and worth_splitting(reader[0]) else None
     if reader is not None and pair is not None:
         if stream.compressed:
             stream.release()  # its decompression thread: each part decompresses for itself
-        part = _count_in_threads(stream, *reader, meanwhile, pair)
-        stream.lines_read = part.lines
-        stream.problems[:] = [p for p in stream.problems if p.kind == "warning"]  # (as below)
-        yield from _items(part)
-        return
-    if reader is not None:
+        parts = (_count_in_threads(stream, *reader, meanwhile, pair), None)
+    elif reader is not None:
         size, read = reader
         work = partial(_native_part, stream.path, stream.origin, stream.progress, read=read)
         share = GZIP_CHILD_SHARE if stream.compressed else CHILD_SHARE
@@ -208,8 +198,9 @@ def read_native_input(stream: InputStream, meanwhile: Callable[[], None] | None 
     if parts is None:
         yield from read_native(stream.raw_blocks(), stream.origin)
         return
-    part = parts[0]
-    part.join(parts[1])
+    part, later = parts
+    if later is not None:
+        part.join(later)
     stream.lines_read = part.lines
     # the parts read the file again from its start: the reader's line problems (NUL bytes, over-long lines) in
     # the block read at open are among theirs, so only its warnings stay
@@ -250,9 +241,8 @@ def _count_in_threads(
     try:
         if meanwhile is not None:
             meanwhile()
-        blocks = read(
-            stream.path, stream.origin, 0, mid, mine, _scaled(stream, mid), counted=lambda: first.lines
-        )
+        scaled = _scaled(stream.path, stream.progress, mid)
+        blocks = read(stream.path, stream.origin, 0, mid, mine, scaled, counted=lambda: first.lines)
         _feed(first, blocks, stop)
         thread.join()
     except BaseException:  # (an interrupt while waiting for the other thread too): it stops at its next block
@@ -277,12 +267,14 @@ def _feed(counter: Counter, blocks: Iterable[bytes], stop: threading.Event) -> N
         counter.feed(block)
 
 
-def _scaled(stream: InputStream, end: int) -> Callable[[int], None] | None:
-    """The progress of the first part (only this thread draws the bar), scaled to stand for the whole."""
-    progress = stream.progress
+def _scaled(path: str, progress: Callable[[int], None] | None, end: int) -> Callable[[int], None] | None:
+    """The progress of the file's first part, up to ``end``, scaled to stand for the whole.
+
+    Only the reader of that part draws the bar.
+    """
     if progress is None or end <= 0:
         return None
-    size = os.path.getsize(stream.path)
+    size = os.path.getsize(path)
 
     def scaled(pos: int) -> None:
         progress(min(size, pos * size // end))
