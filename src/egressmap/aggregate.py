@@ -120,18 +120,8 @@ class DestinationTable(Mapping[Key, Destination]):
         dest.count += count
         outcomes[outcome] = outcomes.get(outcome, 0) + count
         dest.reasons.add(self._reason(obs))
-        source, sources = obs.source, dest.sources
-        if source not in sources:
-            if len(sources) == 1:  # most: one input, this line or an earlier one of it (file:line both)
-                name, colon, line = source.rpartition(":")
-                kept_name, kept_colon, kept_line = sources[0].rpartition(":")
-                if colon and kept_colon and name == kept_name and line.isdecimal() and kept_line.isdecimal():
-                    if int(line) < int(kept_line):
-                        sources[0] = source
-                else:
-                    add_source(sources, source)
-            else:
-                add_source(sources, source)
+        if obs.source not in dest.sources:
+            add_source(dest.sources, obs.source)
         if obs.clients:
             clients = dest.clients
             clients.update(obs.clients)
